@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Builds, offline, everything `pulumi up` needs at run time (see README "Offline toolchain").
+#   npm run toolchain              build what is missing, then print a summary
+#   npm run toolchain -- --check   verify the built toolchain end to end
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+# The provider plugins must be exactly the versions the installed SDKs ask for.
+check_lockfile_versions() {
+  local pkg want got
+  for pkg in command:$PULUMI_COMMAND_VERSION kubernetes:$PULUMI_KUBERNETES_VERSION docker:$PULUMI_DOCKER_VERSION pulumi:$PULUMI_VERSION; do
+    want=${pkg#*:}
+    got=$(node -p "require('$PROJECT_DIR/package-lock.json').packages['node_modules/@pulumi/${pkg%%:*}']?.version ?? 'missing'")
+    if [ "$got" != "$want" ]; then
+      echo "toolchain: toolchain/versions.sh builds @pulumi/${pkg%%:*} $want but package-lock.json has $got; make them equal" >&2
+      exit 1
+    fi
+  done
+}
+
+check_lockfile_versions
+if [ "${1:-}" = "--check" ]; then
+  exec bash "$TOOLCHAIN_DIR/check.sh"
+fi
+
+: >"$SUMMARY"
+total_start=$SECONDS
+for step in docker kind base-image pulumi kubernetes-provider node-image; do
+  # shellcheck source=/dev/null
+  . "$TOOLCHAIN_DIR/steps/$step.sh"
+done
+. "$TOOLCHAIN_DIR/steps/env-file.sh"
+
+echo
+echo "Toolchain in $CACHE ($(du -sh "$CACHE" | cut -f1) on disk), $((SECONDS - total_start))s:"
+column -t -s $'\t' "$SUMMARY"
+echo "Use it: . $CACHE/env.sh"

@@ -1,0 +1,51 @@
+# Shared helpers of the toolchain steps: cache layout, one step runner, the summary.
+# Sourced by toolchain/build.sh and by every script under toolchain/steps/.
+
+TOOLCHAIN_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PROJECT_DIR=$(dirname "$TOOLCHAIN_DIR")
+# shellcheck source=toolchain/versions.sh
+. "$TOOLCHAIN_DIR/versions.sh"
+
+# Everything built lives outside the checkout, so a fresh clone reuses it.
+CACHE=${KUBE_DEMO_TOOLCHAIN:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-demo-toolchain}
+BIN=$CACHE/bin
+LOGS=$CACHE/logs
+STAMPS=$CACHE/stamps
+export GOMODCACHE=$CACHE/go/mod GOCACHE=$CACHE/go/build GOFLAGS=-modcacherw
+export PATH=$BIN:/usr/local/go/bin:$PATH
+mkdir -p "$BIN" "$LOGS" "$STAMPS" "$CACHE/go"
+
+SUMMARY=$CACHE/summary.tsv
+
+# run_step NAME VERSION ARTIFACT FUNCTION
+# Runs FUNCTION unless the stamp NAME-VERSION exists; logs to $LOGS/NAME.log.
+# The stamp is written only after FUNCTION succeeded, so a half-built artifact
+# never looks finished. ARTIFACT (a path or an image reference) is reported in the summary.
+run_step() {
+  local name=$1 version=$2 artifact=$3 fn=$4
+  local stamp=$STAMPS/$name-$version log=$LOGS/$name.log start=$SECONDS
+  if [ -e "$stamp" ]; then
+    printf '== %-18s %-22s cached\n' "$name" "$version"
+    printf '%s\t%s\t%s\t%s\tcached\n' "$name" "$version" "$artifact" "$(artifact_size "$artifact")" >>"$SUMMARY"
+    return 0
+  fi
+  printf '== %-18s %-22s building (log: %s)\n' "$name" "$version" "$log"
+  if ! ( set -euo pipefail; "$fn" ) >"$log" 2>&1; then
+    echo "toolchain: step '$name' failed: $(tail -n 1 "$log" | cut -c1-200) (full log: $log)" >&2
+    exit 1
+  fi
+  touch "$stamp"
+  printf '   %-18s done in %ss\n' "$name" "$((SECONDS - start))"
+  printf '%s\t%s\t%s\t%s\t%ss\n' "$name" "$version" "$artifact" "$(artifact_size "$artifact")" "$((SECONDS - start))" >>"$SUMMARY"
+}
+
+# A size for the summary: bytes on disk for a path, image size for a Docker image.
+artifact_size() {
+  if [ -e "$1" ]; then du -sh "$1" 2>/dev/null | cut -f1
+  elif docker image inspect "$1" >/dev/null 2>&1; then
+    docker image inspect -f '{{.Size}}' "$1" | awk '{printf "%.0fM", $1/1048576}'
+  else echo "-"; fi
+}
+
+# Logs the command before running it, so a failing step's log ends with what failed.
+run() { echo "+ $*"; "$@"; }

@@ -1,0 +1,31 @@
+# Every version the offline toolchain builds, in one place.
+# The three provider versions must equal the SDK versions in package-lock.json;
+# toolchain/build.sh refuses to run when they differ.
+
+PULUMI_VERSION=3.248.0
+PULUMI_KUBERNETES_VERSION=4.25.0
+# pulumi-kubernetes tags no provider/v4 module versions; this pseudo-version is the v4.25.0 commit.
+PULUMI_KUBERNETES_MODULE=v4.0.0-20260115033456-f47bc2d6f199
+PULUMI_COMMAND_VERSION=1.2.1
+PULUMI_DOCKER_VERSION=4.11.0
+
+KIND_VERSION=0.33.0
+# 1.34.x is the last Kubernetes whose kubelet starts on a cgroup v1 host by default (KEP-5573).
+KUBERNETES_VERSION=1.34.4
+
+# Local images the toolchain makes; nothing is ever pulled.
+KIND_NODE_IMAGE=kube-demo/kind-node:v$KUBERNETES_VERSION
+NODE_BASE_IMAGE=kube-demo/node-base:$(node --version | tr -d v)
+
+# Node image components, built from the Go module proxy (no registry is reachable).
+# containerd 2.x: Debian's 1.6 is end-of-life; 2.2 supports Kubernetes 1.34 and cgroup v1.
+CONTAINERD_VERSION=2.2.1
+# The etcd kubeadm 1.34 asks for (its image is tagged registry.k8s.io/etcd:3.6.5-0).
+ETCD_VERSION=3.6.5
+# kubeadm 1.34 asks for coredns v1.12.1; the proxy serves only v1.14.3 and later, so v1.14.3
+# is built and tagged as the image kubeadm expects (registry.k8s.io/coredns/coredns:v1.12.1).
+COREDNS_VERSION=1.14.3
+# Debian bookworm: its systemd 252 still runs on a cgroup v1 host (256+ refuses).
+NODE_IMAGE_SUITE=bookworm
+# crictl, which `kind load docker-image` runs on the node (matches Kubernetes' minor).
+CRICTL_VERSION=1.34.0
