@@ -37,6 +37,6 @@ server.listen(port, () => {
 process.on('SIGTERM', () => {
   console.log('SIGTERM: finishing in-flight requests');
   // Since Node 19, close() also ends idle keep-alive connections; a connection with a
-  // request under way is answered first (closeIdleConnections() would cut it).
+  // request under way is answered first, then closed.
   server.close(() => process.exit(0));
 });
