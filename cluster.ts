@@ -1,0 +1,101 @@
+// The Kind cluster, as one `kind create cluster` / `kind delete cluster` pair.
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
+
+export interface KindClusterArgs {
+    /** Cluster name; kind names the kubeconfig context `kind-<name>`. */
+    readonly name: string;
+    /** Port on 127.0.0.1 that reaches `nodePort` on the control-plane node. */
+    readonly hostPort: number;
+    /** NodePort of the app's Service. */
+    readonly nodePort: number;
+    /** Port on 127.0.0.1 of the API server. */
+    readonly apiServerPort: number;
+    /** Worker nodes besides the control plane. */
+    readonly workers: number;
+    /** Node image for every node; kind's default when unset. */
+    readonly nodeImage?: string;
+}
+
+/** The kind configuration file for these settings, as YAML. */
+export function kindConfig(args: KindClusterArgs): string {
+    const image = args.nodeImage ? { image: args.nodeImage } : {};
+    return YAML.stringify({
+        kind: "Cluster",
+        apiVersion: "kind.x-k8s.io/v1alpha4",
+        networking: {
+            // Pinned rather than random, so a recreated cluster keeps the same API server
+            // address and the Kubernetes provider does not see a new cluster for nothing.
+            apiServerAddress: "127.0.0.1",
+            apiServerPort: args.apiServerPort,
+        },
+        nodes: [
+            {
+                role: "control-plane",
+                ...image,
+                // The app answers on the host without `kubectl port-forward`; loopback only.
+                extraPortMappings: [{
+                    containerPort: args.nodePort,
+                    hostPort: args.hostPort,
+                    listenAddress: "127.0.0.1",
+                    protocol: "TCP",
+                }],
+            },
+            ...Array.from({ length: args.workers }, () => ({ role: "worker", ...image })),
+        ],
+    });
+}
+
+// kind refuses a second cluster of one name; refusing here as well gives a message that says
+// why and keeps kind from touching a cluster this stack does not own.
+const createScript = `set -e
+if kind get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; then
+  echo "A kind cluster named '$CLUSTER_NAME' already exists and this stack did not create it; it is left untouched. Delete it yourself (kind delete cluster --name $CLUSTER_NAME) or choose another name (pulumi config set clusterName NAME)." >&2
+  exit 1
+fi
+kind create cluster --name "$CLUSTER_NAME" --config - --wait 3m >&2
+kind get kubeconfig --name "$CLUSTER_NAME"
+`;
+
+export class KindCluster extends pulumi.ComponentResource {
+    /** The cluster's name. */
+    public readonly name: pulumi.Output<string>;
+    /** Context kind wrote into the user's kubeconfig (gone again after destroy). */
+    public readonly kubeContext: pulumi.Output<string>;
+    /** Kubeconfig of this cluster alone; secret, since it holds the admin credentials. */
+    public readonly kubeconfig: pulumi.Output<string>;
+    /** Changes exactly when the cluster is created anew; what lives in the cluster keys on it. */
+    public readonly identity: pulumi.Output<string>;
+
+    constructor(name: string, args: KindClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("kube-demo:index:KindCluster", name, {}, opts);
+
+        const config = kindConfig(args);
+        const cluster = new command.local.Command(`${name}-kind`, {
+            create: createScript,
+            // Runs when an input other than the triggers changes (say, this script): the cluster
+            // stays, only its kubeconfig is read again.
+            update: `kind get kubeconfig --name "$CLUSTER_NAME"`,
+            delete: `kind delete cluster --name "$CLUSTER_NAME"`,
+            environment: { CLUSTER_NAME: args.name },
+            stdin: config,
+            // Everything that shapes the cluster is fixed at creation: a change replaces it.
+            triggers: [args.name, config],
+            // stdout is the kubeconfig: never printed, never passed on in the environment.
+            logging: "stderr",
+            addPreviousOutputInEnv: false,
+        }, {
+            parent: this,
+            additionalSecretOutputs: ["stdout"],
+            // kind refuses two clusters of one name, so the old one must go first.
+            deleteBeforeReplace: true,
+        });
+
+        this.name = pulumi.output(args.name);
+        this.kubeContext = pulumi.output(`kind-${args.name}`);
+        this.kubeconfig = pulumi.secret(cluster.stdout);
+        this.identity = cluster.id;
+        this.registerOutputs({ name: this.name, kubeContext: this.kubeContext, kubeconfig: this.kubeconfig, identity: this.identity });
+    }
+}

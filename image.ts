@@ -1,0 +1,116 @@
+// The app image: built under a tag that is the hash of what the build sees, then loaded
+// into the cluster's nodes (there is no registry between them).
+import dockerignore from "@balena/dockerignore";
+import * as command from "@pulumi/command";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+/** The Docker platform of this machine, so the image runs in Kind's nodes here (arm64 laptops too). */
+export const hostPlatform = `linux/${process.arch === "x64" ? "amd64" : process.arch}`;
+
+/**
+ * Paths (relative, `/`-separated, sorted) of the files `docker build` sends from `contextDir`,
+ * honouring its `.dockerignore` with Docker's own matching rules.
+ */
+export function buildContextFiles(contextDir: string): string[] {
+    const ignoreFile = path.join(contextDir, ".dockerignore");
+    const rules = fs.existsSync(ignoreFile) ? fs.readFileSync(ignoreFile, "utf8") : "";
+    const ignore = dockerignore().add(rules.split(/\r?\n/));
+    // An excluded folder can hold re-included files only when a rule starts with "!".
+    const canPrune = !rules.split(/\r?\n/).some((line) => line.trim().startsWith("!"));
+
+    const files: string[] = [];
+    const walk = (relativeDir: string) => {
+        for (const entry of fs.readdirSync(path.join(contextDir, relativeDir), { withFileTypes: true })) {
+            const relative = relativeDir ? `${relativeDir}/${entry.name}` : entry.name;
+            if (entry.isDirectory()) {
+                if (!(canPrune && ignore.ignores(relative))) {
+                    walk(relative);
+                }
+            } else if (!ignore.ignores(relative)) {
+                files.push(relative);
+            }
+        }
+    };
+    walk("");
+    // Docker sends the Dockerfile even when .dockerignore excludes it, and it shapes the image.
+    if (fs.existsSync(path.join(contextDir, "Dockerfile")) && !files.includes("Dockerfile")) {
+        files.push("Dockerfile");
+    }
+    return files.sort();
+}
+
+/**
+ * A tag that names the image's inputs: the path and bytes of every file the build sees, plus
+ * the build arguments and platform. It does not depend on the checkout path, file times or
+ * the machine, so the same content gets the same tag everywhere.
+ */
+export function contentTag(contextDir: string, buildArgs: Record<string, string> = {}, platform = hostPlatform): string {
+    const hash = createHash("sha256");
+    for (const file of buildContextFiles(contextDir)) {
+        const full = path.join(contextDir, file);
+        const bytes = fs.lstatSync(full).isSymbolicLink() ? Buffer.from(fs.readlinkSync(full)) : fs.readFileSync(full);
+        hash.update(`file\0${file}\0${bytes.length}\0`).update(bytes);
+    }
+    for (const key of Object.keys(buildArgs).sort()) {
+        hash.update(`arg\0${key}\0${buildArgs[key]}\0`);
+    }
+    hash.update(`platform\0${platform}\0`);
+    return hash.digest("hex").slice(0, 16);
+}
+
+export interface AppImageArgs {
+    /** Build context, relative to the project (kept relative so state does not name the checkout). */
+    readonly context: string;
+    /** Repository name; the tag is `contentTag(context)`. */
+    readonly imageName: string;
+    /** BASE_IMAGE build argument; the Dockerfile's default when unset. */
+    readonly baseImage?: string;
+    /** Cluster whose nodes receive the image. */
+    readonly clusterName: pulumi.Input<string>;
+    /** Changes when the cluster is recreated, so a new cluster gets the image again. */
+    readonly clusterIdentity: pulumi.Input<string>;
+}
+
+export class AppImage extends pulumi.ComponentResource {
+    /** `name:tag` as the nodes know it. */
+    public readonly ref: pulumi.Output<string>;
+    /** The content hash. */
+    public readonly tag: string;
+    /** Resolves once the image is on every node of the cluster. */
+    public readonly loaded: command.local.Command;
+
+    constructor(name: string, args: AppImageArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("kube-demo:index:AppImage", name, {}, opts);
+
+        const buildArgs: Record<string, string> = args.baseImage ? { BASE_IMAGE: args.baseImage } : {};
+        // Computed here rather than by the provider, so `pulumi preview` already shows the tag.
+        this.tag = contentTag(args.context, buildArgs);
+
+        const image = new docker.Image(`${name}-build`, {
+            imageName: `${args.imageName}:${this.tag}`,
+            build: {
+                context: args.context,
+                dockerfile: `${args.context}/Dockerfile`,
+                platform: hostPlatform,
+                args: buildArgs,
+            },
+            // Kind's nodes get the image by `kind load`, not from a registry.
+            skipPush: true,
+        }, { parent: this });
+
+        this.loaded = new command.local.Command(`${name}-load`, {
+            create: `kind load docker-image "$IMAGE" --name "$CLUSTER_NAME"`,
+            environment: { IMAGE: image.imageName, CLUSTER_NAME: args.clusterName },
+            // A new image, or a new cluster, needs the load again.
+            triggers: [image.repoDigest, args.clusterIdentity],
+            logging: "stderr",
+        }, { parent: this });
+
+        this.ref = image.imageName;
+        this.registerOutputs({ ref: this.ref, tag: this.tag });
+    }
+}

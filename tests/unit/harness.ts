@@ -1,0 +1,113 @@
+// Runs the whole program (index.ts) under Pulumi's runtime mocks and records what it declares.
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+export const projectDir = path.resolve(__dirname, "../..");
+export const fakeKubeconfig = "apiVersion: v1\nkind: Config\nclusters: []\n";
+export const fakeImageId = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+export interface Declared {
+    type: string;
+    name: string;
+    inputs: any;
+    /** Provider reference `urn::id`, when one was passed. */
+    provider?: string;
+    urn: string;
+    /** URNs this resource waits for (dependsOn and inputs). */
+    dependencies: string[];
+}
+
+export interface ProgramRun {
+    declared: Declared[];
+    outputs: Record<string, pulumi.Output<any>>;
+    error?: Error;
+}
+
+/** A folder with stand-ins for `kind` and `docker` that succeed, or only those named. */
+export function fakeTools(tools: string[] = ["kind", "docker"]): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-tools-"));
+    for (const tool of tools) {
+        fs.writeFileSync(path.join(dir, tool), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    }
+    return dir;
+}
+
+/** What the mocked providers compute: the kubeconfig a cluster prints, an image's ID. */
+function mockState(type: string, inputs: any): any {
+    switch (type) {
+        case "command:local:Command":
+            return { ...inputs, stdout: inputs.create?.includes("kind get kubeconfig") ? fakeKubeconfig : "", stderr: "" };
+        case "docker:index/image:Image":
+            return { ...inputs, repoDigest: fakeImageId, baseImageName: inputs.imageName, registryServer: "" };
+        default:
+            return inputs;
+    }
+}
+
+/**
+ * Runs index.ts with the given stack config (keys without the project prefix) and PATH.
+ * A program that throws is reported in `error`, with whatever it declared before.
+ */
+export async function runProgram(config: Record<string, string> = {}, toolsPath = fakeTools()): Promise<ProgramRun> {
+    const monitorRecords: Omit<Declared, "urn" | "dependencies">[] = [];
+    await pulumi.runtime.setMocks({
+        newResource: (args) => {
+            monitorRecords.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
+            return { id: `${args.name}-id`, state: mockState(args.type, args.inputs) };
+        },
+        call: (args) => args.inputs,
+    }, "kube-demo", "dev", false);
+    // The mocks API hides a registration's dependencies; read them off the request.
+    const monitor = pulumi.runtime.getMonitor() as any;
+    const dependencies = new Map<string, string[]>();
+    const registerResource = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: any) => {
+        dependencies.set(req.getName(), req.getDependenciesList());
+        return registerResource(req, callback);
+    };
+    pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [`kube-demo:${k}`, v])));
+
+    // A fresh copy of the program's modules for every run.
+    for (const id of Object.keys(require.cache)) {
+        if (id.startsWith(projectDir) && !id.includes(`${path.sep}node_modules${path.sep}`)) {
+            delete require.cache[id];
+        }
+    }
+    const savedPath = process.env.PATH;
+    process.env.PATH = toolsPath;
+    let outputs: Record<string, pulumi.Output<any>> = {};
+    let error: Error | undefined;
+    try {
+        outputs = require(path.join(projectDir, "index.ts"));
+    } catch (err) {
+        error = err as Error;
+    } finally {
+        process.env.PATH = savedPath;
+    }
+    // Waits until every registration of this run reached the mock monitor, so that none
+    // lands in the next run's.
+    await pulumi.runtime.disconnect();
+
+    const urns = [...(monitor.getRegisteredResources() as Map<string, unknown>).keys()];
+    const declared = monitorRecords.map((record) => ({
+        ...record,
+        urn: urns.find((urn) => urn.endsWith(`::${record.name}`) && urn.split("::")[2].endsWith(record.type))!,
+        dependencies: dependencies.get(record.name) ?? [],
+    }));
+    return { declared, outputs, error };
+}
+
+/** The value of an output or a plain export. */
+export function value<T>(output: pulumi.Input<T>): Promise<T> {
+    return new Promise((resolve) => pulumi.output(output).apply((v) => { resolve(v as T); return v; }));
+}
+
+export function only(run: ProgramRun, type: string): Declared {
+    const matches = run.declared.filter((d) => d.type === type);
+    if (matches.length !== 1) {
+        throw new Error(`expected one ${type}, found ${matches.length}`);
+    }
+    return matches[0];
+}

@@ -1,0 +1,216 @@
+// Contracts of the whole program, run under Pulumi's mocks: what it declares and how the
+// pieces refer to each other.
+import * as pulumi from "@pulumi/pulumi";
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import { before, describe, test } from "node:test";
+import * as YAML from "yaml";
+import { appNodePort } from "../../config";
+import { contentTag } from "../../image";
+import { fakeImageId, fakeKubeconfig, only, projectDir, ProgramRun, runProgram, value } from "./harness";
+
+const Deployment = "kubernetes:apps/v1:Deployment";
+const { specialSigKey: secretSignatureKey, specialSecretSig: secretSignature } = pulumi.runtime;
+const Service = "kubernetes:core/v1:Service";
+
+function commands(run: ProgramRun) {
+    const all = run.declared.filter((d) => d.type === "command:local:Command");
+    return {
+        cluster: all.find((d) => d.inputs.create.includes("kind create cluster"))!,
+        load: all.find((d) => d.inputs.create.includes("kind load docker-image"))!,
+    };
+}
+
+describe("with the default config", () => {
+    let run: ProgramRun;
+    before(async () => {
+        run = await runProgram();
+        assert.equal(run.error, undefined);
+    });
+
+    test("the Service selects exactly the pods the Deployment makes", () => {
+        const deployment = only(run, Deployment).inputs;
+        const service = only(run, Service).inputs;
+        assert.deepEqual(service.spec.selector, { app: "node-web" });
+        assert.deepEqual(deployment.spec.template.metadata.labels, service.spec.selector);
+        assert.deepEqual(deployment.spec.selector.matchLabels, service.spec.selector);
+        assert.equal(service.metadata.name, "node-service");
+        assert.equal(deployment.metadata.name, "node-deployment");
+    });
+
+    test("the Service's targetPort names the container's port 8080", () => {
+        const container = only(run, Deployment).inputs.spec.template.spec.containers[0];
+        const port = only(run, Service).inputs.spec.ports[0];
+        assert.equal(container.name, "node");
+        assert.deepEqual(container.ports, [{ name: "http", containerPort: 8080 }]);
+        assert.equal(port.targetPort, "http");
+        assert.equal(port.port, 8080);
+    });
+
+    test("the probes and the rollout keep every request served", () => {
+        const spec = only(run, Deployment).inputs.spec;
+        const container = spec.template.spec.containers[0];
+        assert.equal(spec.replicas, 3);
+        assert.equal(spec.strategy.rollingUpdate.maxUnavailable, 0);
+        assert.deepEqual(container.readinessProbe.httpGet, { path: "/healthz", port: "http" });
+        assert.deepEqual(container.livenessProbe.httpGet, { path: "/healthz", port: "http" });
+        assert.ok(container.lifecycle.preStop, "a preStop pause covers endpoint propagation");
+    });
+
+    test("the container runs locked down, with requests and limits", () => {
+        const pod = only(run, Deployment).inputs.spec.template.spec;
+        const container = pod.containers[0];
+        assert.equal(pod.securityContext.runAsNonRoot, true);
+        assert.equal(container.securityContext.allowPrivilegeEscalation, false);
+        assert.equal(container.securityContext.readOnlyRootFilesystem, true);
+        assert.deepEqual(container.securityContext.capabilities.drop, ["ALL"]);
+        assert.ok(container.resources.requests.cpu && container.resources.requests.memory);
+        assert.ok(container.resources.limits.cpu && container.resources.limits.memory);
+    });
+
+    test("the pods run the content-tagged image from the nodes, never :latest or a registry pull", async () => {
+        const container = only(run, Deployment).inputs.spec.template.spec.containers[0];
+        const tag = contentTag(path.join(projectDir, "app"));
+        assert.equal(container.image, `node-app:${tag}`);
+        assert.equal(await value(run.outputs.image), `node-app:${tag}`);
+        assert.equal(container.imagePullPolicy, "IfNotPresent");
+        const image = only(run, "docker:index/image:Image").inputs;
+        assert.equal(image.imageName, `node-app:${tag}`);
+        assert.equal(image.skipPush, true);
+        assert.match(image.build.platform, /^linux\/(amd64|arm64)$/);
+        assert.equal(image.build.context, "app", "a relative context keeps the checkout path out of state");
+    });
+
+    test("the image load is triggered by the image ID and the cluster's identity", () => {
+        const { cluster, load } = commands(run);
+        assert.deepEqual(load.inputs.triggers, [fakeImageId, `${cluster.name}-id`]);
+        assert.equal(load.inputs.environment.CLUSTER_NAME, "kube-demo");
+        assert.match(load.inputs.environment.IMAGE, /^node-app:[0-9a-f]{16}$/);
+    });
+
+    test("the Deployment waits until the image is on the nodes", () => {
+        const { load } = commands(run);
+        assert.ok(only(run, Deployment).dependencies.includes(load.urn));
+    });
+
+    test("every Kubernetes resource uses the explicit provider and is parented to the Workload", () => {
+        const provider = only(run, "pulumi:providers:kubernetes");
+        // Secrets reach a provider wrapped in Pulumi's secret signature.
+        assert.deepEqual(provider.inputs.kubeconfig, { [secretSignatureKey]: secretSignature, value: fakeKubeconfig });
+        // Provider configuration reaches the provider as strings.
+        assert.equal(provider.inputs.deleteUnreachable, "true");
+        assert.equal(provider.inputs.clusterIdentifier, `${commands(run).cluster.name}-id`);
+        const k8sResources = run.declared.filter((d) => d.type.startsWith("kubernetes:"));
+        assert.equal(k8sResources.length, 2);
+        for (const resource of k8sResources) {
+            assert.equal(resource.provider, `${provider.urn}::${provider.name}-id`, `${resource.name} uses the explicit provider`);
+            assert.match(resource.urn, /::kube-demo:index:Workload\$kubernetes:/, `${resource.name} is a child of the Workload`);
+        }
+        assert.match(provider.urn, /::kube-demo:index:Workload\$pulumi:providers:kubernetes::/);
+    });
+
+    test("the cluster's command and the image are children of their components", () => {
+        const { cluster, load } = commands(run);
+        assert.match(cluster.urn, /::kube-demo:index:KindCluster\$command:local:Command::/);
+        assert.match(load.urn, /::kube-demo:index:AppImage\$command:local:Command::/);
+        assert.match(only(run, "docker:index/image:Image").urn, /::kube-demo:index:AppImage\$docker:index\/image:Image::/);
+    });
+
+    test("the kind config binds the app's port to 127.0.0.1 on the NodePort the Service uses", () => {
+        const { cluster } = commands(run);
+        const kindConfig = YAML.parse(cluster.inputs.stdin);
+        const mapping = kindConfig.nodes[0].extraPortMappings[0];
+        assert.deepEqual(mapping, { containerPort: appNodePort, hostPort: 8080, listenAddress: "127.0.0.1", protocol: "TCP" });
+        assert.equal(only(run, Service).inputs.spec.ports[0].nodePort, appNodePort);
+        assert.equal(only(run, Service).inputs.spec.type, "NodePort");
+        assert.deepEqual(kindConfig.networking, { apiServerAddress: "127.0.0.1", apiServerPort: 6443 });
+    });
+
+    test("the cluster is replaced by anything that shapes it, and deleted by name", () => {
+        const { cluster } = commands(run);
+        assert.deepEqual(cluster.inputs.triggers, ["kube-demo", cluster.inputs.stdin]);
+        assert.equal(cluster.inputs.delete, 'kind delete cluster --name "$CLUSTER_NAME"');
+        assert.equal(cluster.inputs.environment.CLUSTER_NAME, "kube-demo");
+        assert.match(cluster.inputs.create, /--config - /, "the config comes from stdin, not a temp file");
+        assert.equal(cluster.inputs.logging, "stderr", "the kubeconfig on stdout is never printed");
+    });
+
+    test("the kubeconfig output is secret; the url, names and context are plain", async () => {
+        assert.equal(await pulumi.isSecret(run.outputs.kubeconfig), true);
+        assert.equal(await value(run.outputs.kubeconfig), fakeKubeconfig);
+        assert.equal(await value(run.outputs.url), "http://127.0.0.1:8080");
+        assert.equal(await value(run.outputs.clusterName), "kube-demo");
+        assert.equal(await value(run.outputs.kubeContext), "kind-kube-demo");
+        assert.equal(await pulumi.isSecret(run.outputs.kubeContext), false);
+    });
+});
+
+test("replicas, ports, workers, names and images come from config", async () => {
+    const run = await runProgram({
+        replicas: "5", hostPort: "9090", apiServerPort: "7443", workers: "2", clusterName: "demo-2",
+        nodeImage: "kube-demo/kind-node:v1.34.4", imageName: "example/app", baseImage: "kube-demo/node-base:20",
+    });
+    assert.equal(run.error, undefined);
+    assert.equal(only(run, Deployment).inputs.spec.replicas, 5);
+    const { cluster, load } = commands(run);
+    const kindConfig = YAML.parse(cluster.inputs.stdin);
+    assert.deepEqual(kindConfig.nodes.map((n: any) => n.role), ["control-plane", "worker", "worker"]);
+    assert.ok(kindConfig.nodes.every((n: any) => n.image === "kube-demo/kind-node:v1.34.4"));
+    assert.equal(kindConfig.nodes[0].extraPortMappings[0].hostPort, 9090);
+    assert.equal(kindConfig.networking.apiServerPort, 7443);
+    assert.equal(cluster.inputs.environment.CLUSTER_NAME, "demo-2");
+    assert.equal(load.inputs.environment.CLUSTER_NAME, "demo-2");
+    const image = only(run, "docker:index/image:Image").inputs;
+    assert.deepEqual(image.build.args, { BASE_IMAGE: "kube-demo/node-base:20" });
+    const tag = contentTag(path.join(projectDir, "app"), { BASE_IMAGE: "kube-demo/node-base:20" });
+    assert.equal(image.imageName, `example/app:${tag}`);
+    assert.equal(await value(run.outputs.url), "http://127.0.0.1:9090");
+    assert.equal(await value(run.outputs.kubeContext), "kind-demo-2");
+});
+
+describe("bad config stops the program before anything is declared", () => {
+    const cases: [Record<string, string>, RegExp][] = [
+        [{ replicas: "-1" }, /^invalid config replicas="-1": must be an integer from 1 to 20/],
+        [{ replicas: "0" }, /^invalid config replicas="0"/],
+        [{ replicas: "2.5" }, /^invalid config replicas="2.5"/],
+        [{ replicas: "many" }, /^invalid config replicas="many"/],
+        [{ clusterName: "Kube_Demo" }, /^invalid config clusterName="Kube_Demo": must be 1 to 50 characters/],
+        [{ clusterName: "-demo" }, /^invalid config clusterName="-demo"/],
+        [{ clusterName: "a".repeat(51) }, /^invalid config clusterName="a{51}"/],
+        [{ hostPort: "70000" }, /^invalid config hostPort="70000": must be an integer from 1 to 65535/],
+        [{ hostPort: "0" }, /^invalid config hostPort="0"/],
+        [{ apiServerPort: "8080" }, /^invalid config apiServerPort="8080": must differ from hostPort/],
+        [{ workers: "9" }, /^invalid config workers="9": must be an integer from 0 to 4/],
+        [{ imageName: "node-app:v1" }, /^invalid config imageName="node-app:v1": .*without a tag/],
+        [{ imageName: "Node-App" }, /^invalid config imageName="Node-App"/],
+        [{ nodeImage: "not an image" }, /^invalid config nodeImage="not an image"/],
+        [{ baseImage: "bad image!" }, /^invalid config baseImage="bad image!"/],
+    ];
+    for (const [config, message] of cases) {
+        test(JSON.stringify(config), async () => {
+            const run = await runProgram(config);
+            assert.ok(run.error instanceof pulumi.RunError, "a RunError prints one line, no stack trace");
+            assert.match(run.error!.message, message);
+            assert.doesNotMatch(run.error!.message, /\n/);
+            assert.deepEqual(run.declared, []);
+        });
+    }
+});
+
+describe("a missing prerequisite stops the program before anything is declared", () => {
+    test("kind not on PATH", async () => {
+        const run = await runProgram({}, require("./harness").fakeTools(["docker"]));
+        assert.ok(run.error instanceof pulumi.RunError);
+        assert.match(run.error!.message, /^kind is not on PATH: install it from https:\/\/kind\.sigs\.k8s\.io\/ \(.*npm run toolchain/);
+        assert.deepEqual(run.declared, []);
+    });
+
+    test("Docker not answering", async () => {
+        const tools = require("./harness").fakeTools(["kind"]);
+        require("node:fs").writeFileSync(path.join(tools, "docker"), "#!/bin/sh\necho 'Cannot connect to the Docker daemon' >&2\nexit 1\n", { mode: 0o755 });
+        const run = await runProgram({}, tools);
+        assert.ok(run.error instanceof pulumi.RunError);
+        assert.match(run.error!.message, /^Docker is not answering/);
+        assert.deepEqual(run.declared, []);
+    });
+});

@@ -1,0 +1,103 @@
+// The app in the cluster: a Deployment and a NodePort Service, through a provider that
+// talks to this cluster only.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+export const appLabels = { app: "node-web" };
+export const containerPortName = "http";
+const containerPort = 8080;
+
+export interface WorkloadArgs {
+    /** Kubeconfig of the cluster (never the user's current context). */
+    readonly kubeconfig: pulumi.Input<string>;
+    /** Changes exactly when the cluster is created anew; the provider, and all it made, follow it. */
+    readonly clusterIdentity: pulumi.Input<string>;
+    /** `name:tag` of an image already on the nodes. */
+    readonly image: pulumi.Input<string>;
+    readonly replicas: number;
+    /** NodePort the cluster maps to the host. */
+    readonly nodePort: number;
+    /** Resources that must finish first (the image load). */
+    readonly after?: pulumi.Input<pulumi.Resource>[];
+}
+
+export class Workload extends pulumi.ComponentResource {
+    public readonly provider: k8s.Provider;
+    public readonly deployment: k8s.apps.v1.Deployment;
+    public readonly service: k8s.core.v1.Service;
+
+    constructor(name: string, args: WorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("kube-demo:index:Workload", name, {}, opts);
+
+        this.provider = new k8s.Provider(`${name}-cluster`, {
+            kubeconfig: args.kubeconfig,
+            clusterIdentifier: args.clusterIdentity,
+            // `pulumi destroy` still finishes when the cluster is already gone.
+            deleteUnreachable: true,
+        }, { parent: this });
+        const children = { parent: this, provider: this.provider };
+
+        this.deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, {
+            metadata: { name: "node-deployment", labels: appLabels },
+            spec: {
+                replicas: args.replicas,
+                selector: { matchLabels: appLabels },
+                // A new pod must be Ready before an old one goes: no capacity lost mid-rollout.
+                strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+                template: {
+                    metadata: { labels: appLabels },
+                    spec: {
+                        // Shorter than the default 30 s: the app drains in well under a second.
+                        terminationGracePeriodSeconds: 15,
+                        securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+                        containers: [{
+                            name: "node",
+                            image: args.image,
+                            // The image comes from `kind load`, never from a registry.
+                            imagePullPolicy: "IfNotPresent",
+                            ports: [{ name: containerPortName, containerPort }],
+                            readinessProbe: {
+                                httpGet: { path: "/healthz", port: containerPortName },
+                                periodSeconds: 2,
+                                failureThreshold: 1,
+                            },
+                            livenessProbe: {
+                                httpGet: { path: "/healthz", port: containerPortName },
+                                periodSeconds: 10,
+                                failureThreshold: 3,
+                            },
+                            // Endpoint removal reaches kube-proxy a moment after SIGTERM would;
+                            // pausing first keeps requests from landing on a closed port.
+                            lifecycle: { preStop: { sleep: { seconds: 3 } } },
+                            resources: {
+                                requests: { cpu: "50m", memory: "32Mi" },
+                                limits: { cpu: "250m", memory: "128Mi" },
+                            },
+                            securityContext: {
+                                allowPrivilegeEscalation: false,
+                                readOnlyRootFilesystem: true,
+                                capabilities: { drop: ["ALL"] },
+                            },
+                        }],
+                    },
+                },
+            },
+        }, {
+            ...children,
+            dependsOn: args.after,
+            // An image that never reached the nodes fails the `up` in minutes, not after the default ten.
+            customTimeouts: { create: "3m", update: "3m" },
+        });
+
+        this.service = new k8s.core.v1.Service(`${name}-service`, {
+            metadata: { name: "node-service", labels: appLabels },
+            spec: {
+                type: "NodePort",
+                selector: appLabels,
+                ports: [{ name: "http", port: containerPort, targetPort: containerPortName, nodePort: args.nodePort }],
+            },
+        }, children);
+
+        this.registerOutputs({});
+    }
+}
