@@ -58,6 +58,22 @@ kind create cluster --name "$CLUSTER_NAME" --config - --wait 3m >&2
 kind get kubeconfig --name "$CLUSTER_NAME"
 `;
 
+/**
+ * Which incarnation of the cluster this deployment wants. A `local.Command` has no Read, so
+ * `pulumi refresh` cannot see a cluster deleted behind the stack's back; the program checks
+ * for the cluster itself, and a deployed cluster that is gone gets the next generation, which
+ * replaces the cluster (and, through its identity, the image load and the workload).
+ */
+export function clusterGeneration(previousGeneration: number | undefined, clusterExists: boolean): number {
+    if (previousGeneration === undefined) {
+        return 1;
+    }
+    return clusterExists ? previousGeneration : previousGeneration + 1;
+}
+
+/** The stack output (index.ts) that carries the cluster generation to the next deployment. */
+export const generationOutput = "clusterGeneration";
+
 export class KindCluster extends pulumi.ComponentResource {
     /** The cluster's name. */
     public readonly name: pulumi.Output<string>;
@@ -67,11 +83,24 @@ export class KindCluster extends pulumi.ComponentResource {
     public readonly kubeconfig: pulumi.Output<string>;
     /** Changes exactly when the cluster is created anew; what lives in the cluster keys on it. */
     public readonly identity: pulumi.Output<string>;
+    /** See clusterGeneration; exported by the stack so that the next deployment can read it. */
+    public readonly generation: pulumi.Output<number>;
 
     constructor(name: string, args: KindClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kube-demo:index:KindCluster", name, {}, opts);
 
         const config = kindConfig(args);
+        // The last deployment's outputs, read back through a reference to this very stack.
+        const lastDeployment = new pulumi.StackReference(`${name}-last-deployment`, {
+            name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
+        }, { parent: this });
+        // An invoke, so it runs at every preview and up (a resource would run only on changes).
+        const existing = command.local.runOutput({ command: "kind get clusters 2>/dev/null", logging: "none" }, { parent: this });
+        this.generation = pulumi.all([lastDeployment.getOutputDetails(generationOutput), existing.stdout]).apply(
+            ([last, stdout]) => clusterGeneration(
+                typeof last.value === "number" ? last.value : undefined,
+                stdout.split("\n").includes(args.name)));
+
         const cluster = new command.local.Command(`${name}-kind`, {
             create: createScript,
             // Runs when an input other than the triggers changes (say, this script): the cluster
@@ -81,7 +110,7 @@ export class KindCluster extends pulumi.ComponentResource {
             environment: { CLUSTER_NAME: args.name },
             stdin: config,
             // Everything that shapes the cluster is fixed at creation: a change replaces it.
-            triggers: [args.name, config],
+            triggers: [args.name, config, this.generation],
             // stdout is the kubeconfig: never printed, never passed on in the environment.
             logging: "stderr",
             addPreviousOutputInEnv: false,
@@ -96,6 +125,9 @@ export class KindCluster extends pulumi.ComponentResource {
         this.kubeContext = pulumi.output(`kind-${args.name}`);
         this.kubeconfig = pulumi.secret(cluster.stdout);
         this.identity = cluster.id;
-        this.registerOutputs({ name: this.name, kubeContext: this.kubeContext, kubeconfig: this.kubeconfig, identity: this.identity });
+        this.registerOutputs({
+            name: this.name, kubeContext: this.kubeContext, kubeconfig: this.kubeconfig,
+            identity: this.identity, generation: this.generation,
+        });
     }
 }

@@ -34,9 +34,21 @@ export function fakeTools(tools: string[] = ["kind", "docker"]): string {
     return dir;
 }
 
+/** What the world outside the program looks like to one run. */
+export interface World {
+    /** Folder with the `kind` and `docker` the program finds on PATH. */
+    tools?: string;
+    /** Clusters `kind get clusters` lists. */
+    existingClusters?: string[];
+    /** The clusterGeneration output of the last deployment; none before the first. */
+    lastGeneration?: number;
+}
+
 /** What the mocked providers compute: the kubeconfig a cluster prints, an image's ID. */
-function mockState(type: string, inputs: any): any {
+function mockState(type: string, inputs: any, world: World): any {
     switch (type) {
+        case "pulumi:pulumi:StackReference":
+            return { ...inputs, outputs: world.lastGeneration === undefined ? {} : { clusterGeneration: world.lastGeneration }, secretOutputNames: [] };
         case "command:local:Command":
             return { ...inputs, stdout: inputs.create?.includes("kind get kubeconfig") ? fakeKubeconfig : "", stderr: "" };
         case "docker:index/image:Image":
@@ -47,18 +59,20 @@ function mockState(type: string, inputs: any): any {
 }
 
 /**
- * Runs index.ts with the given stack config (keys without the project prefix) and PATH.
+ * Runs index.ts with the given stack config (keys without the project prefix) in `world`.
  * A program that throws is reported in `error`, with whatever it declared before.
  */
-export async function runProgram(config: Record<string, string> = {}, toolsPath = fakeTools()): Promise<ProgramRun> {
+export async function runProgram(config: Record<string, string> = {}, world: World = {}): Promise<ProgramRun> {
     const monitorRecords: Omit<Declared, "urn" | "dependencies">[] = [];
     await pulumi.runtime.setMocks({
         newResource: (args) => {
             monitorRecords.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
-            return { id: `${args.name}-id`, state: mockState(args.type, args.inputs) };
+            return { id: `${args.name}-id`, state: mockState(args.type, args.inputs, world) };
         },
-        call: (args) => args.inputs,
-    }, "kube-demo", "dev", false);
+        call: (args) => args.token === "command:local:run"
+            ? { ...args.inputs, stdout: (world.existingClusters ?? []).join("\n"), stderr: "" }
+            : args.inputs,
+    }, "kube-demo", "dev", false, "organization");
     // The mocks API hides a registration's dependencies; read them off the request.
     const monitor = pulumi.runtime.getMonitor() as any;
     const dependencies = new Map<string, string[]>();
@@ -76,7 +90,7 @@ export async function runProgram(config: Record<string, string> = {}, toolsPath 
         }
     }
     const savedPath = process.env.PATH;
-    process.env.PATH = toolsPath;
+    process.env.PATH = world.tools ?? fakeTools();
     let outputs: Record<string, pulumi.Output<any>> = {};
     let error: Error | undefined;
     try {

@@ -2,12 +2,14 @@
 // pieces refer to each other.
 import * as pulumi from "@pulumi/pulumi";
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, test } from "node:test";
 import * as YAML from "yaml";
+import { generationOutput } from "../../cluster";
 import { appNodePort } from "../../config";
 import { contentTag } from "../../image";
-import { fakeImageId, fakeKubeconfig, only, projectDir, ProgramRun, runProgram, value } from "./harness";
+import { fakeImageId, fakeKubeconfig, fakeTools, only, projectDir, ProgramRun, runProgram, value } from "./harness";
 
 const Deployment = "kubernetes:apps/v1:Deployment";
 const { specialSigKey: secretSignatureKey, specialSecretSig: secretSignature } = pulumi.runtime;
@@ -128,7 +130,7 @@ describe("with the default config", () => {
 
     test("the cluster is replaced by anything that shapes it, and deleted by name", () => {
         const { cluster } = commands(run);
-        assert.deepEqual(cluster.inputs.triggers, ["kube-demo", cluster.inputs.stdin]);
+        assert.deepEqual(cluster.inputs.triggers, ["kube-demo", cluster.inputs.stdin, 1]);
         assert.equal(cluster.inputs.delete, 'kind delete cluster --name "$CLUSTER_NAME"');
         assert.equal(cluster.inputs.environment.CLUSTER_NAME, "kube-demo");
         assert.match(cluster.inputs.create, /--config - /, "the config comes from stdin, not a temp file");
@@ -168,6 +170,37 @@ test("replicas, ports, workers, names and images come from config", async () => 
     assert.equal(await value(run.outputs.kubeContext), "kind-demo-2");
 });
 
+describe("a cluster deleted outside Pulumi is noticed and rebuilt", () => {
+    const triggersOf = async (world: { existingClusters?: string[]; lastGeneration?: number }) => {
+        const run = await runProgram({}, world);
+        assert.equal(run.error, undefined);
+        return { triggers: commands(run).cluster.inputs.triggers, generation: await value(run.outputs.clusterGeneration) };
+    };
+
+    test("the first deployment is generation 1", async () => {
+        assert.equal((await triggersOf({})).generation, 1);
+    });
+
+    test("a deployed cluster that still exists keeps its generation: no diff", async () => {
+        const { triggers, generation } = await triggersOf({ existingClusters: ["other", "kube-demo"], lastGeneration: 4 });
+        assert.equal(generation, 4);
+        assert.equal(triggers[2], 4);
+    });
+
+    test("a deployed cluster that is gone gets the next generation: its triggers change, so it is replaced", async () => {
+        const { triggers, generation } = await triggersOf({ existingClusters: ["other"], lastGeneration: 4 });
+        assert.equal(generation, 5);
+        assert.equal(triggers[2], 5);
+    });
+
+    test("the program exports the generation under the name the next deployment reads", async () => {
+        const run = await runProgram({}, { existingClusters: ["kube-demo"], lastGeneration: 2 });
+        assert.equal(await value(run.outputs[generationOutput]), 2);
+        const reference = only(run, "pulumi:pulumi:StackReference");
+        assert.equal(reference.inputs.name, "organization/kube-demo/dev", "it reads this very stack");
+    });
+});
+
 describe("bad config stops the program before anything is declared", () => {
     const cases: [Record<string, string>, RegExp][] = [
         [{ replicas: "-1" }, /^invalid config replicas="-1": must be an integer from 1 to 20/],
@@ -199,16 +232,16 @@ describe("bad config stops the program before anything is declared", () => {
 
 describe("a missing prerequisite stops the program before anything is declared", () => {
     test("kind not on PATH", async () => {
-        const run = await runProgram({}, require("./harness").fakeTools(["docker"]));
+        const run = await runProgram({}, { tools: fakeTools(["docker"]) });
         assert.ok(run.error instanceof pulumi.RunError);
         assert.match(run.error!.message, /^kind is not on PATH: install it from https:\/\/kind\.sigs\.k8s\.io\/ \(.*npm run toolchain/);
         assert.deepEqual(run.declared, []);
     });
 
     test("Docker not answering", async () => {
-        const tools = require("./harness").fakeTools(["kind"]);
-        require("node:fs").writeFileSync(path.join(tools, "docker"), "#!/bin/sh\necho 'Cannot connect to the Docker daemon' >&2\nexit 1\n", { mode: 0o755 });
-        const run = await runProgram({}, tools);
+        const tools = fakeTools(["kind"]);
+        fs.writeFileSync(path.join(tools, "docker"), "#!/bin/sh\necho 'Cannot connect to the Docker daemon' >&2\nexit 1\n", { mode: 0o755 });
+        const run = await runProgram({}, { tools });
         assert.ok(run.error instanceof pulumi.RunError);
         assert.match(run.error!.message, /^Docker is not answering/);
         assert.deepEqual(run.declared, []);
