@@ -1,0 +1,189 @@
+// Drives the real stack (Pulumi CLI, providers, Docker, kind) through the Automation API,
+// each run on a copy of the project with its own state, cluster name, ports and kubeconfig.
+import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as YAML from "yaml";
+
+export const projectDir = path.resolve(__dirname, "../..");
+export const toolchainDir = process.env.KUBE_DEMO_TOOLCHAIN
+    ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "kube-demo-toolchain");
+
+/** The variables the toolchain's env.sh exports, or undefined when it was never built. */
+function toolchainEnvironment(): Record<string, string> | undefined {
+    const envFile = path.join(toolchainDir, "env.sh");
+    if (!fs.existsSync(envFile)) {
+        return undefined;
+    }
+    const dump = execFileSync("bash", ["-c", `. "$1" >/dev/null && env -0`, "bash", envFile], { encoding: "utf8" });
+    return Object.fromEntries(dump.split("\0").filter(Boolean).map((line) => {
+        const at = line.indexOf("=");
+        return [line.slice(0, at), line.slice(at + 1)];
+    }));
+}
+
+function succeeds(command: string, args: string[], env = process.env): boolean {
+    return spawnSync(command, args, { env, stdio: "ignore", timeout: 30_000 }).status === 0;
+}
+
+const pluginVersions = (): Record<string, string> => {
+    const lock = JSON.parse(fs.readFileSync(path.join(projectDir, "package-lock.json"), "utf8"));
+    return Object.fromEntries(["command", "docker", "kubernetes"].map((name) =>
+        [name, lock.packages[`node_modules/@pulumi/${name}`].version]));
+};
+
+/**
+ * Everything the suite needs, or the first thing missing as one line that says how to get it.
+ * Starts the Docker engine when it is installed but not answering (CI starts with none running).
+ */
+export function prepareToolchain(): { env: Record<string, string> } | { missing: string } {
+    const build = "build it with `npm run toolchain`";
+    const env = toolchainEnvironment();
+    if (!env) {
+        return { missing: `the offline toolchain (${toolchainDir}/env.sh): ${build}` };
+    }
+    for (const tool of ["pulumi", "kind", "kubectl", "docker"]) {
+        if (!succeeds("sh", ["-c", `command -v ${tool}`], env)) {
+            return { missing: `${tool} is not on the toolchain's PATH: ${build}` };
+        }
+    }
+    if (!succeeds("docker", ["info"], env)) {
+        const start = spawnSync("bash", [path.join(projectDir, "toolchain/docker/start.sh")], { env, encoding: "utf8" });
+        if (start.status !== 0 || !succeeds("docker", ["info"], env)) {
+            return { missing: `a Docker engine (toolchain/docker/start.sh failed: ${(start.stderr ?? "").trim().split("\n").pop()}): ${build}` };
+        }
+    }
+    for (const image of [env.KIND_NODE_IMAGE, env.NODE_BASE_IMAGE]) {
+        if (!image || !succeeds("docker", ["image", "inspect", image], env)) {
+            return { missing: `the local image ${image ?? "(unnamed)"}: ${build}` };
+        }
+    }
+    const plugins = JSON.parse(execFileSync("pulumi", ["plugin", "ls", "--json"], { env, encoding: "utf8" }) || "[]");
+    for (const [name, version] of Object.entries(pluginVersions())) {
+        if (!plugins.some((p: any) => p.name === name && p.kind === "resource" && p.version === version)) {
+            return { missing: `the Pulumi plugin ${name} v${version}: ${build}` };
+        }
+    }
+    return { env };
+}
+
+/** A TCP port nobody listens on now. */
+export async function freePort(): Promise<number> {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    await new Promise((resolve) => server.close(resolve));
+    return port;
+}
+
+/** The project's files (not its state or node_modules) in a new folder, with a backend of its own. */
+export function copyProject(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-e2e-"));
+    for (const entry of ["index.ts", "config.ts", "cluster.ts", "image.ts", "workload.ts", "prerequisites.ts",
+        "package.json", "tsconfig.json", "app"]) {
+        fs.cpSync(path.join(projectDir, entry), path.join(dir, entry), { recursive: true });
+    }
+    fs.symlinkSync(path.join(projectDir, "node_modules"), path.join(dir, "node_modules"));
+    const project = YAML.parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8"));
+    fs.mkdirSync(path.join(dir, "state"));
+    project.backend = { url: `file://${dir}/state` };
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), YAML.stringify(project));
+    return dir;
+}
+
+export interface TestStack {
+    stack: Stack;
+    dir: string;
+    clusterName: string;
+    /** The kubeconfig kind writes to, standing in for the user's own. */
+    kubeconfigPath: string;
+    env: Record<string, string>;
+}
+
+/** A new stack on a copy of the project, configured through the API. */
+export async function newStack(toolchainEnv: Record<string, string>, config: Record<string, string>, envOverrides: Record<string, string> = {}): Promise<TestStack> {
+    const dir = copyProject();
+    const suffix = Math.random().toString(36).slice(2, 8);
+    const clusterName = config.clusterName ?? `e2e-${suffix}`;
+    const kubeconfigPath = path.join(dir, "kubeconfig");
+    const env = {
+        ...toolchainEnv,
+        PULUMI_CONFIG_PASSPHRASE: "e2e",
+        KUBECONFIG: kubeconfigPath,
+        ...envOverrides,
+    };
+    const stack = await LocalWorkspace.createStack({ workDir: dir, stackName: `e2e-${suffix}` }, { workDir: dir, envVars: env });
+    const settings: Record<string, string> = {
+        clusterName,
+        hostPort: String(await freePort()),
+        apiServerPort: String(await freePort()),
+        nodeImage: toolchainEnv.KIND_NODE_IMAGE,
+        baseImage: toolchainEnv.NODE_BASE_IMAGE,
+        ...config,
+    };
+    await stack.setAllConfig(Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, { value: v }])));
+    return { stack, dir, clusterName, kubeconfigPath, env };
+}
+
+/** Destroys and removes the stack, and deletes its cluster if anything was left. */
+export async function removeStack(test: TestStack): Promise<void> {
+    try {
+        await test.stack.destroy();
+    } finally {
+        await test.stack.workspace.removeStack(test.stack.name, { force: true }).catch(() => undefined);
+        kind(test, ["delete", "cluster", "--name", test.clusterName]);
+        fs.rmSync(test.dir, { recursive: true, force: true });
+    }
+}
+
+export function kind(test: TestStack, args: string[]): string {
+    return execFileSync("kind", args, { env: { ...process.env, ...test.env }, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+export function clusters(test: TestStack): string[] {
+    return kind(test, ["get", "clusters"]).split("\n").filter(Boolean);
+}
+
+export function kubectl(test: TestStack, args: string[]): string {
+    return execFileSync("kubectl", ["--context", `kind-${test.clusterName}`, ...args],
+        { env: { ...process.env, ...test.env }, encoding: "utf8" });
+}
+
+/** One GET on a new connection; the body, or an Error. */
+export async function get(url: string): Promise<string> {
+    const res = await fetch(url, { headers: { connection: "close" }, signal: AbortSignal.timeout(5_000) });
+    if (res.status !== 200) {
+        throw new Error(`HTTP ${res.status}`);
+    }
+    return res.text();
+}
+
+/** GETs at a fixed rate until stopped or `maxSeconds` pass; counts replies and failures. */
+export function loadLoop(url: string, perSecond: number, maxSeconds: number) {
+    const replies: string[] = [];
+    const failures: string[] = [];
+    let stopped = false;
+    const done = (async () => {
+        const end = Date.now() + maxSeconds * 1000;
+        while (!stopped && Date.now() < end) {
+            const started = Date.now();
+            try {
+                replies.push(await get(url));
+            } catch (err) {
+                failures.push(String(err));
+            }
+            await new Promise((resolve) => setTimeout(resolve, Math.max(0, 1000 / perSecond - (Date.now() - started))));
+        }
+    })();
+    return { replies, failures, stop: async () => { stopped = true; await done; } };
+}
+
+/** The URNs an operation would touch (anything but "same"), from its engine events. */
+export function changedResources(events: any[]): string[] {
+    return events
+        .filter((e) => e.resourcePreEvent && e.resourcePreEvent.metadata.op !== "same")
+        .map((e) => `${e.resourcePreEvent.metadata.op} ${e.resourcePreEvent.metadata.type}`);
+}

@@ -1,0 +1,212 @@
+// End to end: the real Pulumi CLI, providers, Docker and kind on this machine.
+// Scenarios run in order on one stack; each asserts what a user would check by hand.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { contentTag } from "../../image";
+import {
+    changedResources, clusters, get, kind, kubectl, loadLoop, newStack, prepareToolchain, removeStack, TestStack,
+} from "./harness";
+
+const toolchain = prepareToolchain();
+const skip = "missing" in toolchain ? `e2e skipped: ${toolchain.missing}` : false;
+if (skip) {
+    console.log(skip);
+}
+const toolchainEnv = "env" in toolchain ? toolchain.env : {};
+const hello = /^Hello World: [0-9a-f-]{36}\n$/;
+const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
+
+/** Runs a scenario and prints how long it took. */
+function scenario(name: string, body: () => Promise<void>) {
+    test(name, { skip }, async () => {
+        const started = Date.now();
+        await body();
+        console.log(`# ${name}: ${seconds(started)} s`);
+    });
+}
+
+describe("the stack on a real Kind cluster", { skip }, () => {
+    let main: TestStack;
+    let url: string;
+
+    before(async () => {
+        main = await newStack(toolchainEnv, {});
+        // The user's own kubeconfig, with a context of theirs that must survive everything.
+        fs.writeFileSync(main.kubeconfigPath, [
+            "apiVersion: v1", "kind: Config", "current-context: mine",
+            "clusters: [{name: mine, cluster: {server: 'https://127.0.0.1:1'}}]",
+            "contexts: [{name: mine, context: {cluster: mine, user: mine}}]",
+            "users: [{name: mine, user: {token: keep-me}}]", "",
+        ].join("\n"));
+    });
+
+    after(async () => {
+        if (main) {
+            await removeStack(main);
+        }
+    });
+
+    scenario("1. cold up: the app answers from 3 ready pods running the content-tagged image", async () => {
+        const result = await main.stack.up();
+        url = result.outputs.url.value;
+        assert.match(await get(url), hello);
+
+        const deployment = JSON.parse(kubectl(main, ["get", "deployment", "node-deployment", "-o", "json"]));
+        assert.equal(deployment.status.readyReplicas, 3);
+        const pods = JSON.parse(kubectl(main, ["get", "pods", "-l", "app=node-web", "-o", "json"])).items;
+        assert.equal(pods.length, 3);
+
+        const tag = contentTag(path.join(main.dir, "app"), { BASE_IMAGE: toolchainEnv.NODE_BASE_IMAGE });
+        assert.equal(result.outputs.image.value, `node-app:${tag}`);
+        for (const pod of pods) {
+            assert.equal(pod.spec.containers[0].image, `node-app:${tag}`);
+        }
+
+        const replies = new Set<string>();
+        for (let i = 0; i < 30; i++) {
+            replies.add(await get(url));
+        }
+        assert.ok(replies.size >= 2, `30 connections reached ${replies.size} pod(s)`);
+
+        assert.match(kubectl(main, ["get", "nodes"]), / Ready /);
+        assert.match(fs.readFileSync(main.kubeconfigPath, "utf8"), /keep-me/, "the user's own context is kept");
+        assert.equal(result.outputs.kubeconfig.secret, true);
+    });
+
+    scenario("2. no-op: a second up changes nothing, builds nothing, loads nothing", async () => {
+        const events: any[] = [];
+        const result = await main.stack.up({ onEvent: (e) => events.push(e) });
+        assert.deepEqual(changedResources(events), []);
+        assert.deepEqual(Object.keys(result.summary.resourceChanges ?? {}), ["same"]);
+        await main.stack.preview({ expectNoChanges: true });
+    });
+
+    scenario("4. an edit the build does not see (app/README.md, app/test) changes nothing", async () => {
+        fs.appendFileSync(path.join(main.dir, "app", "README.md"), "\nAn edit to the docs.\n");
+        fs.writeFileSync(path.join(main.dir, "app", "test", "new.test.mjs"), "// a new test\n");
+        await main.stack.preview({ expectNoChanges: true });
+    });
+
+    scenario("3. code edit: only the image, its load and the Deployment change; the rollout drops no request", async () => {
+        const server = path.join(main.dir, "app", "server.js");
+        fs.writeFileSync(server, fs.readFileSync(server, "utf8").replace("`Hello World: ", "`Hello again: "));
+
+        const events: any[] = [];
+        await main.stack.preview({ onEvent: (e) => events.push(e) });
+        assert.deepEqual(changedResources(events).sort(), [
+            "replace command:local:Command", // the load, for the new image
+            "update docker:index/image:Image",
+            "update kubernetes:apps/v1:Deployment",
+        ].sort());
+
+        const load = loadLoop(url, 10, 240);
+        try {
+            await main.stack.up();
+        } finally {
+            await load.stop();
+        }
+        assert.deepEqual(load.failures, [], `${load.failures.length} of ${load.replies.length + load.failures.length} requests failed`);
+        assert.ok(load.replies.length > 20);
+        for (let i = 0; i < 20; i++) {
+            assert.match(await get(url), /^Hello again: /);
+        }
+    });
+
+    scenario("5. scale 3 to 5: only the Deployment changes; 5 pods Ready", async () => {
+        await main.stack.setConfig("replicas", { value: "5" });
+        const events: any[] = [];
+        await main.stack.up({ onEvent: (e) => events.push(e) });
+        assert.deepEqual(changedResources(events), ["update kubernetes:apps/v1:Deployment"]);
+        const deployment = JSON.parse(kubectl(main, ["get", "deployment", "node-deployment", "-o", "json"]));
+        assert.equal(deployment.status.readyReplicas, 5);
+    });
+
+    scenario("10. a second stack on the same cluster name is refused; the cluster stays", async () => {
+        const intruder = await newStack(toolchainEnv, { clusterName: main.clusterName }, { KUBECONFIG: main.kubeconfigPath });
+        try {
+            await assert.rejects(intruder.stack.up(), /A kind cluster named '.*' already exists and this stack did not create it/);
+            assert.ok(clusters(main).includes(main.clusterName));
+            assert.match(await get(url), /^Hello again: /);
+        } finally {
+            // Its destroy must not delete the cluster it never created.
+            await intruder.stack.destroy();
+            await intruder.stack.workspace.removeStack(intruder.stack.name);
+            fs.rmSync(intruder.dir, { recursive: true, force: true });
+        }
+        assert.ok(clusters(main).includes(main.clusterName));
+    });
+
+    scenario("8. bad config fails fast with the setting's message; nothing is created", async () => {
+        for (const [key, value, message] of [
+            ["replicas", "-1", /invalid config replicas="-1": must be an integer from 1 to 20/],
+            ["clusterName", "Bad_Name", /invalid config clusterName="Bad_Name"/],
+            ["hostPort", "70000", /invalid config hostPort="70000"/],
+        ] as const) {
+            const bad = await newStack(toolchainEnv, { [key]: value });
+            try {
+                const started = Date.now();
+                await assert.rejects(bad.stack.up(), message);
+                assert.ok(Date.now() - started < 60_000);
+                const state = await bad.stack.exportStack();
+                assert.deepEqual((state.deployment.resources ?? []).filter((r: any) => r.type !== "pulumi:pulumi:Stack"), []);
+                assert.ok(!clusters(bad).includes(bad.clusterName));
+            } finally {
+                await removeStack(bad);
+            }
+        }
+    });
+
+    scenario("9. a missing prerequisite is one clear line; nothing is created", async () => {
+        // PATH with everything the toolchain has but kind.
+        const withoutKind = fs.mkdtempSync(path.join(main.dir, "bin-"));
+        const toolchainBin = toolchainEnv.PATH.split(":")[0];
+        for (const tool of fs.readdirSync(toolchainBin).filter((t) => t !== "kind")) {
+            fs.symlinkSync(path.join(toolchainBin, tool), path.join(withoutKind, tool));
+        }
+        const cases: [Record<string, string>, RegExp][] = [
+            [{ PATH: `${withoutKind}:${path.dirname(process.execPath)}:/usr/bin:/bin` }, /kind is not on PATH/],
+            [{ DOCKER_HOST: "unix:///nonexistent/docker.sock" }, /Docker is not answering/],
+        ];
+        for (const [env, message] of cases) {
+            const broken = await newStack(toolchainEnv, {}, env);
+            try {
+                await assert.rejects(broken.stack.up(), message);
+                const state = await broken.stack.exportStack();
+                assert.deepEqual((state.deployment.resources ?? []).filter((r: any) => r.type !== "pulumi:pulumi:Stack"), []);
+            } finally {
+                await broken.stack.workspace.removeStack(broken.stack.name, { force: true });
+                fs.rmSync(broken.dir, { recursive: true, force: true });
+            }
+        }
+    });
+
+    scenario("6. drift: a cluster deleted behind the stack's back is rebuilt by the next up", async () => {
+        kind(main, ["delete", "cluster", "--name", main.clusterName]);
+        await assert.rejects(get(url));
+        const result = await main.stack.up();
+        assert.match(await get(result.outputs.url.value), /^Hello again: /);
+        const deployment = JSON.parse(kubectl(main, ["get", "deployment", "node-deployment", "-o", "json"]));
+        assert.equal(deployment.status.readyReplicas, 5);
+        await main.stack.preview({ expectNoChanges: true });
+    });
+
+    scenario("7. destroy: no cluster, no kind context, no resources; the user's context stays", async () => {
+        await main.stack.destroy();
+        assert.ok(!clusters(main).includes(main.clusterName));
+        const kubeconfig = fs.readFileSync(main.kubeconfigPath, "utf8");
+        assert.doesNotMatch(kubeconfig, new RegExp(`kind-${main.clusterName}`));
+        assert.match(kubeconfig, /keep-me/);
+        const state = await main.stack.exportStack();
+        assert.deepEqual(state.deployment.resources ?? [], []);
+    });
+
+    scenario("7b. destroy succeeds when the cluster was already deleted outside", async () => {
+        await main.stack.up();
+        kind(main, ["delete", "cluster", "--name", main.clusterName]);
+        await main.stack.destroy();
+        const state = await main.stack.exportStack();
+        assert.deepEqual(state.deployment.resources ?? [], []);
+    });
+});
