@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Verifies the Kind side of the toolchain end to end, offline, and cleans up after itself:
+# a cluster from $KIND_NODE_IMAGE, an app image built FROM $NODE_BASE_IMAGE loaded with
+# `kind load docker-image`, and a pod from it (imagePullPolicy IfNotPresent) that answers.
+#   bash toolchain/check-cluster.sh
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+CLUSTER=toolchain-check-$$
+APP_IMAGE=kube-demo/toolchain-check:$$
+KUBECONFIG=$(mktemp) && export KUBECONFIG
+WORK=$(mktemp -d)
+start=$SECONDS
+phase() { printf '[%4ss] %s\n' "$((SECONDS - start))" "$*"; }
+
+cleanup() {
+  local rc=$?
+  if [ "$rc" != 0 ] && docker inspect "$CLUSTER-control-plane" >/dev/null 2>&1; then
+    phase "diagnostics"
+    kubectl get pods -A -o wide 2>&1 || true
+    kubectl get events -A --sort-by=.lastTimestamp 2>&1 | tail -n 20 || true
+  fi
+  phase "cleanup: deleting cluster $CLUSTER and image $APP_IMAGE"
+  kind delete cluster --name "$CLUSTER" >/dev/null 2>&1 || true
+  docker rmi "$APP_IMAGE" >/dev/null 2>&1 || true
+  rm -rf "$WORK" "$KUBECONFIG"
+  if [ "$rc" = 0 ]; then phase "cluster check passed"; else phase "cluster check FAILED (exit $rc)"; fi
+}
+trap cleanup EXIT
+
+phase "docker engine"
+bash "$TOOLCHAIN_DIR/docker/start.sh" >/dev/null
+for image in "$KIND_NODE_IMAGE" "$NODE_BASE_IMAGE"; do
+  docker image inspect "$image" >/dev/null 2>&1 || { echo "missing image $image: run npm run toolchain" >&2; exit 1; }
+done
+
+phase "kind create cluster --image $KIND_NODE_IMAGE"
+kind create cluster --name "$CLUSTER" --image "$KIND_NODE_IMAGE" --wait 3m --kubeconfig "$KUBECONFIG"
+kubectl() { docker exec -i "$CLUSTER-control-plane" kubectl --kubeconfig /etc/kubernetes/admin.conf "$@"; }
+kubectl get nodes -o wide
+
+phase "build $APP_IMAGE FROM $NODE_BASE_IMAGE"
+cat >"$WORK/server.js" <<'EOF'
+require("http").createServer((req, res) => res.end("toolchain-check ok\n")).listen(8080);
+EOF
+cat >"$WORK/Dockerfile" <<'EOF'
+ARG BASE_IMAGE=node:20-slim
+FROM $BASE_IMAGE
+WORKDIR /app
+COPY server.js .
+USER node
+CMD ["node", "server.js"]
+EOF
+docker build -q --build-arg BASE_IMAGE="$NODE_BASE_IMAGE" -t "$APP_IMAGE" "$WORK" 2>/dev/null
+
+phase "kind load docker-image $APP_IMAGE"
+kind load docker-image "$APP_IMAGE" --name "$CLUSTER"
+
+phase "run a pod from it (imagePullPolicy IfNotPresent) and ask it over the pod network"
+kubectl run check --image "$APP_IMAGE" --image-pull-policy IfNotPresent --port 8080
+kubectl wait --for=condition=Ready pod/check --timeout=120s
+ip=$(kubectl get pod check -o jsonpath='{.status.podIP}')
+kubectl run ask --image "$APP_IMAGE" --image-pull-policy IfNotPresent --restart Never \
+  --command -- node -e "fetch('http://$ip:8080').then(r => r.text()).then(t => { process.stdout.write(t); process.exit(t.includes('ok') ? 0 : 1) })"
+kubectl wait --for=jsonpath='{.status.phase}'=Succeeded pod/ask --timeout=120s
+phase "pod answered: $(kubectl logs ask)"
+
+phase "cluster DNS (coredns) resolves kubernetes.default"
+kubectl run dns --image "$APP_IMAGE" --image-pull-policy IfNotPresent --restart Never \
+  --command -- node -e "require('dns').lookup('kubernetes.default.svc.cluster.local', (e, a) => { console.log(e ? e.message : a); process.exit(e ? 1 : 0) })"
+kubectl wait --for=jsonpath='{.status.phase}'=Succeeded pod/dns --timeout=120s
+phase "kubernetes.default is $(kubectl logs dns)"
