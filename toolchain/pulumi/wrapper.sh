@@ -16,6 +16,7 @@ upstream_gomod() { go mod download -json "$1@$2" | jq -r .GoMod; }
 # prepare_wrapper DIR TEMPLATE UPSTREAM_GOMOD: DIR/go.mod from TEMPLATE plus UPSTREAM's replaces.
 prepare_wrapper() {
   local dir=$1 template=$2 upstream=$3 r
+  command -v jq >/dev/null || { echo "toolchain: jq is missing (apt-get install jq)"; return 1; }
   mkdir -p "$dir"
   sed -e "s/@PULUMI_VERSION@/$PULUMI_VERSION/g" \
       -e "s/@PULUMI_KUBERNETES_VERSION@/$PULUMI_KUBERNETES_VERSION/g" \

@@ -154,10 +154,17 @@ build_node_image() {
   run docker cp "$layer/." "$ctr_name:/"
   # As kind's base image: the OCI spec containerd starts pods from, with kind's product-uuid
   # hook; the sandbox (pause) image is the one kubeadm 1.34 expects, so nothing is pulled.
+  # For this host, restrict_oom_score_adj: the node lacks CAP_SYS_RESOURCE (the VM's bounding
+  # set has none, see toolchain/docker/runc-wrapper), so runc cannot lower a pod's
+  # oom_score_adj below containerd's own ("failed to update /proc/self/oom_score_adj:
+  # Permission denied", which kubelet reports as "can't get final child's PID from pipe: EOF")
+  # and no pod starts. With it, containerd clamps the value, as it does when rootless.
   run docker exec "$ctr_name" bash -euc "
     ctr oci spec | jq '.hooks.createContainer[.hooks.createContainer | length] |= . + {\"path\": \"/kind/bin/mount-product-files.sh\"}' \
       | jq 'del(.process.rlimits)' >/etc/containerd/cri-base.json
     sed -i 's|sandbox_image = .*|sandbox_image = \"$pause\"|' /etc/containerd/config.toml
+    sed -i 's|restrict_oom_score_adj = false|restrict_oom_score_adj = true|' /etc/containerd/config.toml
+    grep -q 'restrict_oom_score_adj = true' /etc/containerd/config.toml
     nohup containerd >/tmp/containerd.log 2>&1 & echo \$! >/tmp/containerd.pid
     for i in \$(seq 30); do [ -S /run/containerd/containerd.sock ] && ctr version >/dev/null 2>&1 && break; sleep 1; done"
   # shellcheck disable=SC2086

@@ -7,6 +7,8 @@ build_pulumi() {
   export GOTOOLCHAIN=local CGO_ENABLED=0
   local pkg=github.com/pulumi/pulumi/pkg/v3 work
   work=$(mktemp -d "$CACHE/pulumi-cli.XXXXXX")
+  # run_step runs this function in a subshell: the trap removes the scratch dir however it ends.
+  trap "rm -rf $(printf %q "$work")" EXIT
   prepare_wrapper "$work" "$TOOLCHAIN_DIR/pulumi/cli/go.mod.in" "$(upstream_gomod "$pkg" "v$PULUMI_VERSION")"
   # Upstream's release flags.
   (cd "$work" && run go mod tidy &&
@@ -16,7 +18,6 @@ build_pulumi() {
   run "$work/pulumi" version
   [ "$("$work/pulumi" version)" = "v$PULUMI_VERSION" ]
   mv -f "$work/pulumi" "$BIN/pulumi"
-  rm -rf "$work"
 }
 
 run_step pulumi "$PULUMI_VERSION" "$BIN/pulumi" build_pulumi

@@ -9,10 +9,11 @@
 // exactly as the Go host does: `node <sdk>/cmd/run --monitor ... --engine ... [--dry-run] PROGRAM`
 // with the stack configuration in PULUMI_CONFIG / PULUMI_CONFIG_SECRET_KEYS.
 //
+// `pulumi install` runs the package manager of the runtime option `packagemanager` (npm by default).
 // Not implemented (the CLI treats UNIMPLEMENTED as "not supported"): plugin discovery from
 // node_modules (GetRequiredPackages answers an empty list, like the SDK's own in-process server
 // for inline programs; providers are then loaded on first use at the version the SDK asks for),
-// `pulumi install`, `pulumi new` prompts, code generation, policy packs and component plugins.
+// `pulumi new` prompts, code generation, policy packs and component plugins.
 "use strict";
 
 const childProcess = require("child_process");
@@ -136,6 +137,30 @@ function run(call, callback) {
     });
 }
 
+// InstallDependencies streams the package manager's output back to the CLI.
+function installDependencies(call) {
+    const req = call.request;
+    const info = req.getInfo();
+    const dir = (info && info.getProgramDirectory()) || req.getDirectory() || process.cwd();
+    const manager = runtimeOptions(info).packagemanager || "npm";
+    const child = childProcess.spawn(manager, ["install"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    const forward = (setter) => (chunk) => {
+        const resp = new langproto.InstallDependenciesResponse();
+        resp[setter](chunk);
+        call.write(resp);
+    };
+    child.stdout.on("data", forward("setStdout"));
+    child.stderr.on("data", forward("setStderr"));
+    child.on("error", (err) => call.destroy(new Error(`could not run ${manager}: ${err.message}`)));
+    child.on("close", (code) => {
+        if (code === 0) {
+            call.end();
+        } else {
+            call.destroy(new Error(`${manager} install exited with code ${code}`));
+        }
+    });
+}
+
 function newRunResponse(error, bail) {
     const resp = new langproto.RunResponse();
     resp.setError(error || "");
@@ -164,6 +189,7 @@ server.addService(services.LanguageRuntimeService, {
         callback(undefined, resp);
     },
     run,
+    installDependencies,
     cancel: (call, callback) => {
         for (const child of children) {
             child.kill("SIGINT");
