@@ -1,0 +1,210 @@
+// `npm run bench`: the stack against the manual kind + kubectl workflow, alternately, on this
+// machine, in one run. Prints a table and writes it to BENCHMARKS.md.
+import { Stack } from "@pulumi/pulumi/automation";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { kindConfig } from "../cluster";
+import { appNodePort } from "../config";
+import { contentTag } from "../image";
+import { freePort, get, newStack, prepareToolchain, projectDir, removeStack } from "../tests/e2e/harness";
+
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const toolchain = prepareToolchain();
+if ("missing" in toolchain) {
+    console.log(`bench skipped: ${toolchain.missing}`);
+    process.exit(1);
+}
+const toolchainEnv = toolchain.env;
+const env = { ...process.env, ...toolchainEnv };
+Object.assign(process.env, toolchainEnv);
+
+type Figures = Record<string, number[]>;
+const manual: Figures = {};
+const stack: Figures = {};
+const record = (side: Figures, figure: string, value: number) => (side[figure] ??= []).push(value);
+const sh = (command: string, args: string[], input?: string) =>
+    execFileSync(command, args, { env, encoding: "utf8", input, stdio: ["pipe", "pipe", "pipe"], maxBuffer: 1 << 30 });
+
+async function timed(body: () => Promise<unknown> | unknown): Promise<number> {
+    const started = performance.now();
+    await body();
+    return (performance.now() - started) / 1000;
+}
+
+/** Waits until `count` replies in a row (new connections) contain `text`. */
+async function untilServing(url: string, text: string, count = 15, timeoutSeconds = 300): Promise<void> {
+    const end = Date.now() + timeoutSeconds * 1000;
+    let inARow = 0;
+    while (inARow < count) {
+        if (Date.now() > end) {
+            throw new Error(`${url} did not serve "${text}" within ${timeoutSeconds} s`);
+        }
+        const reply = await get(url).catch(() => "");
+        inARow = reply.includes(text) ? inARow + 1 : 0;
+        if (inARow === 0) {
+            await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+    }
+}
+
+/** Peak resident memory (VmHWM) of the Pulumi program processes seen while `body` runs. */
+async function peakProgramMemory<T>(body: () => Promise<T>): Promise<{ result: T; peakMiB: number }> {
+    let peakKiB = 0;
+    const sample = setInterval(() => {
+        for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+            try {
+                if (!fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("@pulumi/pulumi/cmd/run")) continue;
+                const hwm = /VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+                peakKiB = Math.max(peakKiB, Number(hwm?.[1] ?? 0));
+            } catch {
+                // The process ended between listing and reading.
+            }
+        }
+    }, 100);
+    try {
+        return { result: await body(), peakMiB: peakKiB / 1024 };
+    } finally {
+        clearInterval(sample);
+    }
+}
+
+function editReply(appDir: string, text: string) {
+    const server = path.join(appDir, "server.js");
+    fs.writeFileSync(server, fs.readFileSync(server, "utf8").replace(/`Hello [^:]*: /, `\`${text}: `));
+}
+
+/** The seed's commands, typed by hand. */
+async function manualRound(round: number) {
+    const name = `bench-manual-${round}-${Math.random().toString(36).slice(2, 6)}`;
+    const hostPort = await freePort();
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-bench-"));
+    fs.cpSync(path.join(projectDir, "app"), path.join(work, "app"), { recursive: true });
+    const config = kindConfig({ name, hostPort, nodePort: appNodePort, apiServerPort: await freePort(), workers: 0, nodeImage: env.KIND_NODE_IMAGE });
+    const url = `http://127.0.0.1:${hostPort}`;
+    const kubectl = (...args: string[]) => sh("kubectl", ["--context", `kind-${name}`, ...args]);
+    const build = (tag: string) => sh("docker", ["build", "-q", "-t", `node-app:${tag}`, "--build-arg", `BASE_IMAGE=${env.NODE_BASE_IMAGE}`, path.join(work, "app")]);
+    try {
+        record(manual, "cold start", await timed(async () => {
+            build("v1");
+            sh("kind", ["create", "cluster", "--name", name, "--config", "-", "--wait", "3m"], config);
+            sh("kind", ["load", "docker-image", "node-app:v1", "--name", name]);
+            sh("kubectl", ["--context", `kind-${name}`, "apply", "-f", "-"],
+                fs.readFileSync(path.join(__dirname, "manual.yaml"), "utf8").replace("IMAGE", "node-app:v1"));
+            kubectl("rollout", "status", "deployment/node-deployment", "--timeout=3m");
+            await untilServing(url, "Hello World");
+        }));
+        editReply(path.join(work, "app"), `Manual edit ${round}`);
+        record(manual, "edit to ready", await timed(async () => {
+            build("v2");
+            sh("kind", ["load", "docker-image", "node-app:v2", "--name", name]);
+            kubectl("set", "image", "deployment/node-deployment", "node=node-app:v2");
+            kubectl("rollout", "status", "deployment/node-deployment", "--timeout=3m");
+            await untilServing(url, `Manual edit ${round}`);
+        }));
+    } finally {
+        record(manual, "teardown", await timed(() => sh("kind", ["delete", "cluster", "--name", name])));
+        fs.rmSync(work, { recursive: true, force: true });
+    }
+}
+
+/** Which resources took longest in an operation, from its engine events. */
+function slowestSteps(events: any[]): string {
+    const started = new Map<string, number>();
+    const took: [string, number][] = [];
+    for (const event of events) {
+        const meta = event.resourcePreEvent?.metadata;
+        if (meta && meta.op !== "same") started.set(meta.urn, event.timestamp);
+        const done = event.resOutputsEvent?.metadata;
+        if (done && started.has(done.urn)) {
+            took.push([`${done.op} ${done.urn.split("::").pop()}`, event.timestamp - started.get(done.urn)!]);
+        }
+    }
+    return took.sort((a, b) => b[1] - a[1]).slice(0, 4).map(([what, s]) => `${what} ${s}s`).join(", ");
+}
+
+const profile: string[] = [];
+async function stackRound(round: number) {
+    const test = await newStack(toolchainEnv, {});
+    const { stack: s } = test;
+    const run = async (label: string, op: (s: Stack, onEvent: (e: any) => void) => Promise<unknown>) => {
+        const events: any[] = [];
+        const { peakMiB } = await peakProgramMemory(() => op(s, (e) => events.push(e)));
+        record(stack, "peak program memory (MiB)", peakMiB);
+        profile.push(`round ${round} ${label}: ${slowestSteps(events)}`);
+        return events;
+    };
+    try {
+        let url = "";
+        record(stack, "cold start", await timed(async () => {
+            await run("up", (s, onEvent) => s.up({ onEvent }));
+            url = (await s.outputs()).url.value;
+            await untilServing(url, "Hello World");
+        }));
+        let changes: string[] = [];
+        record(stack, "no-op preview", await timed(async () => {
+            const events = await run("preview", (s, onEvent) => s.preview({ onEvent }));
+            changes = events.filter((e) => e.resourcePreEvent && e.resourcePreEvent.metadata.op !== "same").map((e) => e.resourcePreEvent.metadata.urn);
+        }));
+        record(stack, "no-op preview changes", changes.length);
+        record(stack, "no-op up", await timed(() => run("no-op up", (s, onEvent) => s.up({ onEvent }))));
+        editReply(path.join(test.dir, "app"), `Stack edit ${round}`);
+        record(stack, "edit to ready", await timed(async () => {
+            await run("edit up", (s, onEvent) => s.up({ onEvent }));
+            await untilServing(url, `Stack edit ${round}`);
+        }));
+        const tag = contentTag(path.join(test.dir, "app"), { BASE_IMAGE: env.NODE_BASE_IMAGE! });
+        const imageBytes = Number(sh("docker", ["image", "inspect", "-f", "{{.Size}}", `node-app:${tag}`]).trim());
+        const baseBytes = Number(sh("docker", ["image", "inspect", "-f", "{{.Size}}", env.NODE_BASE_IMAGE!]).trim());
+        record(stack, "image size over its base (KiB)", (imageBytes - baseBytes) / 1024);
+        record(stack, "bytes loaded per edit (MiB)", Number(sh("sh", ["-c", `docker save node-app:${tag} | wc -c`]).trim()) / 1048576);
+        record(stack, "teardown", await timed(() => s.destroy()));
+    } finally {
+        await removeStack(test);
+    }
+}
+
+function stats(values: number[] | undefined): [number, number, number] | undefined {
+    if (!values?.length) return undefined;
+    const sorted = [...values].sort((a, b) => a - b);
+    return [sorted[0], sorted[Math.floor((sorted.length - 1) / 2)], sorted[sorted.length - 1]];
+}
+
+function table(): string {
+    const figures = [...new Set([...Object.keys(manual), ...Object.keys(stack)])];
+    const cell = (v?: [number, number, number]) => (v ? v.map((x) => x.toFixed(1)).join(" / ") : "-");
+    const rows = figures.map((figure) => {
+        const m = stats(manual[figure]);
+        const s = stats(stack[figure]);
+        const ratio = m && s && m[1] > 0 ? (s[1] / m[1]).toFixed(2) : "-";
+        return `| ${figure} | ${cell(m)} | ${cell(s)} | ${ratio} |`;
+    });
+    return ["| figure (seconds unless named) | manual min / median / max | stack min / median / max | stack / manual (median) |",
+        "|---|---|---|---|", ...rows].join("\n");
+}
+
+async function main() {
+    for (let round = 1; round <= rounds; round++) {
+        console.log(`round ${round}/${rounds}: manual`);
+        await manualRound(round);
+        console.log(`round ${round}/${rounds}: stack`);
+        await stackRound(round);
+    }
+    const machine = `${os.cpus().length} cores (${os.cpus()[0].model}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}`;
+    const report = [
+        "# Benchmarks", "",
+        `Measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench\` (${rounds} rounds, manual and stack alternately) on ${machine}.`,
+        `Docker ${sh("docker", ["version", "-f", "{{.Server.Version}}"]).trim()}, ${sh("kind", ["version"]).trim()}, Pulumi ${sh("pulumi", ["version"]).trim()}.`, "",
+        table(), "",
+        "Where the stack's time goes (slowest resources of each operation):", "",
+        ...profile.map((line) => `- ${line}`), "",
+    ].join("\n");
+    console.log(report);
+    fs.writeFileSync(path.join(projectDir, "BENCHMARKS.md"), report);
+}
+
+main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+});
