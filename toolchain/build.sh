@@ -25,7 +25,7 @@ fi
 
 : >"$SUMMARY"
 total_start=$SECONDS
-for step in docker kind base-image pulumi language-host kubernetes-provider stand-in-providers node-image; do
+for step in docker kind base-image pulumi language-host kubernetes-provider stand-in-providers node-image kubectl; do
   # shellcheck source=/dev/null
   . "$TOOLCHAIN_DIR/steps/$step.sh"
 done

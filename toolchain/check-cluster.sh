@@ -67,6 +67,15 @@ phase "pod answered: $(kubectl logs ask)"
 
 phase "cluster DNS (coredns) resolves kubernetes.default"
 kubectl run dns --image "$APP_IMAGE" --image-pull-policy IfNotPresent --restart Never \
-  --command -- node -e "require('dns').lookup('kubernetes.default.svc.cluster.local', (e, a) => { console.log(e ? e.message : a); process.exit(e ? 1 : 0) })"
-kubectl wait --for=jsonpath='{.status.phase}'=Succeeded pod/dns --timeout=120s
-phase "kubernetes.default is $(kubectl logs dns)"
+  --command -- node -e "
+    // coredns and kube-proxy's service rules may still be settling: try for a minute.
+    const dns = require('dns'); let n = 0;
+    (function ask() {
+      dns.lookup('kubernetes.default.svc.cluster.local', (e, a) => {
+        if (!e) { console.log(a); process.exit(0) }
+        console.error('try ' + ++n + ': ' + e.message);
+        if (n < 30) setTimeout(ask, 2000); else process.exit(1)
+      })
+    })()"
+if ! kubectl wait --for=jsonpath='{.status.phase}'=Succeeded pod/dns --timeout=120s; then kubectl logs dns; exit 1; fi
+phase "kubernetes.default is $(kubectl logs dns | tail -n 1)"

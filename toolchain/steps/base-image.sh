@@ -2,7 +2,8 @@
 # /usr/bin/node, the libraries ldd lists, a `node` user (1000:1000) and /tmp. It stands in
 # for node:20-slim: the app's Dockerfile takes it as `--build-arg BASE_IMAGE=...`.
 build_base_image() {
-  local root lib
+  local root lib old_id
+  old_id=$(docker image inspect -f '{{.Id}}' "$NODE_BASE_IMAGE" 2>/dev/null || true)
   root=$(mktemp -d "$CACHE/base-image.XXXXXX")
   trap "rm -rf $(printf %q "$root")" EXIT  # run_step runs this in a subshell
   mkdir -p "$root"/{etc,tmp,home/node,usr/local/bin}
@@ -18,6 +19,10 @@ build_base_image() {
     -c 'ENV PATH=/usr/local/bin:/usr/bin:/bin' \
     -c 'WORKDIR /home/node' -c 'CMD ["node"]' - "$NODE_BASE_IMAGE"
   run docker run --rm --user 1000:1000 "$NODE_BASE_IMAGE" node -e 'console.log(process.version, process.getuid(), require("os").userInfo().username)'
+  # The replaced image, unless something still uses it.
+  if [ -n "$old_id" ] && [ -z "$(docker image inspect -f '{{.RepoTags}}' "$old_id" 2>/dev/null | tr -d '[]')" ]; then
+    docker rmi "$old_id" >/dev/null 2>&1 || true
+  fi
 }
 # The stamp says built; the image must still be there (docker may have been reset).
 docker image inspect "$NODE_BASE_IMAGE" >/dev/null 2>&1 || rm -f "$STAMPS"/base-image-*

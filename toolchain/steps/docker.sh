@@ -6,5 +6,5 @@ build_docker() {
   DOCKERD_LOG=$LOGS/dockerd.log run bash "$TOOLCHAIN_DIR/docker/start.sh"
 }
 rm -f "$STAMPS"/docker-*
-run_step docker debian-docker.io dockerd build_docker
+run_step docker debian-docker.io /usr/sbin/dockerd build_docker
 grep -h '^docker: registered' "$LOGS/docker.log" || true

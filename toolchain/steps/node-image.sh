@@ -21,6 +21,7 @@ go_wrapper() {
 build_node_binaries() {
   local out=$NODE_BINARIES.tmp src=$NODE_WORK/src k8s_dir date ldflags v=v$KUBERNETES_VERSION
   rm -rf "$out" && mkdir -p "$out"
+  command -v gcc >/dev/null || { run apt-get update -qq && run apt-get install -y -qq gcc libc6-dev; }
   export CGO_ENABLED=0
 
   # Kubernetes: k8s.io/kubernetes replaces every k8s.io/* staging module with ./staging/...;
@@ -34,7 +35,8 @@ build_node_binaries() {
     replaces+=("-replace=$m=$m@v0.${KUBERNETES_VERSION#*.}")
   done
   go_wrapper "$src/kubernetes" kubernetes "k8s.io/kubernetes@$v" "${replaces[@]}" \
-    -go="$(awk '$1 == "go" {print $2; exit}' "$k8s_dir/go.mod")" -godebug=default=go1.24
+    -go="$(awk '$1 == "go" {print $2; exit}' "$k8s_dir/go.mod")" \
+    $(awk '$1 == "godebug" && NF == 2 {print "-godebug=" $2}' "$k8s_dir/go.mod")
   ldflags="-s -w"
   for m in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ldflags+=" -X $m.gitVersion=$v -X $m.gitMajor=${KUBERNETES_VERSION%%.*}"
@@ -72,9 +74,9 @@ kubeadm_pause_version() {
   sed -n 's/^\s*PauseVersion = "\(.*\)"/\1/p' "$1/cmd/kubeadm/app/constants/constants.go"
 }
 
-
-# Packages of kind's base image (images/base/Dockerfile) that bookworm has, plus Debian's
-# runc and CNI plugins (kind builds its own; they are not on the Go proxy as modules we need).
+# Packages of kind's base image (images/base/Dockerfile), minus the rootless/storage extras
+# (fuse-overlayfs, nfs-common, open-iscsi, curl), plus Debian's runc and CNI plugins in place
+# of the ones kind's base image builds from GitHub sources.
 NODE_PACKAGES=systemd,systemd-sysv,conntrack,iptables,nftables,iproute2,ethtool,util-linux,mount,kmod,libseccomp2,pigz,e2fsprogs,bash,ca-certificates,jq,procps,runc,containernetworking-plugins
 
 # The root filesystem of kind's base image: debootstrap, then kind's images/base/files and
@@ -131,6 +133,10 @@ component_images() {
 build_node_image() {
   local layer=$NODE_WORK/layer ctr_name=kube-demo-node-build-$$ pause images
   NODE_BASE=kube-demo/kind-node-base:$NODE_IMAGE_SUITE-kind-v$KIND_VERSION
+  # The images a rebuild replaces, removed at the end so reruns leave no untagged images.
+  local old_ids
+  old_ids=$(docker image inspect -f '{{.Id}}' "$KIND_NODE_IMAGE" "$NODE_BASE" "$NODE_BASE-rootfs" \
+    $("$NODE_BINARIES/kubeadm" config images list --kubernetes-version "v$KUBERNETES_VERSION") 2>/dev/null || true)
   # `docker import` cannot set STOPSIGNAL (systemd stops on SIGRTMIN+3); a FROM layer can,
   # and `docker commit` keeps it.
   run docker import "$NODE_ROOTFS" "$NODE_BASE-rootfs"
@@ -180,6 +186,10 @@ build_node_image() {
     "$ctr_name" "$KIND_NODE_IMAGE"
   docker image inspect -f 'Entrypoint {{json .Config.Entrypoint}} Cmd {{json .Config.Cmd}} StopSignal {{.Config.StopSignal}}' "$KIND_NODE_IMAGE"
   rm -rf "$layer"
+  local id
+  for id in $old_ids; do
+    [ -n "$(docker image inspect -f '{{.RepoTags}}' "$id" 2>/dev/null | tr -d '[]')" ] || docker rmi "$id" >/dev/null 2>&1 || true
+  done
 }
 
 # Rebuild the node image when its inputs change: the files under toolchain/node-image/ and this script.
