@@ -81,8 +81,10 @@ export class KindCluster extends pulumi.ComponentResource {
     public readonly kubeContext: pulumi.Output<string>;
     /** Kubeconfig of this cluster alone; secret, since it holds the admin credentials. */
     public readonly kubeconfig: pulumi.Output<string>;
-    /** Changes exactly when the cluster is created anew; what lives in the cluster keys on it. */
+    /** Changes exactly when the cluster is created anew. */
     public readonly identity: pulumi.Output<string>;
+    /** The resource that is the cluster: what lives in it is replaced and deleted with it. */
+    public readonly resource: command.local.Command;
     /** See clusterGeneration; exported by the stack so that the next deployment can read it. */
     public readonly generation: pulumi.Output<number>;
 
@@ -125,6 +127,7 @@ export class KindCluster extends pulumi.ComponentResource {
         this.kubeContext = pulumi.output(`kind-${args.name}`);
         this.kubeconfig = pulumi.secret(cluster.stdout);
         this.identity = cluster.id;
+        this.resource = cluster;
         this.registerOutputs({
             name: this.name, kubeContext: this.kubeContext, kubeconfig: this.kubeconfig,
             identity: this.identity, generation: this.generation,

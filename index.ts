@@ -31,7 +31,7 @@ const appImage = new AppImage("app", {
 
 new Workload("app", {
     kubeconfig: cluster.kubeconfig,
-    clusterIdentity: cluster.identity,
+    cluster: cluster.resource,
     image: appImage.ref,
     replicas: config.replicas,
     nodePort: appNodePort,

@@ -10,8 +10,8 @@ const containerPort = 8080;
 export interface WorkloadArgs {
     /** Kubeconfig of the cluster (never the user's current context). */
     readonly kubeconfig: pulumi.Input<string>;
-    /** Changes exactly when the cluster is created anew; the provider, and all it made, follow it. */
-    readonly clusterIdentity: pulumi.Input<string>;
+    /** The cluster's resource: a new cluster gets the Deployment and Service anew. */
+    readonly cluster: pulumi.Resource;
     /** `name:tag` of an image already on the nodes. */
     readonly image: pulumi.Input<string>;
     readonly replicas: number;
@@ -31,11 +31,25 @@ export class Workload extends pulumi.ComponentResource {
 
         this.provider = new k8s.Provider(`${name}-cluster`, {
             kubeconfig: args.kubeconfig,
-            clusterIdentifier: args.clusterIdentity,
+            // The provider always talks to this stack's cluster: a new kubeconfig (a recreated
+            // cluster) updates it rather than replacing it. What lives in the cluster follows
+            // the cluster itself instead (replaceWith below), which is both exact and avoids
+            // replacing a provider in the middle of a delete-before-replace chain.
+            clusterIdentifier: "kube-demo-kind-cluster",
             // `pulumi destroy` still finishes when the cluster is already gone.
             deleteUnreachable: true,
         }, { parent: this });
-        const children = { parent: this, provider: this.provider };
+        const children: pulumi.CustomResourceOptions = {
+            parent: this,
+            provider: this.provider,
+            // A new cluster starts empty: recreate these with it. Delete first, because the
+            // names are fixed and the provider's kubeconfig is the new cluster's by the time a
+            // create-before-delete replacement would delete the old object.
+            replaceWith: [args.cluster],
+            deleteBeforeReplace: true,
+            // Deleting the cluster deletes these; no need to ask its API server first.
+            deletedWith: args.cluster,
+        };
 
         this.deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, {
             metadata: { name: "node-deployment", labels: appLabels },

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { kindConfig } from "../cluster";
 import { appNodePort } from "../config";
 import { contentTag } from "../image";
-import { freePort, get, newStack, prepareToolchain, projectDir, removeStack } from "../tests/e2e/harness";
+import { changedResources, freePort, get, newStack, prepareToolchain, projectDir, removeStack } from "../tests/e2e/harness";
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const toolchain = prepareToolchain();
@@ -17,8 +17,7 @@ if ("missing" in toolchain) {
     process.exit(1);
 }
 const toolchainEnv = toolchain.env;
-const env = { ...process.env, ...toolchainEnv };
-Object.assign(process.env, toolchainEnv);
+const env = process.env;
 
 type Figures = Record<string, number[]>;
 const manual: Figures = {};
@@ -145,7 +144,7 @@ async function stackRound(round: number) {
         let changes: string[] = [];
         record(stack, "no-op preview", await timed(async () => {
             const events = await run("preview", (s, onEvent) => s.preview({ onEvent }));
-            changes = events.filter((e) => e.resourcePreEvent && e.resourcePreEvent.metadata.op !== "same").map((e) => e.resourcePreEvent.metadata.urn);
+            changes = changedResources(events);
         }));
         record(stack, "no-op preview changes", changes.length);
         record(stack, "no-op up", await timed(() => run("no-op up", (s, onEvent) => s.up({ onEvent }))));

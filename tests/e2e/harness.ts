@@ -38,6 +38,8 @@ const pluginVersions = (): Record<string, string> => {
 /**
  * Everything the suite needs, or the first thing missing as one line that says how to get it.
  * Starts the Docker engine when it is installed but not answering (CI starts with none running).
+ * When all is there, this process uses the toolchain from then on (the Automation API looks
+ * for `pulumi` on its PATH).
  */
 export function prepareToolchain(): { env: Record<string, string> } | { missing: string } {
     const build = "build it with `npm run toolchain`";
@@ -67,6 +69,7 @@ export function prepareToolchain(): { env: Record<string, string> } | { missing:
             return { missing: `the Pulumi plugin ${name} v${version}: ${build}` };
         }
     }
+    Object.assign(process.env, env);
     return { env };
 }
 
@@ -181,9 +184,20 @@ export function loadLoop(url: string, perSecond: number, maxSeconds: number) {
     return { replies, failures, stop: async () => { stopped = true; await done; } };
 }
 
-/** The URNs an operation would touch (anything but "same"), from its engine events. */
+/**
+ * "<op> <type>" for each resource an operation changes, from its engine events: one entry per
+ * resource, its replacement steps counted as one "replace". Reads are not changes: the stack
+ * reads its own last outputs at every run (cluster.ts).
+ */
 export function changedResources(events: any[]): string[] {
-    return events
-        .filter((e) => e.resourcePreEvent && e.resourcePreEvent.metadata.op !== "same")
-        .map((e) => `${e.resourcePreEvent.metadata.op} ${e.resourcePreEvent.metadata.type}`);
+    const changes = new Map<string, string>();
+    for (const event of events) {
+        const meta = event.resourcePreEvent?.metadata;
+        if (!meta || ["same", "read"].includes(meta.op)) {
+            continue;
+        }
+        const op = ["create-replacement", "delete-replaced", "replace"].includes(meta.op) ? "replace" : meta.op;
+        changes.set(meta.urn, `${op} ${meta.type}`);
+    }
+    return [...changes.values()].sort();
 }

@@ -17,6 +17,8 @@ export interface Declared {
     urn: string;
     /** URNs this resource waits for (dependsOn and inputs). */
     dependencies: string[];
+    /** Resource options the mocks API does not show, read off the registration. */
+    options: { replaceWith: string[]; deletedWith: string; deleteBeforeReplace: boolean };
 }
 
 export interface ProgramRun {
@@ -63,7 +65,7 @@ function mockState(type: string, inputs: any, world: World): any {
  * A program that throws is reported in `error`, with whatever it declared before.
  */
 export async function runProgram(config: Record<string, string> = {}, world: World = {}): Promise<ProgramRun> {
-    const monitorRecords: Omit<Declared, "urn" | "dependencies">[] = [];
+    const monitorRecords: Omit<Declared, "urn" | "dependencies" | "options">[] = [];
     await pulumi.runtime.setMocks({
         newResource: (args) => {
             monitorRecords.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
@@ -76,9 +78,15 @@ export async function runProgram(config: Record<string, string> = {}, world: Wor
     // The mocks API hides a registration's dependencies; read them off the request.
     const monitor = pulumi.runtime.getMonitor() as any;
     const dependencies = new Map<string, string[]>();
+    const options = new Map<string, Declared["options"]>();
     const registerResource = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, callback: any) => {
         dependencies.set(req.getName(), req.getDependenciesList());
+        options.set(req.getName(), {
+            replaceWith: req.getReplaceWithList(),
+            deletedWith: req.getDeletedwith(),
+            deleteBeforeReplace: req.getDeletebeforereplace(),
+        });
         return registerResource(req, callback);
     };
     pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [`kube-demo:${k}`, v])));
@@ -109,6 +117,7 @@ export async function runProgram(config: Record<string, string> = {}, world: Wor
         ...record,
         urn: urns.find((urn) => urn.endsWith(`::${record.name}`) && urn.split("::")[2].endsWith(record.type))!,
         dependencies: dependencies.get(record.name) ?? [],
+        options: options.get(record.name)!,
     }));
     return { declared, outputs, error };
 }

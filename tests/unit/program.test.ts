@@ -101,7 +101,8 @@ describe("with the default config", () => {
         assert.deepEqual(provider.inputs.kubeconfig, { [secretSignatureKey]: secretSignature, value: fakeKubeconfig });
         // Provider configuration reaches the provider as strings.
         assert.equal(provider.inputs.deleteUnreachable, "true");
-        assert.equal(provider.inputs.clusterIdentifier, `${commands(run).cluster.name}-id`);
+        // Never replaced: what lives in the cluster follows the cluster resource instead (below).
+        assert.equal(provider.inputs.clusterIdentifier, "kube-demo-kind-cluster");
         const k8sResources = run.declared.filter((d) => d.type.startsWith("kubernetes:"));
         assert.equal(k8sResources.length, 2);
         for (const resource of k8sResources) {
@@ -109,6 +110,16 @@ describe("with the default config", () => {
             assert.match(resource.urn, /::kube-demo:index:Workload\$kubernetes:/, `${resource.name} is a child of the Workload`);
         }
         assert.match(provider.urn, /::kube-demo:index:Workload\$pulumi:providers:kubernetes::/);
+    });
+
+    test("a new cluster gets the Deployment and Service anew; deleting the cluster deletes them", () => {
+        const { cluster } = commands(run);
+        for (const resource of [only(run, Deployment), only(run, Service)]) {
+            assert.deepEqual(resource.options.replaceWith, [cluster.urn], `${resource.name} is replaced with the cluster`);
+            assert.equal(resource.options.deleteBeforeReplace, true, `${resource.name} has a fixed name: delete first`);
+            assert.equal(resource.options.deletedWith, cluster.urn);
+        }
+        assert.equal(cluster.options.deleteBeforeReplace, true, "kind refuses two clusters of one name");
     });
 
     test("the cluster's command and the image are children of their components", () => {
