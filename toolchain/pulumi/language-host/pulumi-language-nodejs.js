@@ -213,6 +213,7 @@ const stop = () => {
     server.forceShutdown();
     process.exit(0);
 };
-// Ctrl-C reaches the whole process group; the CLI decides how to cancel and then closes us.
-process.on("SIGINT", () => {});
+// The CLI closes a plugin with SIGINT and waits 5 s before SIGKILL: exit at once, or every
+// command that loads the language host pays those 5 s (twice for a preview).
+process.on("SIGINT", stop);
 process.on("SIGTERM", stop);
