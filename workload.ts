@@ -104,7 +104,13 @@ export class Workload extends pulumi.ComponentResource {
         });
 
         this.service = new k8s.core.v1.Service(`${name}-service`, {
-            metadata: { name: "node-service", labels: appLabels },
+            metadata: {
+                name: "node-service",
+                labels: appLabels,
+                // The Deployment's await already waits for Ready pods, which is when the Service
+                // has endpoints; awaiting them again here only added its polling delay (about 5 s).
+                annotations: { "pulumi.com/skipAwait": "true" },
+            },
             spec: {
                 type: "NodePort",
                 selector: appLabels,

@@ -108,19 +108,22 @@ async function manualRound(round: number) {
     }
 }
 
-/** Which resources took longest in an operation, from its engine events. */
-function slowestSteps(events: any[]): string {
+/** When each resource's step started and ended, in seconds from the operation's start. */
+function timeline(events: { at: number; event: any }[]): string {
+    const origin = events[0]?.at ?? 0;
     const started = new Map<string, number>();
-    const took: [string, number][] = [];
-    for (const event of events) {
-        const meta = event.resourcePreEvent?.metadata;
-        if (meta && meta.op !== "same") started.set(meta.urn, event.timestamp);
+    const steps: [number, string][] = [];
+    for (const { at, event } of events) {
+        const pre = event.resourcePreEvent?.metadata;
+        if (pre && !["same", "read"].includes(pre.op)) started.set(pre.urn, at);
         const done = event.resOutputsEvent?.metadata;
-        if (done && started.has(done.urn)) {
-            took.push([`${done.op} ${done.urn.split("::").pop()}`, event.timestamp - started.get(done.urn)!]);
+        if (done && started.has(done.urn) && !done.type.startsWith("kube-demo:") && done.type !== "pulumi:pulumi:Stack") {
+            const from = (started.get(done.urn)! - origin) / 1000;
+            steps.push([from, `${done.urn.split("::").pop()} ${from.toFixed(1)}-${((at - origin) / 1000).toFixed(1)}`]);
         }
     }
-    return took.sort((a, b) => b[1] - a[1]).slice(0, 4).map(([what, s]) => `${what} ${s}s`).join(", ");
+    const end = ((events[events.length - 1]?.at ?? origin) - origin) / 1000;
+    return `${steps.sort((x, y) => x[0] - y[0]).map(([, text]) => text).join(", ")}; last event at ${end.toFixed(1)}`;
 }
 
 const profile: string[] = [];
@@ -128,11 +131,12 @@ async function stackRound(round: number) {
     const test = await newStack(toolchainEnv, {});
     const { stack: s } = test;
     const run = async (label: string, op: (s: Stack, onEvent: (e: any) => void) => Promise<unknown>) => {
-        const events: any[] = [];
-        const { peakMiB } = await peakProgramMemory(() => op(s, (e) => events.push(e)));
+        const events: { at: number; event: any }[] = [];
+        const started = Date.now();
+        const { peakMiB } = await peakProgramMemory(() => op(s, (event) => events.push({ at: Date.now(), event })));
         record(stack, "peak program memory (MiB)", peakMiB);
-        profile.push(`round ${round} ${label}: ${slowestSteps(events)}`);
-        return events;
+        profile.push(`round ${round} ${label} (${((Date.now() - started) / 1000).toFixed(1)} s): ${timeline(events)}`);
+        return events.map(({ event }) => event);
     };
     try {
         let url = "";
@@ -196,7 +200,7 @@ async function main() {
         `Measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench\` (${rounds} rounds, manual and stack alternately) on ${machine}.`,
         `Docker ${sh("docker", ["version", "-f", "{{.Server.Version}}"]).trim()}, ${sh("kind", ["version"]).trim()}, Pulumi ${sh("pulumi", ["version"]).trim()}.`, "",
         table(), "",
-        "Where the stack's time goes (slowest resources of each operation):", "",
+        "Where the stack's time goes: each resource's step, in seconds from the operation's first engine event:", "",
         ...profile.map((line) => `- ${line}`), "",
     ].join("\n");
     console.log(report);

@@ -157,11 +157,20 @@ export function kubectl(test: TestStack, args: string[]): string {
 
 /** One GET on a new connection; the body, or an Error. */
 export async function get(url: string): Promise<string> {
-    const res = await fetch(url, { headers: { connection: "close" }, signal: AbortSignal.timeout(5_000) });
-    if (res.status !== 200) {
-        throw new Error(`HTTP ${res.status}`);
+    // A plain timer rather than AbortSignal.timeout(): that one does not keep Node running, so a
+    // connection that hangs (a port mapping with nothing behind it) could end the process.
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(new Error(`no answer from ${url} within 5 s`)), 5_000);
+    try {
+        const res = await fetch(url, { headers: { connection: "close" }, signal: abort.signal });
+        const body = await res.text();
+        if (res.status !== 200) {
+            throw new Error(`HTTP ${res.status}`);
+        }
+        return body;
+    } finally {
+        clearTimeout(timer);
     }
-    return res.text();
 }
 
 /** GETs at a fixed rate until stopped or `maxSeconds` pass; counts replies and failures. */
