@@ -29,16 +29,19 @@ const appImage = new AppImage("app", {
     clusterIdentity: cluster.identity,
 });
 
+const url = `http://127.0.0.1:${config.hostPort}`;
+
 new Workload("app", {
     kubeconfig: cluster.kubeconfig,
     cluster: cluster.resource,
     image: appImage.ref,
     replicas: config.replicas,
     nodePort: appNodePort,
+    url,
     after: [appImage.loaded],
 });
 
-export const url = `http://127.0.0.1:${config.hostPort}`;
+export { url };
 export const clusterName = cluster.name;
 export const kubeContext = cluster.kubeContext;
 export const image = appImage.ref;

@@ -1,11 +1,32 @@
 // The app in the cluster: a Deployment and a NodePort Service, through a provider that
 // talks to this cluster only.
+import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 export const appLabels = { app: "node-web" };
 export const containerPortName = "http";
 const containerPort = 8080;
+
+/**
+ * Node.js code that exits 0 once $URL answers 200, or 1 after $TIMEOUT_SECONDS. Each try gives
+ * up after 2 s, so a connection that hangs (a port mapping before kube-proxy is ready) is retried.
+ */
+export const waitForAnswerScript = `const deadline = Date.now() + Number(process.env.TIMEOUT_SECONDS) * 1000;
+async function poll() {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), 2000);
+  const ok = await fetch(process.env.URL, { signal: abort.signal }).then((r) => r.ok, () => false);
+  clearTimeout(timer);
+  if (ok) return;
+  if (Date.now() > deadline) {
+    console.error("no answer from " + process.env.URL + " within " + process.env.TIMEOUT_SECONDS + " s");
+    process.exit(1);
+  }
+  setTimeout(poll, 200);
+}
+poll();
+`;
 
 export interface WorkloadArgs {
     /** Kubeconfig of the cluster (never the user's current context). */
@@ -17,6 +38,8 @@ export interface WorkloadArgs {
     readonly replicas: number;
     /** NodePort the cluster maps to the host. */
     readonly nodePort: number;
+    /** Where the app answers on the host; `pulumi up` ends once it does. */
+    readonly url: string;
     /** Resources that must finish first (the image load). */
     readonly after?: pulumi.Input<pulumi.Resource>[];
 }
@@ -25,6 +48,8 @@ export class Workload extends pulumi.ComponentResource {
     public readonly provider: k8s.Provider;
     public readonly deployment: k8s.apps.v1.Deployment;
     public readonly service: k8s.core.v1.Service;
+    /** Done once the app answers at its URL. */
+    public readonly answers: command.local.Command;
 
     constructor(name: string, args: WorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kube-demo:index:Workload", name, {}, opts);
@@ -107,8 +132,8 @@ export class Workload extends pulumi.ComponentResource {
             metadata: {
                 name: "node-service",
                 labels: appLabels,
-                // The Deployment's await already waits for Ready pods, which is when the Service
-                // has endpoints; awaiting them again here only added its polling delay (about 5 s).
+                // The provider's endpoint await proves less than `answers` below and added
+                // its polling delay (about 5 s) to every cold start.
                 annotations: { "pulumi.com/skipAwait": "true" },
             },
             spec: {
@@ -117,6 +142,18 @@ export class Workload extends pulumi.ComponentResource {
                 ports: [{ name: "http", port: containerPort, targetPort: containerPortName, nodePort: args.nodePort }],
             },
         }, children);
+
+        // Ready pods are not yet an answering URL: on a new cluster kube-proxy may still be
+        // starting, and the host port mapping goes through it. `up` ends when the URL answers.
+        // Later rollouts keep old pods serving until new ones are Ready, so only a new cluster
+        // or Service needs this.
+        this.answers = new command.local.Command(`${name}-answers`, {
+            interpreter: ["node", "-e"],
+            create: waitForAnswerScript,
+            environment: { URL: args.url, TIMEOUT_SECONDS: "120" },
+            triggers: [this.service.id, args.url],
+            logging: "stderr",
+        }, { parent: this, dependsOn: [this.deployment, this.service], replaceWith: [args.cluster] });
 
         this.registerOutputs({});
     }

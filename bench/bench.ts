@@ -1,14 +1,13 @@
 // `npm run bench`: the stack against the manual kind + kubectl workflow, alternately, on this
 // machine, in one run. Prints a table and writes it to BENCHMARKS.md.
-import { Stack } from "@pulumi/pulumi/automation";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { kindConfig } from "../cluster";
 import { appNodePort } from "../config";
 import { contentTag } from "../image";
-import { changedResources, freePort, get, newStack, prepareToolchain, projectDir, removeStack } from "../tests/e2e/harness";
+import { changedResources, freePort, get, newStack, prepareToolchain, projectDir, removeStack, TestStack } from "../tests/e2e/harness";
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const toolchain = prepareToolchain();
@@ -102,6 +101,7 @@ async function manualRound(round: number) {
             kubectl("rollout", "status", "deployment/node-deployment", "--timeout=3m");
             await untilServing(url, `Manual edit ${round}`);
         }));
+        record(manual, "bytes loaded per edit (MiB)", Number(sh("sh", ["-c", "docker save node-app:v2 | wc -c"]).trim()) / 1048576);
     } finally {
         record(manual, "teardown", await timed(() => sh("kind", ["delete", "cluster", "--name", name])));
         fs.rmSync(work, { recursive: true, force: true });
@@ -127,34 +127,63 @@ function timeline(events: { at: number; event: any }[]): string {
 }
 
 const profile: string[] = [];
+
+/**
+ * Runs a `pulumi` command as a user types it, in the stack's project copy. Engine events come
+ * from --event-log, stamped as they appear; the Pulumi program's peak memory is sampled.
+ */
+async function pulumi(test: TestStack, label: string, args: string[]): Promise<any[]> {
+    const eventLog = path.join(test.dir, `events-${Date.now()}.jsonl`);
+    const events: { at: number; event: any }[] = [];
+    let read = 0;
+    const tail = () => {
+        if (!fs.existsSync(eventLog)) return;
+        const text = fs.readFileSync(eventLog, "utf8");
+        const complete = text.slice(0, text.lastIndexOf("\n") + 1);
+        for (const line of complete.slice(read).split("\n").filter(Boolean)) {
+            events.push({ at: Date.now(), event: JSON.parse(line) });
+        }
+        read = complete.length;
+    };
+    const started = Date.now();
+    const { peakMiB } = await peakProgramMemory(() => new Promise<void>((resolve, reject) => {
+        const child = spawn("pulumi", [...args, "--stack", test.stack.name, "--non-interactive", "--event-log", eventLog],
+            { cwd: test.dir, env: { ...process.env, ...test.env }, stdio: ["ignore", "ignore", "pipe"] });
+        let stderr = "";
+        child.stderr.on("data", (chunk) => (stderr += chunk));
+        const poll = setInterval(tail, 50);
+        child.on("exit", (code) => {
+            clearInterval(poll);
+            tail();
+            code === 0 ? resolve() : reject(new Error(`pulumi ${args.join(" ")} failed: ${stderr}`));
+        });
+    }));
+    record(stack, "peak program memory (MiB)", peakMiB);
+    profile.push(`${label} (${((Date.now() - started) / 1000).toFixed(1)} s): ${timeline(events)}`);
+    return events.map(({ event }) => event);
+}
+
 async function stackRound(round: number) {
     const test = await newStack(toolchainEnv, {});
-    const { stack: s } = test;
-    const run = async (label: string, op: (s: Stack, onEvent: (e: any) => void) => Promise<unknown>) => {
-        const events: { at: number; event: any }[] = [];
-        const started = Date.now();
-        const { peakMiB } = await peakProgramMemory(() => op(s, (event) => events.push({ at: Date.now(), event })));
-        record(stack, "peak program memory (MiB)", peakMiB);
-        profile.push(`round ${round} ${label} (${((Date.now() - started) / 1000).toFixed(1)} s): ${timeline(events)}`);
-        return events.map(({ event }) => event);
-    };
+    const url = `http://127.0.0.1:${(await test.stack.getConfig("hostPort")).value}`;
     try {
-        let url = "";
         record(stack, "cold start", await timed(async () => {
-            await run("up", (s, onEvent) => s.up({ onEvent }));
-            url = (await s.outputs()).url.value;
+            await pulumi(test, `round ${round} up`, ["up", "--yes", "--skip-preview"]);
             await untilServing(url, "Hello World");
         }));
         let changes: string[] = [];
         record(stack, "no-op preview", await timed(async () => {
-            const events = await run("preview", (s, onEvent) => s.preview({ onEvent }));
-            changes = changedResources(events);
+            changes = changedResources(await pulumi(test, `round ${round} preview`, ["preview"]));
         }));
         record(stack, "no-op preview changes", changes.length);
-        record(stack, "no-op up", await timed(() => run("no-op up", (s, onEvent) => s.up({ onEvent }))));
+        let upChanges: string[] = [];
+        record(stack, "no-op up", await timed(async () => {
+            upChanges = changedResources(await pulumi(test, `round ${round} no-op up`, ["up", "--yes", "--skip-preview"]));
+        }));
+        record(stack, "no-op up changes (builds, loads)", upChanges.length);
         editReply(path.join(test.dir, "app"), `Stack edit ${round}`);
         record(stack, "edit to ready", await timed(async () => {
-            await run("edit up", (s, onEvent) => s.up({ onEvent }));
+            await pulumi(test, `round ${round} edit up`, ["up", "--yes", "--skip-preview"]);
             await untilServing(url, `Stack edit ${round}`);
         }));
         const tag = contentTag(path.join(test.dir, "app"), { BASE_IMAGE: env.NODE_BASE_IMAGE! });
@@ -162,7 +191,7 @@ async function stackRound(round: number) {
         const baseBytes = Number(sh("docker", ["image", "inspect", "-f", "{{.Size}}", env.NODE_BASE_IMAGE!]).trim());
         record(stack, "image size over its base (KiB)", (imageBytes - baseBytes) / 1024);
         record(stack, "bytes loaded per edit (MiB)", Number(sh("sh", ["-c", `docker save node-app:${tag} | wc -c`]).trim()) / 1048576);
-        record(stack, "teardown", await timed(() => s.destroy()));
+        record(stack, "teardown", await timed(() => pulumi(test, `round ${round} destroy`, ["destroy", "--yes", "--skip-preview"])));
     } finally {
         await removeStack(test);
     }
@@ -198,7 +227,10 @@ async function main() {
     const report = [
         "# Benchmarks", "",
         `Measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench\` (${rounds} rounds, manual and stack alternately) on ${machine}.`,
-        `Docker ${sh("docker", ["version", "-f", "{{.Server.Version}}"]).trim()}, ${sh("kind", ["version"]).trim()}, Pulumi ${sh("pulumi", ["version"]).trim()}.`, "",
+        `Docker ${sh("docker", ["version", "-f", "{{.Server.Version}}"]).trim()}, ${sh("kind", ["version"]).trim()}, Pulumi ${sh("pulumi", ["version"]).trim()}.`,
+        "Manual: the seed's commands (`docker build`, `kind create cluster`, `kind load docker-image`, `kubectl apply` of bench/manual.yaml,",
+        "`kubectl rollout status`; for an edit `docker build` of a new tag, `kind load`, `kubectl set image`, `rollout status`). Stack: `pulumi up --yes",
+        "--skip-preview`, `pulumi preview`, `pulumi destroy --yes --skip-preview`. Every figure ends when 15 replies in a row carry the expected text.", "",
         table(), "",
         "Where the stack's time goes: each resource's step, in seconds from the operation's first engine event:", "",
         ...profile.map((line) => `- ${line}`), "",

@@ -157,8 +157,7 @@ export function kubectl(test: TestStack, args: string[]): string {
 
 /** One GET on a new connection; the body, or an Error. */
 export async function get(url: string): Promise<string> {
-    // A plain timer rather than AbortSignal.timeout(): that one does not keep Node running, so a
-    // connection that hangs (a port mapping with nothing behind it) could end the process.
+    // Bounded: a port mapping with nothing ready behind it accepts and then hangs.
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(new Error(`no answer from ${url} within 5 s`)), 5_000);
     try {

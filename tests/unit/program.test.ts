@@ -20,6 +20,7 @@ function commands(run: ProgramRun) {
     return {
         cluster: all.find((d) => d.inputs.create.includes("kind create cluster"))!,
         load: all.find((d) => d.inputs.create.includes("kind load docker-image"))!,
+        answers: all.find((d) => d.name.endsWith("-answers"))!,
     };
 }
 
@@ -120,6 +121,16 @@ describe("with the default config", () => {
             assert.equal(resource.options.deletedWith, cluster.urn);
         }
         assert.equal(cluster.options.deleteBeforeReplace, true, "kind refuses two clusters of one name");
+    });
+
+    test("the up ends when the URL answers; a new cluster or Service waits again", () => {
+        const answers = run.declared.find((d) => d.name === "app-answers")!;
+        assert.deepEqual(answers.inputs.interpreter, ["node", "-e"]);
+        assert.equal(answers.inputs.environment.URL, "http://127.0.0.1:8080");
+        assert.deepEqual(answers.inputs.triggers, [`${only(run, Service).name}-id`, "http://127.0.0.1:8080"]);
+        assert.ok(answers.dependencies.includes(only(run, Deployment).urn));
+        assert.ok(answers.dependencies.includes(only(run, Service).urn));
+        assert.deepEqual(answers.options.replaceWith, [commands(run).cluster.urn]);
     });
 
     test("the cluster's command and the image are children of their components", () => {
