@@ -147,8 +147,12 @@ async function pulumi(test: TestStack, label: string, args: string[]): Promise<a
     };
     const started = Date.now();
     const { peakMiB } = await peakProgramMemory(() => new Promise<void>((resolve, reject) => {
-        const child = spawn("pulumi", [...args, "--stack", test.stack.name, "--non-interactive", "--event-log", eventLog],
-            { cwd: test.dir, env: { ...process.env, ...test.env }, stdio: ["ignore", "ignore", "pipe"] });
+        const child = spawn("pulumi", [...args, "--stack", test.stack.name, "--non-interactive", "--event-log", eventLog], {
+            cwd: test.dir,
+            // --event-log is one of the CLI's debug flags (the Automation API uses it too).
+            env: { ...process.env, ...test.env, PULUMI_DEBUG_COMMANDS: "true" },
+            stdio: ["ignore", "ignore", "pipe"],
+        });
         let stderr = "";
         child.stderr.on("data", (chunk) => (stderr += chunk));
         const poll = setInterval(tail, 50);
