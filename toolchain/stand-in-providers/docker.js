@@ -17,104 +17,8 @@ const path = require("path");
 const PROVIDER_VERSION = "4.11.0";
 const IMAGE_TYPE = "docker:index/image:Image";
 
-// The CLI starts provider plugins in the project directory; the SDK comes from its node_modules.
-function resolveFrom(dir, request) {
-    return require.resolve(request, { paths: [dir] });
-}
-let sdkDir;
-try {
-    sdkDir = path.dirname(resolveFrom(process.cwd(), "@pulumi/pulumi/package.json"));
-} catch (err) {
-    console.error(`pulumi-resource-docker (stand-in): @pulumi/pulumi is not installed under ${process.cwd()}; run npm install.`);
-    process.exit(1);
-}
-const providerServer = require(path.join(sdkDir, "provider"));
-
-// ---- Property values as the provider server hands them over (Struct.toJavaScript) ----------
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-
-const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
-const isSecret = (v) => isObject(v) && v[SIG_KEY] === SECRET_SIG;
-const secret = (v) => ({ [SIG_KEY]: SECRET_SIG, value: v });
-
-function reveal(v) {
-    if (isSecret(v)) return reveal(v.value);
-    if (Array.isArray(v)) return v.map(reveal);
-    if (isObject(v)) {
-        const out = {};
-        for (const k of Object.keys(v)) out[k] = reveal(v[k]);
-        return out;
-    }
-    return v;
-}
-function containsUnknown(v) {
-    if (v === UNKNOWN) return true;
-    if (Array.isArray(v)) return v.some(containsUnknown);
-    if (isObject(v)) return Object.keys(v).some((k) => containsUnknown(v[k]));
-    return false;
-}
-function sameValue(a, b) {
-    const canon = (v) => {
-        if (v === undefined || v === null) return null;
-        if (Array.isArray(v)) return v.map(canon);
-        if (isObject(v)) {
-            const out = {};
-            for (const k of Object.keys(v).sort()) if (v[k] !== undefined && v[k] !== null) out[k] = canon(v[k]);
-            return out;
-        }
-        return v;
-    };
-    return JSON.stringify(canon(reveal(a))) === JSON.stringify(canon(reveal(b)));
-}
-
-// ---- Engine log (build output, as ephemeral status lines like upstream) ------------------
-function engineAddressFromArgs(args) {
-    for (let i = 0; i < args.length; i++) {
-        const a = args[i];
-        if (a === "--tracing") { i++; continue; }
-        if (a === "--logtostderr" || a.startsWith("-v=") || a.startsWith("--")) continue;
-        return a;
-    }
-    return undefined;
-}
-let engineClient;
-let engineLoadFailed = false;
-function engine() {
-    if (engineClient || engineLoadFailed) return engineClient;
-    const address = engineAddressFromArgs(process.argv.slice(2));
-    try {
-        if (!address) throw new Error("no engine address");
-        const grpc = require(resolveFrom(sdkDir, "@grpc/grpc-js"));
-        const engineRpc = require(path.join(sdkDir, "proto", "engine_grpc_pb.js"));
-        engineClient = new engineRpc.EngineClient(address, grpc.credentials.createInsecure());
-    } catch (err) {
-        engineLoadFailed = true;
-    }
-    return engineClient;
-}
-const enginePb = require(path.join(sdkDir, "proto", "engine_pb.js"));
-let logChain = Promise.resolve();
-function logInfo(urn, message, ephemeral) {
-    logChain = logChain.then(() => new Promise((resolve) => {
-        const client = engine();
-        if (!client) {
-            process.stderr.write(message + "\n");
-            return resolve();
-        }
-        const req = new enginePb.LogRequest();
-        req.setSeverity(enginePb.LogSeverity.INFO);
-        req.setMessage(message);
-        req.setUrn(urn || "");
-        req.setEphemeral(Boolean(ephemeral));
-        client.log(req, (err) => {
-            if (err) process.stderr.write(message + "\n");
-            resolve();
-        });
-    }));
-    return logChain;
-}
+const { providerServer, resolveFrom, logInfo, logsFlushed, UNKNOWN, isSecret, secret, reveal, containsUnknown, sameValue } =
+    require("./support.js")("pulumi-resource-docker");
 
 // ---- Build context -----------------------------------------------------------------------
 function loadDockerignore() {
@@ -201,7 +105,7 @@ function runDocker(args, urn, logLines) {
         child.on("error", (e) => { spawnError = e; });
         child.on("close", (code) => {
             if (logLines && pending.trim()) logInfo(urn, pending, true);
-            logChain.then(() => {
+            logsFlushed().then(() => {
                 if (spawnError) return reject(new Error(`could not run docker: ${spawnError.message}`));
                 if (code !== 0) {
                     const tail = all.trim().split("\n").slice(-25).join("\n");

@@ -10,12 +10,15 @@ build_stand_in_providers() {
   export PULUMI_HOME=$CACHE/pulumi-home PULUMI_SKIP_UPDATE_CHECK=true
   local entry name version work
   work=$(mktemp -d "$CACHE/stand-in-providers.XXXXXX")
+  run node --check "$STAND_IN_DIR/support.js"
   for entry in $STAND_IN_PLUGINS; do
     name=${entry%%:*} version=${entry#*:}
     run node --check "$STAND_IN_DIR/$name.js"
-    cp "$STAND_IN_DIR/$name.js" "$work/pulumi-resource-$name"
-    chmod 755 "$work/pulumi-resource-$name"
-    run pulumi plugin install resource "$name" "v$version" --file "$work/pulumi-resource-$name" --reinstall
+    # A plugin folder: the executable and the helpers it shares with the other stand-in.
+    mkdir "$work/$name"
+    install -m 755 "$STAND_IN_DIR/$name.js" "$work/$name/pulumi-resource-$name"
+    install -m 644 "$STAND_IN_DIR/support.js" "$work/$name/support.js"
+    run pulumi plugin install resource "$name" "v$version" --file "$work/$name" --reinstall
   done
   rm -rf "$work"
   run pulumi plugin ls
@@ -23,11 +26,12 @@ build_stand_in_providers() {
     name=${entry%%:*} version=${entry#*:}
     # The installed file must be this checkout's source (a stale copy would pass `plugin ls`).
     cmp "$STAND_IN_DIR/$name.js" "$PULUMI_HOME/plugins/resource-$name-v$version/pulumi-resource-$name"
+    cmp "$STAND_IN_DIR/support.js" "$PULUMI_HOME/plugins/resource-$name-v$version/support.js"
     pulumi plugin ls | awk -v n="$name" -v v="$version" '$1 == n && $2 == "resource" && $3 == v { found = 1 } END { exit !found }'
   done
 }
 
 # The stamp follows the sources, so an edited stand-in is reinstalled.
 run_step stand-in-providers \
-  "$PULUMI_COMMAND_VERSION-$PULUMI_DOCKER_VERSION-$(cat "$STAND_IN_DIR/command.js" "$STAND_IN_DIR/docker.js" | sha256sum | cut -c1-12)" \
+  "$PULUMI_COMMAND_VERSION-$PULUMI_DOCKER_VERSION-$(cat "$STAND_IN_DIR/command.js" "$STAND_IN_DIR/docker.js" "$STAND_IN_DIR/support.js" | sha256sum | cut -c1-12)" \
   "$CACHE/pulumi-home/plugins" build_stand_in_providers
