@@ -62,7 +62,8 @@ kind get kubeconfig --name "$CLUSTER_NAME"
  * Which incarnation of the cluster this deployment wants. A `local.Command` has no Read, so
  * `pulumi refresh` cannot see a cluster deleted behind the stack's back; the program checks
  * for the cluster itself, and a deployed cluster that is gone gets the next generation, which
- * replaces the cluster (and, through its identity, the image load and the workload).
+ * replaces the cluster (and with it the image load, through the cluster's identity, and the
+ * workload, through replaceWith).
  */
 export function clusterGeneration(previousGeneration: number | undefined, clusterExists: boolean): number {
     if (previousGeneration === undefined) {

@@ -17,10 +17,10 @@ export const hostPlatform = `linux/${process.arch === "x64" ? "amd64" : process.
  */
 export function buildContextFiles(contextDir: string): string[] {
     const ignoreFile = path.join(contextDir, ".dockerignore");
-    const rules = fs.existsSync(ignoreFile) ? fs.readFileSync(ignoreFile, "utf8") : "";
-    const ignore = dockerignore().add(rules.split(/\r?\n/));
+    const rules = (fs.existsSync(ignoreFile) ? fs.readFileSync(ignoreFile, "utf8") : "").split(/\r?\n/);
+    const ignore = dockerignore().add(rules);
     // An excluded folder can hold re-included files only when a rule starts with "!".
-    const canPrune = !rules.split(/\r?\n/).some((line) => line.trim().startsWith("!"));
+    const canPrune = !rules.some((line) => line.trim().startsWith("!"));
 
     const files: string[] = [];
     const walk = (relativeDir: string) => {

@@ -124,13 +124,13 @@ describe("with the default config", () => {
     });
 
     test("the up ends when the URL answers; a new cluster or Service waits again", () => {
-        const answers = run.declared.find((d) => d.name === "app-answers")!;
+        const { answers, cluster } = commands(run);
         assert.deepEqual(answers.inputs.interpreter, ["node", "-e"]);
         assert.equal(answers.inputs.environment.URL, "http://127.0.0.1:8080");
         assert.deepEqual(answers.inputs.triggers, [`${only(run, Service).name}-id`, "http://127.0.0.1:8080"]);
         assert.ok(answers.dependencies.includes(only(run, Deployment).urn));
         assert.ok(answers.dependencies.includes(only(run, Service).urn));
-        assert.deepEqual(answers.options.replaceWith, [commands(run).cluster.urn]);
+        assert.deepEqual(answers.options.replaceWith, [cluster.urn]);
     });
 
     test("the cluster's command and the image are children of their components", () => {

@@ -15,7 +15,7 @@ const path = require("path");
 
 const PROVIDER_VERSION = "1.2.1";
 
-const { providerServer, logInfo, logsFlushed, UNKNOWN, isObject, secret, reveal, containsSecret, containsUnknown, sameValue } =
+const { requireType, providerServer, logInfo, logsFlushed, UNKNOWN, isObject, secret, reveal, containsSecret, containsUnknown, sameValue } =
     require("./support.js")("pulumi-resource-command");
 
 // ---- Running a command ------------------------------------------------------------------------
@@ -115,7 +115,6 @@ const RUN_INPUTS = ["command", "dir", "environment", "interpreter", "stdin", "lo
     "assetPaths", "archivePaths"];
 
 const resourceName = (urn) => urn.split("::").pop();
-const typeOf = (urn) => urn.split("::")[2].split("$").pop();
 
 /** Check failures common to the resource and the function (values may be unknown or secret). */
 function validate(props) {
@@ -175,11 +174,7 @@ function previousOutputEnv(state) {
     };
 }
 
-function requireCommandType(urn) {
-    if (typeOf(urn) !== COMMAND_TYPE) {
-        throw new Error(`unknown resource type ${typeOf(urn)}: the offline stand-in of pulumi-resource-command implements ${COMMAND_TYPE} only`);
-    }
-}
+const requireCommandType = (urn) => requireType(urn, COMMAND_TYPE);
 
 const provider = {
     version: PROVIDER_VERSION,

@@ -17,7 +17,7 @@ const path = require("path");
 const PROVIDER_VERSION = "4.11.0";
 const IMAGE_TYPE = "docker:index/image:Image";
 
-const { providerServer, resolveFrom, logInfo, logsFlushed, UNKNOWN, isSecret, secret, reveal, containsUnknown, sameValue } =
+const { requireType, providerServer, resolveFrom, logInfo, logsFlushed, UNKNOWN, isSecret, secret, reveal, containsUnknown, sameValue } =
     require("./support.js")("pulumi-resource-docker");
 
 // ---- Build context -----------------------------------------------------------------------
@@ -150,12 +150,7 @@ async function buildImage(urn, inputs) {
     return { id: imageName, outs };
 }
 
-function requireImageType(urn) {
-    const type = urn.split("::")[2].split("$").pop();
-    if (type !== IMAGE_TYPE) {
-        throw new Error(`unknown resource type ${type}: the offline stand-in of pulumi-resource-docker implements ${IMAGE_TYPE} only`);
-    }
-}
+const requireImageType = (urn) => requireType(urn, IMAGE_TYPE);
 
 const provider = {
     version: PROVIDER_VERSION,

@@ -50,6 +50,14 @@ function sameValue(a, b) {
     return JSON.stringify(canon(reveal(a))) === JSON.stringify(canon(reveal(b)));
 }
 
+/** Throws unless the URN names `type`: each stand-in implements one resource type only. */
+function requireType(urn, type, pluginName) {
+    const actual = urn.split("::")[2].split("$").pop();
+    if (actual !== type) {
+        throw new Error(`unknown resource type ${actual}: the offline stand-in of ${pluginName} implements ${type} only`);
+    }
+}
+
 /** The engine's address: the plugin's first argument that is not a flag. */
 function engineAddressFromArgs(args) {
     for (let i = 0; i < args.length; i++) {
@@ -118,6 +126,7 @@ module.exports = function standIn(pluginName) {
     }
 
     return {
+        requireType: (urn, type) => requireType(urn, type, pluginName),
         providerServer: require(path.join(sdkDir, "provider")),
         resolveFrom,
         logInfo,
