@@ -98,12 +98,14 @@ export class AppImage extends pulumi.ComponentResource {
                 platform: hostPlatform,
                 args: buildArgs,
             },
-            // Kind's nodes get the image by `kind load`, not from a registry.
+            // Kind's nodes get the image from the local engine (below), not from a registry.
             skipPush: true,
         }, { parent: this });
 
+        // Like `kind load docker-image`, but each node gets only the layers it lacks: after an
+        // edit that is the app's few KB, not the whole image (scripts/load-image.js).
         this.loaded = new command.local.Command(`${name}-load`, {
-            create: `kind load docker-image "$IMAGE" --name "$CLUSTER_NAME"`,
+            create: `node scripts/load-image.js "$IMAGE" "$CLUSTER_NAME"`,
             environment: { IMAGE: image.imageName, CLUSTER_NAME: args.clusterName },
             // A new image, or a new cluster, needs the load again.
             triggers: [image.repoDigest, args.clusterIdentity],

@@ -86,7 +86,7 @@ export async function freePort(): Promise<number> {
 export function copyProject(): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-e2e-"));
     for (const entry of ["index.ts", "config.ts", "cluster.ts", "image.ts", "workload.ts", "prerequisites.ts",
-        "package.json", "tsconfig.json", "tsconfig.pulumi.json", "app"]) {
+        "scripts", "package.json", "tsconfig.json", "tsconfig.pulumi.json", "app"]) {
         fs.cpSync(path.join(projectDir, entry), path.join(dir, entry), { recursive: true });
     }
     fs.symlinkSync(path.join(projectDir, "node_modules"), path.join(dir, "node_modules"));

@@ -19,7 +19,7 @@ function commands(run: ProgramRun) {
     const all = run.declared.filter((d) => d.type === "command:local:Command");
     return {
         cluster: all.find((d) => d.inputs.create.includes("kind create cluster"))!,
-        load: all.find((d) => d.inputs.create.includes("kind load docker-image"))!,
+        load: all.find((d) => d.inputs.create.includes("scripts/load-image.js"))!,
         answers: all.find((d) => d.name.endsWith("-answers"))!,
     };
 }

@@ -1,0 +1,168 @@
+// The image loader's contract: a node gets the manifest, the config and only the layers it
+// lacks, under the name the kubelet resolves; when that fails, it gets every layer.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Readable } from "node:stream";
+import { test } from "node:test";
+import { gzipSync } from "node:zlib";
+import * as tar from "tar-stream";
+import * as loader from "../../scripts/load-image.js";
+import { projectDir } from "./harness";
+
+const sha256 = (bytes: Buffer | string) => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-load-test-"));
+
+/** A tar archive of `files` (name to content), in that order. */
+async function tarOf(files: [string, Buffer | string][]): Promise<Buffer> {
+    const pack = tar.pack();
+    for (const [name, content] of files) {
+        pack.entry({ name }, content);
+    }
+    pack.finalize();
+    const chunks: Buffer[] = [];
+    for await (const chunk of pack) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+}
+
+/** Every file of a tar archive, by name. */
+async function filesOf(archive: Buffer | NodeJS.ReadableStream): Promise<Map<string, Buffer>> {
+    const files = new Map<string, Buffer>();
+    const extract = tar.extract();
+    const source = Buffer.isBuffer(archive) ? Readable.from([archive]) : archive;
+    source.pipe(extract);
+    for await (const entry of extract) {
+        const chunks: Buffer[] = [];
+        for await (const chunk of entry) chunks.push(chunk as Buffer);
+        files.set(entry.header.name, Buffer.concat(chunks));
+    }
+    return files;
+}
+
+// An image of three layers: a big base, a small one, the app's.
+const layerBytes = [Buffer.alloc(300_000, 1), Buffer.from("small layer"), Buffer.from("the app's layer")];
+const diffIds = layerBytes.map((bytes) => sha256(bytes));
+const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: diffIds } }));
+
+/** What `docker save` writes before Docker 25: `<v1 id>/layer.tar`, `<image id>.json`, manifest.json. */
+function classicSave(): Promise<Buffer> {
+    const ids = ["c3", "a1", "b2"];
+    return tarOf([
+        ...layerBytes.map((bytes, i): [string, Buffer] => [`${ids[i]}/layer.tar`, bytes]),
+        [`${sha256(config).slice(7)}.json`, config],
+        ["manifest.json", JSON.stringify([{ Config: `${sha256(config).slice(7)}.json`, RepoTags: ["node-app:1"], Layers: ids.map((id) => `${id}/layer.tar`) }])],
+    ]);
+}
+
+test("a classic docker save archive: each layer's digest is its diff ID, the config's is the image ID", async () => {
+    const saved = await loader.readSavedImage(Readable.from([await classicSave()]), tempDir());
+    assert.equal(saved.config.digest, sha256(config));
+    assert.deepEqual(saved.layers.map((layer) => [layer.digest, layer.size, layer.mediaType]),
+        layerBytes.map((bytes, i) => [diffIds[i], bytes.length, "application/vnd.oci.image.layer.v1.tar"]));
+    assert.deepEqual(fs.readFileSync(saved.layers[2].file), layerBytes[2]);
+});
+
+test("a Docker 25 archive: blobs named by digest, compressed layers keep their compressed digest", async () => {
+    const compressed = gzipSync(layerBytes[2]);
+    const blob = (bytes: Buffer) => `blobs/sha256/${sha256(bytes).slice(7)}`;
+    const archive = await tarOf([
+        [blob(layerBytes[0]), layerBytes[0]], [blob(layerBytes[1]), layerBytes[1]], [blob(compressed), compressed],
+        [blob(config), config],
+        ["manifest.json", JSON.stringify([{ Config: blob(config), Layers: [blob(layerBytes[0]), blob(layerBytes[1]), blob(compressed)] }])],
+    ]);
+    const saved = await loader.readSavedImage(Readable.from([archive]), tempDir());
+    assert.deepEqual(saved.layers.map((layer) => layer.digest), [diffIds[0], diffIds[1], sha256(compressed)]);
+    assert.equal(saved.layers[2].mediaType, "application/vnd.oci.image.layer.v1.tar+gzip");
+});
+
+test("an archive without manifest.json is refused with its name", async () => {
+    await assert.rejects(loader.readSavedImage(Readable.from([await tarOf([["a/layer.tar", "x"]])]), tempDir()),
+        /the image archive from docker save has no manifest.json/);
+});
+
+test("the OCI archive holds the manifest of every layer but the blobs of only those sent", async () => {
+    const saved = await loader.readSavedImage(Readable.from([await classicSave()]), tempDir());
+    const files = await filesOf(loader.ociArchive("docker.io/library/node-app:1", saved, [saved.layers[2]]));
+
+    const index = JSON.parse(files.get("index.json")!.toString());
+    assert.equal(index.manifests.length, 1);
+    assert.equal(index.manifests[0].annotations["io.containerd.image.name"], "docker.io/library/node-app:1");
+    const manifestBytes = files.get(`blobs/${index.manifests[0].digest.replace(":", "/")}`)!;
+    assert.equal(sha256(manifestBytes), index.manifests[0].digest);
+    const manifest = JSON.parse(manifestBytes.toString());
+    assert.equal(manifest.config.digest, sha256(config));
+    assert.deepEqual(manifest.layers.map((layer: any) => [layer.digest, layer.size]), layerBytes.map((bytes, i) => [diffIds[i], bytes.length]));
+
+    const blobs = [...files.keys()].filter((name) => name.startsWith("blobs/")).sort();
+    const expected = [index.manifests[0].digest, sha256(config), diffIds[2]].map((digest) => `blobs/${digest.replace(":", "/")}`).sort();
+    assert.deepEqual(blobs, expected);
+    for (const name of blobs) {
+        assert.equal(sha256(files.get(name)!), name.slice(6).replace("/", ":"), `${name} holds what its name says`);
+    }
+    assert.ok(files.has("oci-layout"));
+});
+
+test("image names resolve as Docker and the kubelet resolve them", () => {
+    assert.equal(loader.containerdReference("node-app:1"), "docker.io/library/node-app:1");
+    assert.equal(loader.containerdReference("me/node-app:1"), "docker.io/me/node-app:1");
+    assert.equal(loader.containerdReference("registry.local:5000/node-app:1"), "registry.local:5000/node-app:1");
+    assert.equal(loader.containerdReference("localhost/node-app"), "localhost/node-app:latest");
+});
+
+test("the snapshotter is read from containerd's config as kind reads it, for config versions 2 and 3", () => {
+    assert.equal(loader.criSnapshotter(`version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd]\n  snapshotter = "native"\n`), "native");
+    assert.equal(loader.criSnapshotter(`version = 3\n[plugins.'io.containerd.cri.v1.images']\n  snapshotter = 'overlayfs'\n`), "overlayfs");
+    assert.equal(loader.criSnapshotter(`version = 3\n`), undefined);
+});
+
+/**
+ * `kind` and `docker` stand-ins: one node whose store holds the first two layers; imports
+ * are kept in `dir`, and the first one fails when `failFirstImport`.
+ */
+function fakeCluster(dir: string, saveArchive: Buffer, failFirstImport: boolean): string {
+    const bin = path.join(dir, "bin");
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(dir, "save.tar"), saveArchive);
+    const script = (body: string) => `#!${process.execPath}\nconst fs = require("fs"); const args = process.argv.slice(2);\n${body}\n`;
+    fs.writeFileSync(path.join(bin, "kind"), script(`if (args.join(" ") === "get nodes --name demo") console.log("demo-control-plane");`), { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, "docker"), script(`
+const dir = ${JSON.stringify(dir)};
+const command = args.join(" ");
+if (command === "save node-app:1") { process.stdout.write(fs.readFileSync(dir + "/save.tar")); }
+else if (command === "exec demo-control-plane containerd config dump") { console.log("version = 3\\n[plugins.'io.containerd.cri.v1.images']\\nsnapshotter = 'overlayfs'"); }
+else if (command === "exec demo-control-plane ctr --namespace=k8s.io content ls --quiet") { console.log(${JSON.stringify(diffIds.slice(0, 2).join("\n"))}); }
+else if (command === "exec -i demo-control-plane ctr --namespace=k8s.io images import --all-platforms --digests --snapshotter=overlayfs -") {
+    const n = fs.readdirSync(dir).filter((f) => f.startsWith("import-")).length;
+    fs.writeFileSync(dir + "/import-" + n + ".tar", fs.readFileSync(0));
+    if (${failFirstImport} && n === 0) { console.error("content digest not found"); process.exit(1); }
+} else { console.error("unexpected: docker " + command); process.exit(3); }`), { mode: 0o755 });
+    return bin;
+}
+
+async function loadWithFakes(failFirstImport: boolean) {
+    const dir = tempDir();
+    const bin = fakeCluster(dir, await classicSave(), failFirstImport);
+    const output = execFileSync(process.execPath, [path.join(projectDir, "scripts", "load-image.js"), "node-app:1", "demo"],
+        { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, encoding: "utf8" });
+    const imports = fs.readdirSync(dir).filter((f) => f.startsWith("import-")).sort();
+    const sentLayers = await Promise.all(imports.map(async (name) =>
+        [...(await filesOf(fs.readFileSync(path.join(dir, name)))).keys()].filter((file) => diffIds.some((id) => file.endsWith(id.slice(7))))));
+    return { output, sentLayers };
+}
+
+test("a node that has the base layers is sent only the app's layer", async () => {
+    const { output, sentLayers } = await loadWithFakes(false);
+    assert.deepEqual(sentLayers, [[`blobs/sha256/${diffIds[2].slice(7)}`]]);
+    assert.match(output, /^node-app:1 -> demo-control-plane: 1 of 3 layers sent, \d+ bytes$/m);
+});
+
+test("when the node's store lost a layer meanwhile, the import is retried with every layer", async () => {
+    const { output, sentLayers } = await loadWithFakes(true);
+    assert.equal(sentLayers.length, 2);
+    assert.equal(sentLayers[0].length, 1);
+    assert.deepEqual(sentLayers[1].sort(), diffIds.map((id) => `blobs/sha256/${id.slice(7)}`).sort());
+    assert.match(output, /3 of 3 layers sent/);
+});
