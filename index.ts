@@ -1,7 +1,7 @@
 // Entry point: the app's source to a running Deployment on a local Kind cluster.
 //
-//   app/ --docker build--> node-app:<content hash> --kind load--> Kind cluster
-//                                                                   |
+//   app/ --docker build--> node-app:<content hash> --load new layers--> Kind cluster
+//                                                                         |
 //   http://127.0.0.1:<hostPort> <--extraPortMapping-- NodePort <-- node-service --> node-deployment
 import { KindCluster } from "./cluster";
 import { appNodePort, loadConfig } from "./config";

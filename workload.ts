@@ -92,7 +92,7 @@ export class Workload extends pulumi.ComponentResource {
                         containers: [{
                             name: "node",
                             image: args.image,
-                            // The image comes from `kind load`, never from a registry.
+                            // The image is loaded into the nodes (image.ts), never pulled from a registry.
                             imagePullPolicy: "IfNotPresent",
                             ports: [{ name: containerPortName, containerPort }],
                             readinessProbe: {

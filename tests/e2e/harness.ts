@@ -209,3 +209,18 @@ export function changedResources(events: any[]): string[] {
     }
     return [...changes.values()].sort();
 }
+
+/**
+ * What the last image load sent, as scripts/load-image.js reported it: per node, the layers
+ * sent of the image's total and the bytes.
+ */
+export async function lastLoad(test: TestStack): Promise<{ node: string; sent: number; total: number; bytes: number }[]> {
+    const state = await test.stack.exportStack();
+    const load = state.deployment.resources.find((resource: any) => resource.urn.endsWith("::app-load"));
+    const report: string = load?.outputs?.stdout ?? "";
+    const lines = [...report.matchAll(/-> (\S+): (\d+) of (\d+) layers sent, (\d+) bytes$/gm)];
+    if (lines.length === 0) {
+        throw new Error(`the image load reported nothing: ${JSON.stringify(report)}`);
+    }
+    return lines.map(([, node, sent, total, bytes]) => ({ node, sent: Number(sent), total: Number(total), bytes: Number(bytes) }));
+}

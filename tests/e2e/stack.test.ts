@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { contentTag } from "../../image";
 import {
-    changedResources, clusters, get, kind, kubectl, loadLoop, newStack, prepareToolchain, removeStack, TestStack,
+    changedResources, clusters, get, kind, kubectl, lastLoad, loadLoop, newStack, prepareToolchain, removeStack, TestStack,
 } from "./harness";
 
 const toolchain = prepareToolchain();
@@ -63,6 +63,8 @@ describe("the stack on a real Kind cluster", () => {
 
         const tag = contentTag(path.join(main.dir, "app"), { BASE_IMAGE: toolchainEnv.NODE_BASE_IMAGE });
         assert.equal(result.outputs.image.value, `node-app:${tag}`);
+        const [load] = await lastLoad(main);
+        assert.equal(load.sent, load.total, "a new cluster gets every layer of the image");
         for (const pod of pods) {
             assert.equal(pod.spec.containers[0].image, `node-app:${tag}`);
         }
@@ -116,6 +118,10 @@ describe("the stack on a real Kind cluster", () => {
         for (let i = 0; i < 20; i++) {
             assert.match(await get(url), /^Hello again: /);
         }
+        // The node already had the base image's layers: only the app's new layer went over.
+        const [sent] = await lastLoad(main);
+        assert.ok(sent.sent < sent.total, `${sent.sent} of ${sent.total} layers sent`);
+        assert.ok(sent.bytes < 64 * 1024, `${sent.bytes} bytes sent for a one-line edit`);
     });
 
     scenario("5. scale 3 to 5: only the Deployment changes; 5 pods Ready", async () => {
