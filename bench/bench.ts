@@ -47,17 +47,23 @@ async function untilServing(url: string, text: string, count = 15, timeoutSecond
     }
 }
 
-/** Peak resident memory (VmHWM) of the Pulumi program processes seen while `body` runs. */
+/** Peak resident memory (VmHWM) of the Pulumi program process seen while `body` runs. */
 async function peakProgramMemory<T>(body: () => Promise<T>): Promise<{ result: T; peakMiB: number }> {
     let peakKiB = 0;
+    // Once found, only the program's own status is read: scanning /proc costs CPU the timed
+    // operation would share.
+    let program: string | undefined;
     const sample = setInterval(() => {
-        for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+        const candidates = program ? [program] : fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p));
+        for (const pid of candidates) {
             try {
-                if (!fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("@pulumi/pulumi/cmd/run")) continue;
+                if (!program && !fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("@pulumi/pulumi/cmd/run")) continue;
+                program = pid;
                 const hwm = /VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
                 peakKiB = Math.max(peakKiB, Number(hwm?.[1] ?? 0));
             } catch {
-                // The process ended between listing and reading.
+                // The process ended between listing and reading: look for the next one.
+                program = undefined;
             }
         }
     }, 100);
