@@ -54,17 +54,16 @@ async function peakProgramMemory<T>(body: () => Promise<T>): Promise<{ result: T
     // operation would share.
     let program: string | undefined;
     const sample = setInterval(() => {
-        const candidates = program ? [program] : fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p));
-        for (const pid of candidates) {
-            try {
-                if (!program && !fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("@pulumi/pulumi/cmd/run")) continue;
-                program = pid;
-                const hwm = /VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+        try {
+            program ??= fs.readdirSync("/proc").find((pid) => /^\d+$/.test(pid)
+                && fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("@pulumi/pulumi/cmd/run"));
+            if (program) {
+                const hwm = /VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${program}/status`, "utf8"));
                 peakKiB = Math.max(peakKiB, Number(hwm?.[1] ?? 0));
-            } catch {
-                // The process ended between listing and reading: look for the next one.
-                program = undefined;
             }
+        } catch {
+            // A process ended between listing and reading: look again at the next sample.
+            program = undefined;
         }
     }, 100);
     try {
