@@ -102,8 +102,10 @@ async function manualRound(round: number) {
         record(manual, "edit to ready", await timed(async () => {
             build("v2");
             sh("kind", ["load", "docker-image", "node-app:v2", "--name", name]);
-            kubectl("set", "image", "deployment/node-deployment", "node=node-app:v2");
-            kubectl("rollout", "status", "deployment/node-deployment", "--timeout=3m");
+            record(manual, "edit: of which rollout", await timed(() => {
+                kubectl("set", "image", "deployment/node-deployment", "node=node-app:v2");
+                kubectl("rollout", "status", "deployment/node-deployment", "--timeout=3m");
+            }));
             await untilServing(url, `Manual edit ${round}`);
         }));
         // kind load pipes the whole `docker save` archive into the node.
@@ -112,6 +114,19 @@ async function manualRound(round: number) {
         record(manual, "teardown", await timed(() => sh("kind", ["delete", "cluster", "--name", name])));
         fs.rmSync(work, { recursive: true, force: true });
     }
+}
+
+/** Seconds from the start of the named resource's last step to its outputs. */
+function stepSeconds(events: { at: number; event: any }[], name: string): number {
+    let started: number | undefined;
+    let seconds = 0;
+    for (const { at, event } of events) {
+        const pre = event.resourcePreEvent?.metadata;
+        if (pre?.urn.endsWith(`::${name}`) && !["same", "read"].includes(pre.op)) started = at;
+        const done = event.resOutputsEvent?.metadata;
+        if (done?.urn.endsWith(`::${name}`) && started !== undefined) seconds = (at - started) / 1000;
+    }
+    return seconds;
 }
 
 /** When each resource's step started and ended, in seconds from the operation's start. */
@@ -138,7 +153,7 @@ const profile: string[] = [];
  * Runs a `pulumi` command as a user types it, in the stack's project copy. Engine events come
  * from --event-log, stamped as they appear; the Pulumi program's peak memory is sampled.
  */
-async function pulumi(test: TestStack, label: string, args: string[]): Promise<any[]> {
+async function pulumi(test: TestStack, label: string, args: string[]): Promise<{ events: any[]; stepSeconds: (name: string) => number }> {
     const eventLog = path.join(test.dir, `events-${Date.now()}.jsonl`);
     const events: { at: number; event: any }[] = [];
     let read = 0;
@@ -173,7 +188,7 @@ async function pulumi(test: TestStack, label: string, args: string[]): Promise<a
         record(stack, "peak program memory (MiB)", peakMiB);
     }
     profile.push(`${label} (${((Date.now() - started) / 1000).toFixed(1)} s): ${timeline(events)}`);
-    return events.map(({ event }) => event);
+    return { events: events.map(({ event }) => event), stepSeconds: (name) => stepSeconds(events, name) };
 }
 
 async function stackRound(round: number) {
@@ -186,17 +201,19 @@ async function stackRound(round: number) {
         }));
         let changes: string[] = [];
         record(stack, "no-op preview", await timed(async () => {
-            changes = changedResources(await pulumi(test, `round ${round} preview`, ["preview"]));
+            changes = changedResources((await pulumi(test, `round ${round} preview`, ["preview"])).events);
         }));
         record(stack, "no-op preview changes", changes.length);
         let upChanges: string[] = [];
         record(stack, "no-op up", await timed(async () => {
-            upChanges = changedResources(await pulumi(test, `round ${round} no-op up`, ["up", "--yes", "--skip-preview"]));
+            upChanges = changedResources((await pulumi(test, `round ${round} no-op up`, ["up", "--yes", "--skip-preview"])).events);
         }));
         record(stack, "no-op up changes (builds, loads)", upChanges.length);
         editReply(path.join(test.dir, "app"), `Stack edit ${round}`);
         record(stack, "edit to ready", await timed(async () => {
-            await pulumi(test, `round ${round} edit up`, ["up", "--yes", "--skip-preview"]);
+            const up = await pulumi(test, `round ${round} edit up`, ["up", "--yes", "--skip-preview"]);
+            // The Deployment's update step: the patch and Pulumi's wait for the rollout.
+            record(stack, "edit: of which rollout", up.stepSeconds("app-deployment"));
             await untilServing(url, `Stack edit ${round}`);
         }));
         const tag = contentTag(path.join(test.dir, "app"), { BASE_IMAGE: env.NODE_BASE_IMAGE! });
