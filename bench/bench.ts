@@ -172,15 +172,18 @@ async function pulumi(test: TestStack, label: string, args: string[]): Promise<{
             cwd: test.dir,
             // --event-log is one of the CLI's debug flags (the Automation API uses it too).
             env: { ...process.env, ...test.env, PULUMI_DEBUG_COMMANDS: "true" },
-            stdio: ["ignore", "ignore", "pipe"],
+            stdio: ["ignore", "pipe", "pipe"],
         });
-        let stderr = "";
-        child.stderr.on("data", (chunk) => (stderr += chunk));
+        // The CLI prints its errors on stdout; keep the end of both for a failure's message.
+        let output = "";
+        const keep = (chunk: Buffer) => (output = (output + chunk).slice(-8000));
+        child.stdout.on("data", keep);
+        child.stderr.on("data", keep);
         const poll = setInterval(tail, 50);
         child.on("exit", (code) => {
             clearInterval(poll);
             tail();
-            code === 0 ? resolve() : reject(new Error(`pulumi ${args.join(" ")} failed: ${stderr}`));
+            code === 0 ? resolve() : reject(new Error(`pulumi ${args.join(" ")} failed (${label}):\n${output}`));
         });
     }));
     // A command too quick for the 100 ms sampler shows no program process at all.

@@ -119,50 +119,66 @@ test("the snapshotter is read from containerd's config as kind reads it, for con
 });
 
 /**
- * `kind` and `docker` stand-ins: one node whose store holds the first two layers; imports
- * are kept in `dir`, and the first one fails when `failFirstImport`.
+ * `kind` and `docker` stand-ins for a cluster "demo" whose nodes hold the layers `stores`
+ * names; each node's imports are kept in `dir`, and a node in `failFirstImport` fails its first.
  */
-function fakeCluster(dir: string, saveArchive: Buffer, failFirstImport: boolean): string {
+function fakeCluster(dir: string, saveArchive: Buffer, stores: Record<string, string[]>, failFirstImport: string[] = []): string {
     const bin = path.join(dir, "bin");
     fs.mkdirSync(bin);
     fs.writeFileSync(path.join(dir, "save.tar"), saveArchive);
     const script = (body: string) => `#!${process.execPath}\nconst fs = require("fs"); const args = process.argv.slice(2);\n${body}\n`;
-    fs.writeFileSync(path.join(bin, "kind"), script(`if (args.join(" ") === "get nodes --name demo") console.log("demo-control-plane");`), { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, "kind"), script(`
+if (args.join(" ") === "get nodes --name demo") console.log(${JSON.stringify(Object.keys(stores).join("\n"))});`), { mode: 0o755 });
     fs.writeFileSync(path.join(bin, "docker"), script(`
 const dir = ${JSON.stringify(dir)};
+const stores = ${JSON.stringify(stores)};
+const failFirstImport = ${JSON.stringify(failFirstImport)};
 const command = args.join(" ");
-if (command === "save node-app:1") { process.stdout.write(fs.readFileSync(dir + "/save.tar")); }
-else if (command === "exec demo-control-plane containerd config dump") { console.log("version = 3\\n[plugins.'io.containerd.cri.v1.images']\\nsnapshotter = 'overlayfs'"); }
-else if (command === "exec demo-control-plane ctr --namespace=k8s.io content ls --quiet") { console.log(${JSON.stringify(diffIds.slice(0, 2).join("\n"))}); }
-else if (command === "exec -i demo-control-plane ctr --namespace=k8s.io images import --all-platforms --digests --snapshotter=overlayfs -") {
-    const n = fs.readdirSync(dir).filter((f) => f.startsWith("import-")).length;
-    fs.writeFileSync(dir + "/import-" + n + ".tar", fs.readFileSync(0));
-    if (${failFirstImport} && n === 0) { console.error("content digest not found"); process.exit(1); }
-} else { console.error("unexpected: docker " + command); process.exit(3); }`), { mode: 0o755 });
+const node = args[1] === "-i" ? args[2] : args[1];
+if (command === "save node-app:1") {
+    process.stdout.write(fs.readFileSync(dir + "/save.tar"));
+} else if (command === "exec " + node + " containerd config dump") {
+    console.log("version = 3\\n[plugins.'io.containerd.cri.v1.images']\\nsnapshotter = 'overlayfs'");
+} else if (command === "exec " + node + " ctr --namespace=k8s.io content ls --quiet") {
+    console.log(stores[node].join("\\n"));
+} else if (command === "exec -i " + node + " ctr --namespace=k8s.io images import --all-platforms --digests --snapshotter=overlayfs -") {
+    const n = fs.readdirSync(dir).filter((f) => f.startsWith("import-" + node)).length;
+    fs.writeFileSync(dir + "/import-" + node + "-" + n + ".tar", fs.readFileSync(0));
+    if (failFirstImport.includes(node) && n === 0) { console.error("content digest not found"); process.exit(1); }
+} else {
+    console.error("unexpected: docker " + command);
+    process.exit(3);
+}`), { mode: 0o755 });
     return bin;
 }
 
-async function loadWithFakes(failFirstImport: boolean) {
+/** Runs the loader against a fake cluster; per node, the layer blobs of each import, in order. */
+async function loadWithFakes(stores: Record<string, string[]>, failFirstImport: string[] = []) {
     const dir = tempDir();
-    const bin = fakeCluster(dir, await classicSave(), failFirstImport);
+    const bin = fakeCluster(dir, await classicSave(), stores, failFirstImport);
     const output = execFileSync(process.execPath, [path.join(projectDir, "scripts", "load-image.js"), "node-app:1", "demo"],
         { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, encoding: "utf8" });
-    const imports = fs.readdirSync(dir).filter((f) => f.startsWith("import-")).sort();
-    const sentLayers = await Promise.all(imports.map(async (name) =>
-        [...(await filesOf(fs.readFileSync(path.join(dir, name)))).keys()].filter((file) => diffIds.some((id) => file.endsWith(id.slice(7))))));
-    return { output, sentLayers };
+    const sent: Record<string, string[][]> = {};
+    for (const node of Object.keys(stores)) {
+        const imports = fs.readdirSync(dir).filter((f) => f.startsWith(`import-${node}-`)).sort();
+        sent[node] = await Promise.all(imports.map(async (name) => [...(await filesOf(fs.readFileSync(path.join(dir, name)))).keys()]
+            .filter((file) => diffIds.some((id) => file === `blobs/sha256/${id.slice(7)}`)).sort()));
+    }
+    return { output, sent };
 }
 
-test("a node that has the base layers is sent only the app's layer", async () => {
-    const { output, sentLayers } = await loadWithFakes(false);
-    assert.deepEqual(sentLayers, [[`blobs/sha256/${diffIds[2].slice(7)}`]]);
+const blobOf = (digest: string) => `blobs/sha256/${digest.slice(7)}`;
+
+test("each node is sent only the layers it lacks: the app's to a node with the base, all to a new one", async () => {
+    const { output, sent } = await loadWithFakes({ "demo-control-plane": diffIds.slice(0, 2), "demo-worker": [] });
+    assert.deepEqual(sent["demo-control-plane"], [[blobOf(diffIds[2])]]);
+    assert.deepEqual(sent["demo-worker"], [diffIds.map(blobOf).sort()]);
     assert.match(output, /^node-app:1 -> demo-control-plane: 1 of 3 layers sent, \d+ bytes$/m);
+    assert.match(output, /^node-app:1 -> demo-worker: 3 of 3 layers sent, \d+ bytes$/m);
 });
 
-test("when the node's store lost a layer meanwhile, the import is retried with every layer", async () => {
-    const { output, sentLayers } = await loadWithFakes(true);
-    assert.equal(sentLayers.length, 2);
-    assert.equal(sentLayers[0].length, 1);
-    assert.deepEqual(sentLayers[1].sort(), diffIds.map((id) => `blobs/sha256/${id.slice(7)}`).sort());
+test("when a node's store lost a layer meanwhile, its import is retried with every layer", async () => {
+    const { output, sent } = await loadWithFakes({ "demo-control-plane": diffIds.slice(0, 2) }, ["demo-control-plane"]);
+    assert.deepEqual(sent["demo-control-plane"], [[blobOf(diffIds[2])], diffIds.map(blobOf).sort()]);
     assert.match(output, /3 of 3 layers sent/);
 });
