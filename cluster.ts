@@ -1,6 +1,7 @@
 // The Kind cluster, as one `kind create cluster` / `kind delete cluster` pair.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { execFileSync } from "node:child_process";
 import * as YAML from "yaml";
 
 export interface KindClusterArgs {
@@ -72,6 +73,12 @@ export function clusterGeneration(previousGeneration: number | undefined, cluste
     return clusterExists ? previousGeneration : previousGeneration + 1;
 }
 
+/** Names of the kind clusters on this machine. */
+export function kindClusters(): string[] {
+    return execFileSync("kind", ["get", "clusters"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })
+        .split("\n").filter(Boolean);
+}
+
 /** The stack output (index.ts) that carries the cluster generation to the next deployment. */
 export const generationOutput = "clusterGeneration";
 
@@ -97,12 +104,12 @@ export class KindCluster extends pulumi.ComponentResource {
         const lastDeployment = new pulumi.StackReference(`${name}-last-deployment`, {
             name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
         }, { parent: this });
-        // An invoke, so it runs at every preview and up (a resource would run only on changes).
-        const existing = command.local.runOutput({ command: "kind get clusters 2>/dev/null", logging: "none" }, { parent: this });
-        this.generation = pulumi.all([lastDeployment.getOutputDetails(generationOutput), existing.stdout]).apply(
-            ([last, stdout]) => clusterGeneration(
-                typeof last.value === "number" ? last.value : undefined,
-                stdout.split("\n").includes(args.name)));
+        // Asked at every preview and up. Directly, not through an invoke of the command provider:
+        // the engine starts provider plugins one after another as requests first need them, and
+        // an invoke here would start that plugin ahead of Docker's, which the build waits for.
+        const exists = kindClusters().includes(args.name);
+        this.generation = pulumi.output(lastDeployment.getOutputDetails(generationOutput)).apply(
+            (last) => clusterGeneration(typeof last.value === "number" ? last.value : undefined, exists));
 
         const cluster = new command.local.Command(`${name}-kind`, {
             create: createScript,

@@ -226,14 +226,17 @@ async function saveImage(image, dir) {
  * @returns {Promise<string[]>}
  */
 async function loadImage(image, cluster) {
-    const nodes = (await run("kind", ["get", "nodes", "--name", cluster])).split(/\s+/).filter(Boolean);
-    if (nodes.length === 0) {
-        throw new Error(`kind cluster "${cluster}" has no nodes (kind get nodes --name ${cluster})`);
-    }
     const reference = containerdReference(image);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-load-"));
     try {
-        const [saved, ...stores] = await Promise.all([saveImage(image, dir), ...nodes.map(nodeStore)]);
+        // docker save takes longest: it starts first, and the nodes are asked while it runs.
+        const saving = saveImage(image, dir);
+        saving.catch(() => {}); // awaited below, unless the cluster has no nodes
+        const nodes = (await run("kind", ["get", "nodes", "--name", cluster])).split(/\s+/).filter(Boolean);
+        if (nodes.length === 0) {
+            throw new Error(`kind cluster "${cluster}" has no nodes (kind get nodes --name ${cluster})`);
+        }
+        const [saved, ...stores] = await Promise.all([saving, ...nodes.map(nodeStore)]);
         return await Promise.all(nodes.map(async (node, i) => {
             const { snapshotter, present } = stores[i];
             const importArgs = ["exec", "-i", node, "ctr", "--namespace=k8s.io", "images", "import",

@@ -23,24 +23,29 @@ export interface Declared {
 
 export interface ProgramRun {
     declared: Declared[];
+    /** Resource types and invoke tokens, in the order the program sent them to the engine. */
+    requests: string[];
     outputs: Record<string, pulumi.Output<any>>;
     error?: Error;
 }
 
-/** A folder with stand-ins for `kind` and `docker` that succeed, or only those named. */
-export function fakeTools(tools: string[] = ["kind", "docker"]): string {
+/**
+ * A folder with stand-ins for `kind` and `docker` that succeed, or only those named; the
+ * `kind` lists `clusters` when asked for its clusters.
+ */
+export function fakeTools(tools: string[] = ["kind", "docker"], clusters: string[] = []): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-tools-"));
     for (const tool of tools) {
-        fs.writeFileSync(path.join(dir, tool), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+        const listClusters = tool === "kind" ? `[ "$1 $2" = "get clusters" ] && printf '%s\\n' ${clusters.join(" ")}\n` : "";
+        fs.writeFileSync(path.join(dir, tool), `#!/bin/sh\n${listClusters}exit 0\n`, { mode: 0o755 });
     }
     return dir;
 }
 
-/** What the world outside the program looks like to one run. */
 export interface World {
     /** Folder with the `kind` and `docker` the program finds on PATH. */
     tools?: string;
-    /** Clusters `kind get clusters` lists. */
+    /** Clusters `kind get clusters` lists (with the default tools). */
     existingClusters?: string[];
     /** The clusterGeneration output of the last deployment; none before the first. */
     lastGeneration?: number;
@@ -66,14 +71,17 @@ function mockState(type: string, inputs: any, world: World): any {
  */
 export async function runProgram(config: Record<string, string> = {}, world: World = {}): Promise<ProgramRun> {
     const monitorRecords: Omit<Declared, "urn" | "dependencies" | "options">[] = [];
+    const requests: string[] = [];
     await pulumi.runtime.setMocks({
         newResource: (args) => {
             monitorRecords.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
+            requests.push(args.type);
             return { id: `${args.name}-id`, state: mockState(args.type, args.inputs, world) };
         },
-        call: (args) => args.token === "command:local:run"
-            ? { ...args.inputs, stdout: (world.existingClusters ?? []).join("\n"), stderr: "" }
-            : args.inputs,
+        call: (args) => {
+            requests.push(args.token);
+            return args.inputs;
+        },
     }, "kube-demo", "dev", false, "organization");
     // The mocks API hides a registration's dependencies; read them off the request.
     const monitor = pulumi.runtime.getMonitor() as any;
@@ -98,7 +106,7 @@ export async function runProgram(config: Record<string, string> = {}, world: Wor
         }
     }
     const savedPath = process.env.PATH;
-    process.env.PATH = world.tools ?? fakeTools();
+    process.env.PATH = world.tools ?? fakeTools(undefined, world.existingClusters);
     let outputs: Record<string, pulumi.Output<any>> = {};
     let error: Error | undefined;
     try {
@@ -119,7 +127,7 @@ export async function runProgram(config: Record<string, string> = {}, world: Wor
         dependencies: dependencies.get(record.name) ?? [],
         options: options.get(record.name)!,
     }));
-    return { declared, outputs, error };
+    return { declared, requests, outputs, error };
 }
 
 /** The value of an output or a plain export. */

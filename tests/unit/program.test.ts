@@ -140,6 +140,13 @@ describe("with the default config", () => {
         assert.match(only(run, "docker:index/image:Image").urn, /::kube-demo:index:AppImage\$docker:index\/image:Image::/);
     });
 
+    test("the image build is the first request that needs a provider plugin, so its plugin starts first", () => {
+        // The engine starts plugins one after another, as requests first need them; the build
+        // heads the longest chain (build, load, rollout).
+        const needsPlugin = run.requests.filter((request) => !request.startsWith("pulumi:") && !request.startsWith("kube-demo:"));
+        assert.equal(needsPlugin[0], "docker:index/image:Image");
+    });
+
     test("the kind config binds the app's port to 127.0.0.1 on the NodePort the Service uses", () => {
         const { cluster } = commands(run);
         const kindConfig = YAML.parse(cluster.inputs.stdin);
