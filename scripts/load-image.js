@@ -194,13 +194,16 @@ function criSnapshotter(configDump) {
     return typeof snapshotter === "string" && snapshotter !== "" ? snapshotter : undefined;
 }
 
-/** @param {string} node */
+/**
+ * The node's snapshotter and the digests in its content store, asked in one `docker exec`.
+ * @param {string} node
+ */
 async function nodeStore(node) {
-    const [configDump, digests] = await Promise.all([
-        run("docker", ["exec", node, "containerd", "config", "dump"]),
-        run("docker", ["exec", node, "ctr", "--namespace=k8s.io", "content", "ls", "--quiet"]),
-    ]);
-    return { snapshotter: criSnapshotter(configDump), present: new Set(digests.split(/\s+/).filter(Boolean)) };
+    const separator = "#--- content ---";
+    const out = await run("docker", ["exec", node, "sh", "-c",
+        `containerd config dump && echo '${separator}' && ctr --namespace=k8s.io content ls --quiet`]);
+    const [configDump, digests] = out.split(`\n${separator}\n`);
+    return { snapshotter: criSnapshotter(configDump), present: new Set((digests ?? "").split(/\s+/).filter(Boolean)) };
 }
 
 /** @param {string} image @param {string} dir */

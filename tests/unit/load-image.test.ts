@@ -137,10 +137,9 @@ const command = args.join(" ");
 const node = args[1] === "-i" ? args[2] : args[1];
 if (command === "save node-app:1") {
     process.stdout.write(fs.readFileSync(dir + "/save.tar"));
-} else if (command === "exec " + node + " containerd config dump") {
-    console.log("version = 3\\n[plugins.'io.containerd.cri.v1.images']\\nsnapshotter = 'overlayfs'");
-} else if (command === "exec " + node + " ctr --namespace=k8s.io content ls --quiet") {
-    console.log(stores[node].join("\\n"));
+} else if (args[0] === "exec" && args[2] === "sh" && args[3] === "-c" && /containerd config dump .* ctr --namespace=k8s.io content ls --quiet$/.test(args[4])) {
+    const separator = /echo '([^']+)'/.exec(args[4])[1];
+    console.log("version = 3\\n[plugins.'io.containerd.cri.v1.images']\\nsnapshotter = 'overlayfs'\\n" + separator + "\\n" + stores[node].join("\\n"));
 } else if (command === "exec -i " + node + " ctr --namespace=k8s.io images import --all-platforms --digests --snapshotter=overlayfs -") {
     const n = fs.readdirSync(dir).filter((f) => f.startsWith("import-" + node)).length;
     fs.writeFileSync(dir + "/import-" + node + "-" + n + ".tar", fs.readFileSync(0));
