@@ -31,30 +31,43 @@ const ociConfigType = "application/vnd.oci.image.config.v1+json";
 const sha256 = (/** @type {Buffer} */ bytes) => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 
 /**
- * Runs a command; resolves with its stdout, rejects with its stderr.
+ * Resolves when `child` exits with 0; rejects with its stderr otherwise.
+ * @param {import("node:child_process").ChildProcess} child @param {string} description
+ * @returns {Promise<void>}
+ */
+function exited(child, description) {
+    /** @type {Buffer[]} */ const err = [];
+    child.stderr?.on("data", (chunk) => err.push(chunk));
+    return new Promise((resolve, reject) => {
+        child.on("error", reject);
+        child.on("close", (code) => code === 0
+            ? resolve()
+            : reject(new Error(`${description} failed (exit ${code}): ${Buffer.concat(err).toString().trim()}`)));
+    });
+}
+
+/**
+ * Runs a command with `input` on its stdin; resolves with its stdout.
  * @param {string} command @param {string[]} args @param {NodeJS.ReadableStream} [input]
  * @returns {Promise<string>}
  */
-function run(command, args, input) {
-    return new Promise((resolve, reject) => {
-        const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"] });
-        /** @type {Buffer[]} */ const out = [];
-        /** @type {Buffer[]} */ const err = [];
-        child.stdout.on("data", (chunk) => out.push(chunk));
-        child.stderr.on("data", (chunk) => err.push(chunk));
-        child.on("error", reject);
-        child.on("close", (code) => code === 0
-            ? resolve(Buffer.concat(out).toString())
-            : reject(new Error(`${command} ${args.join(" ")} failed (exit ${code}): ${Buffer.concat(err).toString().trim()}`)));
-        // A command that exits early closes its stdin; its exit code tells what happened.
-        child.stdin.on("error", () => {});
-        if (input) {
-            input.on("error", (error) => { child.kill(); reject(error); });
-            input.pipe(child.stdin);
-        } else {
-            child.stdin.end();
-        }
-    });
+async function run(command, args, input) {
+    const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"] });
+    /** @type {Buffer[]} */ const out = [];
+    child.stdout.on("data", (chunk) => out.push(chunk));
+    // A command that exits early closes its stdin; its exit code tells what happened.
+    child.stdin.on("error", () => {});
+    const inputFailed = new Promise((_, reject) => input?.on("error", (error) => {
+        child.kill();
+        reject(error);
+    }));
+    if (input) {
+        input.pipe(child.stdin);
+    } else {
+        child.stdin.end();
+    }
+    await Promise.race([exited(child, `${command} ${args.join(" ")}`), inputFailed]);
+    return Buffer.concat(out).toString();
 }
 
 /**
@@ -209,15 +222,8 @@ async function nodeStore(node) {
 /** @param {string} image @param {string} dir */
 async function saveImage(image, dir) {
     const child = spawn("docker", ["save", image], { stdio: ["ignore", "pipe", "pipe"] });
-    /** @type {Buffer[]} */ const err = [];
-    child.stderr.on("data", (chunk) => err.push(chunk));
-    const exited = new Promise((resolve, reject) => {
-        child.on("error", reject);
-        child.on("close", (code) => code === 0
-            ? resolve(undefined)
-            : reject(new Error(`docker save ${image} failed (exit ${code}): ${Buffer.concat(err).toString().trim()}`)));
-    });
-    const [read, exit] = await Promise.allSettled([readSavedImage(child.stdout, dir), exited]);
+    const [read, exit] = await Promise.allSettled([readSavedImage(child.stdout, dir), exited(child, `docker save ${image}`)]);
+    // docker's own message first: a failed save also leaves an unreadable archive.
     if (exit.status === "rejected") throw exit.reason;
     if (read.status === "rejected") throw read.reason;
     return read.value;
