@@ -75,8 +75,13 @@ export function clusterGeneration(previousGeneration: number | undefined, cluste
 
 /** Names of the kind clusters on this machine. */
 export function kindClusters(): string[] {
-    return execFileSync("kind", ["get", "clusters"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })
-        .split("\n").filter(Boolean);
+    try {
+        return execFileSync("kind", ["get", "clusters"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })
+            .split("\n").filter(Boolean);
+    } catch (error) {
+        const stderr = String((error as { stderr?: string }).stderr ?? "").trim();
+        throw new pulumi.RunError(`\`kind get clusters\` failed, so the cluster's state is unknown: ${stderr || (error as Error).message}`);
+    }
 }
 
 /** The stack output (index.ts) that carries the cluster generation to the next deployment. */
@@ -100,14 +105,14 @@ export class KindCluster extends pulumi.ComponentResource {
         super("kube-demo:index:KindCluster", name, {}, opts);
 
         const config = kindConfig(args);
-        // The last deployment's outputs, read back through a reference to this very stack.
-        const lastDeployment = new pulumi.StackReference(`${name}-last-deployment`, {
-            name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
-        }, { parent: this });
         // Asked at every preview and up. Directly, not through an invoke of the command provider:
         // the engine starts provider plugins one after another as requests first need them, and
         // an invoke here would start that plugin ahead of Docker's, which the build waits for.
         const exists = kindClusters().includes(args.name);
+        // The last deployment's outputs, read back through a reference to this very stack.
+        const lastDeployment = new pulumi.StackReference(`${name}-last-deployment`, {
+            name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
+        }, { parent: this });
         this.generation = pulumi.output(lastDeployment.getOutputDetails(generationOutput)).apply(
             (last) => clusterGeneration(typeof last.value === "number" ? last.value : undefined, exists));
 

@@ -275,4 +275,14 @@ describe("a missing prerequisite stops the program before anything is declared",
         assert.match(run.error!.message, /^Docker is not answering/);
         assert.deepEqual(run.declared, []);
     });
+
+    test("kind cannot list its clusters", async () => {
+        const tools = fakeTools(["docker"]);
+        fs.writeFileSync(path.join(tools, "kind"),
+            "#!/bin/sh\n[ \"$1 $2\" = \"get clusters\" ] && { echo 'ERROR: permission denied' >&2; exit 1; }\nexit 0\n", { mode: 0o755 });
+        const run = await runProgram({}, { tools });
+        assert.ok(run.error instanceof pulumi.RunError);
+        assert.equal(run.error!.message, "`kind get clusters` failed, so the cluster's state is unknown: ERROR: permission denied");
+        assert.deepEqual(run.declared.filter((d) => !d.type.startsWith("kube-demo:")), []);
+    });
 });
