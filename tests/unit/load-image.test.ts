@@ -15,6 +15,8 @@ import { projectDir } from "./harness";
 
 const sha256 = (bytes: Buffer | string) => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-load-test-"));
+/** Where an OCI image layout keeps the blob of `digest`. */
+const blobOf = (digest: string) => `blobs/${digest.replace(":", "/")}`;
 
 /** A tar archive of `files` (name to content), in that order. */
 async function tarOf(files: [string, Buffer | string][]): Promise<Buffer> {
@@ -67,7 +69,7 @@ test("a classic docker save archive: each layer's digest is its diff ID, the con
 
 test("a Docker 25 archive: blobs named by digest, compressed layers keep their compressed digest", async () => {
     const compressed = gzipSync(layerBytes[2]);
-    const blob = (bytes: Buffer) => `blobs/sha256/${sha256(bytes).slice(7)}`;
+    const blob = (bytes: Buffer) => blobOf(sha256(bytes));
     const archive = await tarOf([
         [blob(layerBytes[0]), layerBytes[0]], [blob(layerBytes[1]), layerBytes[1]], [blob(compressed), compressed],
         [blob(config), config],
@@ -90,14 +92,14 @@ test("the OCI archive holds the manifest of every layer but the blobs of only th
     const index = JSON.parse(files.get("index.json")!.toString());
     assert.equal(index.manifests.length, 1);
     assert.equal(index.manifests[0].annotations["io.containerd.image.name"], "docker.io/library/node-app:1");
-    const manifestBytes = files.get(`blobs/${index.manifests[0].digest.replace(":", "/")}`)!;
+    const manifestBytes = files.get(blobOf(index.manifests[0].digest))!;
     assert.equal(sha256(manifestBytes), index.manifests[0].digest);
     const manifest = JSON.parse(manifestBytes.toString());
     assert.equal(manifest.config.digest, sha256(config));
     assert.deepEqual(manifest.layers.map((layer: any) => [layer.digest, layer.size]), layerBytes.map((bytes, i) => [diffIds[i], bytes.length]));
 
     const blobs = [...files.keys()].filter((name) => name.startsWith("blobs/")).sort();
-    const expected = [index.manifests[0].digest, sha256(config), diffIds[2]].map((digest) => `blobs/${digest.replace(":", "/")}`).sort();
+    const expected = [index.manifests[0].digest, sha256(config), diffIds[2]].map(blobOf).sort();
     assert.deepEqual(blobs, expected);
     for (const name of blobs) {
         assert.equal(sha256(files.get(name)!), name.slice(6).replace("/", ":"), `${name} holds what its name says`);
@@ -161,12 +163,10 @@ async function loadWithFakes(stores: Record<string, string[]>, failFirstImport: 
     for (const node of Object.keys(stores)) {
         const imports = fs.readdirSync(dir).filter((f) => f.startsWith(`import-${node}-`)).sort();
         sent[node] = await Promise.all(imports.map(async (name) => [...(await filesOf(fs.readFileSync(path.join(dir, name)))).keys()]
-            .filter((file) => diffIds.some((id) => file === `blobs/sha256/${id.slice(7)}`)).sort()));
+            .filter((file) => diffIds.map(blobOf).includes(file)).sort()));
     }
     return { output, sent };
 }
-
-const blobOf = (digest: string) => `blobs/sha256/${digest.slice(7)}`;
 
 test("each node is sent only the layers it lacks: the app's to a node with the base, all to a new one", async () => {
     const { output, sent } = await loadWithFakes({ "demo-control-plane": diffIds.slice(0, 2), "demo-worker": [] });
