@@ -116,35 +116,38 @@ async function manualRound(round: number) {
     }
 }
 
-/** Seconds from the start of the named resource's last step to its outputs. */
-function stepSeconds(events: { at: number; event: any }[], name: string): number {
-    let started: number | undefined;
-    let seconds = 0;
-    for (const { at, event } of events) {
-        const pre = event.resourcePreEvent?.metadata;
-        if (pre?.urn.endsWith(`::${name}`) && !["same", "read"].includes(pre.op)) started = at;
-        const done = event.resOutputsEvent?.metadata;
-        if (done?.urn.endsWith(`::${name}`) && started !== undefined) seconds = (at - started) / 1000;
-    }
-    return seconds;
-}
+type TimedEvent = { at: number; event: any };
 
-/** When each resource's step started and ended, in seconds from the operation's start. */
-function timeline(events: { at: number; event: any }[]): string {
-    const origin = events[0]?.at ?? 0;
+/** Each resource step (not "same" or "read") of an operation: the resource and when it started and ended. */
+function resourceSteps(events: TimedEvent[]): { name: string; type: string; start: number; end: number }[] {
     const started = new Map<string, number>();
-    const steps: [number, string][] = [];
+    const steps = [];
     for (const { at, event } of events) {
         const pre = event.resourcePreEvent?.metadata;
         if (pre && !["same", "read"].includes(pre.op)) started.set(pre.urn, at);
         const done = event.resOutputsEvent?.metadata;
-        if (done && started.has(done.urn) && !done.type.startsWith("kube-demo:") && done.type !== "pulumi:pulumi:Stack") {
-            const from = (started.get(done.urn)! - origin) / 1000;
-            steps.push([from, `${done.urn.split("::").pop()} ${from.toFixed(1)}-${((at - origin) / 1000).toFixed(1)}`]);
+        if (done && started.has(done.urn)) {
+            steps.push({ name: done.urn.split("::").pop(), type: done.type, start: started.get(done.urn)!, end: at });
         }
     }
-    const end = ((events[events.length - 1]?.at ?? origin) - origin) / 1000;
-    return `${steps.sort((x, y) => x[0] - y[0]).map(([, text]) => text).join(", ")}; last event at ${end.toFixed(1)}`;
+    return steps;
+}
+
+/** Seconds from the start of the named resource's last step to its outputs. */
+function stepSeconds(events: TimedEvent[], name: string): number {
+    const step = resourceSteps(events).filter((s) => s.name === name).pop();
+    return step ? (step.end - step.start) / 1000 : 0;
+}
+
+/** When each resource's step started and ended, in seconds from the operation's start. */
+function timeline(events: TimedEvent[]): string {
+    const origin = events[0]?.at ?? 0;
+    const seconds = (at: number) => ((at - origin) / 1000).toFixed(1);
+    const steps = resourceSteps(events)
+        .filter((step) => !step.type.startsWith("kube-demo:") && step.type !== "pulumi:pulumi:Stack")
+        .sort((x, y) => x.start - y.start)
+        .map((step) => `${step.name} ${seconds(step.start)}-${seconds(step.end)}`);
+    return `${steps.join(", ")}; last event at ${seconds(events[events.length - 1]?.at ?? origin)}`;
 }
 
 const profile: string[] = [];
@@ -155,7 +158,7 @@ const profile: string[] = [];
  */
 async function pulumi(test: TestStack, label: string, args: string[]): Promise<{ events: any[]; stepSeconds: (name: string) => number }> {
     const eventLog = path.join(test.dir, `events-${Date.now()}.jsonl`);
-    const events: { at: number; event: any }[] = [];
+    const events: TimedEvent[] = [];
     let read = 0;
     const tail = () => {
         if (!fs.existsSync(eventLog)) return;
