@@ -156,11 +156,12 @@ function ociArchive(reference, image, layersToSend) {
         config: descriptor(image.config),
         layers: image.layers.map(descriptor),
     }));
+    const manifestDigest = sha256(manifest);
     const index = {
         schemaVersion: 2,
         manifests: [{
             mediaType: ociManifestType,
-            digest: sha256(manifest),
+            digest: manifestDigest,
             size: manifest.length,
             annotations: {
                 "io.containerd.image.name": reference,
@@ -178,7 +179,7 @@ function ociArchive(reference, image, layersToSend) {
     (async () => {
         pack.entry({ name: "oci-layout" }, JSON.stringify({ imageLayoutVersion: "1.0.0" }));
         pack.entry({ name: "index.json" }, JSON.stringify(index));
-        pack.entry({ name: blobPath(sha256(manifest)) }, manifest);
+        pack.entry({ name: blobPath(manifestDigest) }, manifest);
         const sent = new Set();
         for (const blob of [image.config, ...layersToSend]) {
             if (!sent.has(blob.digest)) {
