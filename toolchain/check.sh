@@ -24,7 +24,7 @@ else
   fail "pulumi version: got '$got', want v$PULUMI_VERSION"
 fi
 
-# The Node.js language host (toolchain/pulumi/language-host: upstream's Go host is not on the Go proxy).
+# The Node.js language host (toolchain/pulumi/language-host: upstream's own module is not on the Go proxy).
 if lh=$(command -v pulumi-language-nodejs); then
   ok "pulumi-language-nodejs ($lh)"
 else
