@@ -65,8 +65,8 @@ fi
 # Provider plugins, exactly at the versions of the npm SDKs.
 plugins=$(pulumi plugin ls --json 2>/dev/null || echo '[]')
 declare -A why_missing=(
-  [command]="upstream's provider module (github.com/pulumi/pulumi-command/provider) is not on the Go module proxy; the 'stand-in-providers' step installs a Node.js stand-in"
-  [docker]="upstream's provider module (github.com/pulumi/pulumi-docker/provider/v4) is not on the Go module proxy; the 'stand-in-providers' step installs a Node.js stand-in"
+  [command]="upstream's provider module (github.com/pulumi/pulumi-command/provider) is not on the Go module proxy; the 'stand-in-providers' step builds a Go stand-in"
+  [docker]="upstream's provider module (github.com/pulumi/pulumi-docker/provider/v4) is not on the Go module proxy; the 'stand-in-providers' step builds a Go stand-in"
   [kubernetes]="the 'kubernetes-provider' step builds and installs it"
 )
 for p in kubernetes:$PULUMI_KUBERNETES_VERSION command:$PULUMI_COMMAND_VERSION docker:$PULUMI_DOCKER_VERSION; do
@@ -74,11 +74,7 @@ for p in kubernetes:$PULUMI_KUBERNETES_VERSION command:$PULUMI_COMMAND_VERSION d
   bin=$PULUMI_HOME/plugins/resource-$name-v$version/pulumi-resource-$name
   if jq -e --arg n "$name" --arg v "$version" \
       'any(.[]; .kind == "resource" and .name == $n and .version == $v)' <<<"$plugins" >/dev/null && [ -x "$bin" ]; then
-    if [ "$(head -c 2 "$bin")" = "#!" ]; then
-      ok "resource plugin $name v$version (script stand-in: $(head -n 1 "$bin"))"
-    else
-      ok "resource plugin $name v$version"
-    fi
+    ok "resource plugin $name v$version"
   else
     have=$(jq -r --arg n "$name" '[.[] | select(.kind == "resource" and .name == $n) | "v" + .version] | join(", ")' <<<"$plugins")
     fail "resource plugin $name v$version missing from $PULUMI_HOME/plugins${have:+ (found only $have)}: ${why_missing[$name]}"
