@@ -22,10 +22,10 @@ import (
 // Check, Diff, Create, Read, Update, Delete and Invoke for its one type.
 type Base struct {
 	pulumirpc.UnimplementedResourceProviderServer
-	Name    string // the plugin, e.g. "pulumi-resource-command"
-	Version string
-	Type    string // the one resource type implemented
-	Engine  *EngineLog
+	Name     string // the plugin, e.g. "pulumi-resource-command"
+	Version  string
+	Type     string // the one resource type implemented
+	Engine   *EngineLog
 	OnCancel func()
 }
 

@@ -14,8 +14,8 @@ import (
 // sentinel string. The stand-ins work on these plain values (structpb's AsMap form).
 
 const (
-	sigKey     = "4dabf18193072939515e22adb298388d"
-	secretSig  = "1b47061264138c4ac30d75fd1eb44270"
+	sigKey    = "4dabf18193072939515e22adb298388d"
+	secretSig = "1b47061264138c4ac30d75fd1eb44270"
 	// Unknown is the value the engine sends for a property not known yet.
 	Unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 )
