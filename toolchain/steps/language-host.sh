@@ -13,8 +13,8 @@ build_language_host() {
   # run_step runs this function in a subshell: the trap removes the scratch dir however it ends.
   trap "rm -rf $(printf %q "$work")" EXIT
   sed "s/@PULUMI_VERSION@/$PULUMI_VERSION/g" "$LANGUAGE_HOST_DIR/go.mod.in" >"$work/go.mod"
-  cp "$LANGUAGE_HOST_DIR/main.go" "$work/"
-  (cd "$work" && run go mod tidy && run go vet . &&
+  cp "$LANGUAGE_HOST_DIR"/*.go "$work/"
+  (cd "$work" && run go mod tidy && run go vet . && run go test . &&
     run go build -trimpath -o "$work/pulumi-language-nodejs" .)
   mv -f "$work/pulumi-language-nodejs" "$BIN/pulumi-language-nodejs"
   local tmp

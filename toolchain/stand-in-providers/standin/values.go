@@ -193,3 +193,14 @@ func ResourceType(urn string) string {
 	types := strings.Split(parts[2], "$")
 	return types[len(types)-1]
 }
+
+// Pick is the subset of props under keys (absent keys stay absent).
+func Pick(props Props, keys []string) Props {
+	out := Props{}
+	for _, k := range keys {
+		if v, ok := props[k]; ok {
+			out[k] = v
+		}
+	}
+	return out
+}

@@ -189,12 +189,7 @@ func outputs(inputs standin.Props, stdout, stderr string, scriptKey string) stan
 		}
 		return s
 	}
-	outs := standin.Props{}
-	for _, k := range commandInputs {
-		if v, ok := inputs[k]; ok {
-			outs[k] = v
-		}
-	}
+	outs := standin.Pick(inputs, commandInputs)
 	outs["stdout"] = wrap(stdout)
 	outs["stderr"] = wrap(stderr)
 	return outs
@@ -258,15 +253,7 @@ func (p *provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pul
 }
 
 func (p *provider) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
-	props := standin.FromStruct(req.GetProperties())
-	inputs := standin.Props{}
-	for _, k := range commandInputs {
-		if v, ok := props[k]; ok {
-			inputs[k] = v
-		}
-	}
-	in, err := standin.ToStruct(inputs)
-	return &pulumirpc.ReadResponse{Id: req.GetId(), Properties: req.GetProperties(), Inputs: in}, err
+	return standin.ReadStored(req, commandInputs)
 }
 
 func (p *provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
@@ -318,12 +305,7 @@ func (p *provider) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (*pul
 	}
 	fromSecret := standin.ContainsSecret(args["command"]) || standin.ContainsSecret(args["environment"]) ||
 		standin.ContainsSecret(args["stdin"])
-	outs := standin.Props{}
-	for _, k := range runInputs {
-		if v, ok := args[k]; ok {
-			outs[k] = v
-		}
-	}
+	outs := standin.Pick(args, runInputs)
 	outs["stdout"], outs["stderr"] = any(stdout), any(stderr)
 	if fromSecret {
 		outs["stdout"], outs["stderr"] = standin.Secret(stdout), standin.Secret(stderr)

@@ -184,12 +184,7 @@ func (p *provider) buildImage(urn string, inputs standin.Props) (string, standin
 		return "", nil, err
 	}
 
-	outs := standin.Props{}
-	for _, k := range keptInputs {
-		if v, ok := inputs[k]; ok {
-			outs[k] = v
-		}
-	}
+	outs := standin.Pick(inputs, keptInputs)
 	outs["imageName"] = inputs["imageName"]
 	outs["baseImageName"] = inputs["imageName"]
 	outs["context"] = paths.context
@@ -283,15 +278,7 @@ func (p *provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pul
 
 // Read returns the state as it is, whether or not the image is still there.
 func (p *provider) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
-	props := standin.FromStruct(req.GetProperties())
-	inputs := standin.Props{}
-	for _, k := range keptInputs {
-		if v, ok := props[k]; ok {
-			inputs[k] = v
-		}
-	}
-	in, err := standin.ToStruct(inputs)
-	return &pulumirpc.ReadResponse{Id: req.GetId(), Properties: req.GetProperties(), Inputs: in}, err
+	return standin.ReadStored(req, keptInputs)
 }
 
 func (p *provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {

@@ -1,0 +1,32 @@
+package standin
+
+import (
+	"testing"
+
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
+)
+
+func TestReadStoredReturnsTheStateAndItsInputs(t *testing.T) {
+	state, err := structpb.NewStruct(map[string]any{"create": "kind create", "stdout": Secret("kubeconfig")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := ReadStored(&pulumirpc.ReadRequest{Id: "cluster1a2b3c4d", Properties: state}, []string{"create", "delete"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.GetId() != "cluster1a2b3c4d" || !proto.Equal(resp.GetProperties(), state) {
+		t.Fatalf("state changed: %v", resp)
+	}
+	if got := resp.GetInputs().AsMap(); len(got) != 1 || got["create"] != "kind create" {
+		t.Fatalf("inputs %v: want only the stored create", got)
+	}
+}
+
+func TestEngineAddressSkipsFlags(t *testing.T) {
+	if got := engineAddress([]string{"--tracing", "http://t", "-v=9", "--logtostderr", "127.0.0.1:4000"}); got != "127.0.0.1:4000" {
+		t.Fatalf("engine address %q", got)
+	}
+}
