@@ -30,7 +30,12 @@ run_step() {
     return 0
   fi
   printf '== %-18s %-22s building (log: %s)\n' "$name" "$version" "$log"
-  if ! ( set -euo pipefail; "$fn" ) >"$log" 2>&1; then
+  # Not as an `if` condition: bash ignores `set -e` inside one, and a step whose middle command
+  # failed would run on and be stamped as built. In the background, the step's errexit holds.
+  local status=0
+  ( set -euo pipefail; "$fn" ) >"$log" 2>&1 &
+  wait "$!" || status=$?
+  if [ "$status" -ne 0 ]; then
     echo "toolchain: step '$name' failed: $(tail -n 1 "$log" | cut -c1-200) (full log: $log)" >&2
     exit 1
   fi
