@@ -24,11 +24,11 @@ else
   fail "pulumi version: got '$got', want v$PULUMI_VERSION"
 fi
 
-# The Node.js language host (toolchain/pulumi/language-host: upstream's own module is not on the Go proxy).
+# The Node.js language host (a stand-in from toolchain/stand-in-plugins: upstream's module is not on the Go proxy).
 if lh=$(command -v pulumi-language-nodejs); then
   ok "pulumi-language-nodejs ($lh)"
 else
-  fail "pulumi-language-nodejs: not on PATH (the 'language-host' step installs it into $BIN)"
+  fail "pulumi-language-nodejs: not on PATH (the 'stand-in-plugins' step installs it into $BIN)"
 fi
 
 # The language host end to end: `pulumi preview` of a tiny program (component + stack output) with
@@ -65,8 +65,8 @@ fi
 # Provider plugins, exactly at the versions of the npm SDKs.
 plugins=$(pulumi plugin ls --json 2>/dev/null || echo '[]')
 declare -A why_missing=(
-  [command]="upstream's provider module (github.com/pulumi/pulumi-command/provider) is not on the Go module proxy; the 'stand-in-providers' step builds a Go stand-in"
-  [docker]="upstream's provider module (github.com/pulumi/pulumi-docker/provider/v4) is not on the Go module proxy; the 'stand-in-providers' step builds a Go stand-in"
+  [command]="upstream's provider module (github.com/pulumi/pulumi-command/provider) is not on the Go module proxy; the 'stand-in-plugins' step builds a Go stand-in"
+  [docker]="upstream's provider module (github.com/pulumi/pulumi-docker/provider/v4) is not on the Go module proxy; the 'stand-in-plugins' step builds a Go stand-in"
   [kubernetes]="the 'kubernetes-provider' step builds and installs it"
 )
 for p in kubernetes:$PULUMI_KUBERNETES_VERSION command:$PULUMI_COMMAND_VERSION docker:$PULUMI_DOCKER_VERSION; do

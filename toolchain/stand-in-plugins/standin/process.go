@@ -9,6 +9,38 @@ import (
 	"sync"
 )
 
+// Processes is the set of child processes running now, so that a cancel can signal them.
+type Processes struct {
+	mu      sync.Mutex
+	running map[*os.Process]struct{}
+}
+
+// Add records a started process.
+func (ps *Processes) Add(p *os.Process) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if ps.running == nil {
+		ps.running = map[*os.Process]struct{}{}
+	}
+	ps.running[p] = struct{}{}
+}
+
+// Remove forgets a process (nil allowed: one that never started).
+func (ps *Processes) Remove(p *os.Process) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	delete(ps.running, p)
+}
+
+// Signal sends sig to every running process.
+func (ps *Processes) Signal(sig os.Signal) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	for p := range ps.running {
+		_ = p.Signal(sig)
+	}
+}
+
 // Output is what a finished process wrote.
 type Output struct {
 	Stdout, Stderr string

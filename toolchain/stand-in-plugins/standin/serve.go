@@ -88,45 +88,56 @@ func (l *EngineLog) Info(urn, message string, ephemeral bool) {
 	fmt.Fprintln(os.Stderr, strings.TrimSuffix(message, "\n"))
 }
 
-// engineAddress is the plugin's first argument that is not a flag.
-func engineAddress(args []string) string {
+// ParseArgs reads the command line the CLI starts plugins with:
+// PLUGIN [-tracing URL | -tracing=URL] [-flag=value ...] ENGINE_ADDRESS.
+func ParseArgs(args []string) (engineAddress, tracing string) {
 	for i := 0; i < len(args); i++ {
-		switch a := args[i]; {
-		case a == "--tracing" || a == "-tracing":
+		switch a := strings.TrimLeft(args[i], "-"); {
+		case !strings.HasPrefix(args[i], "-"):
+			if engineAddress == "" {
+				engineAddress = args[i]
+			}
+		case strings.HasPrefix(a, "tracing="):
+			tracing = strings.TrimPrefix(a, "tracing=")
+		case a == "tracing" && i+1 < len(args):
 			i++
-		case strings.HasPrefix(a, "-"):
-		default:
-			return a
+			tracing = args[i]
 		}
 	}
-	return ""
+	return engineAddress, tracing
 }
 
-// Serve runs the provider as the CLI starts plugins: `PLUGIN [flags] ENGINE_ADDRESS`, printing
-// the port it listens on as the first line.
+// Serve runs the provider as the CLI starts plugins: `PLUGIN [flags] ENGINE_ADDRESS`.
 func Serve(base *Base, provider pulumirpc.ResourceProviderServer) {
 	base.Engine = &EngineLog{}
-	if address := engineAddress(os.Args[1:]); address != "" {
+	if address, _ := ParseArgs(os.Args[1:]); address != "" {
 		conn, err := grpc.NewClient(address, grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err == nil {
 			base.Engine.client = pulumirpc.NewEngineClient(conn)
 		}
 	}
+	ServeGRPC(base.Name, func(server *grpc.Server) { pulumirpc.RegisterResourceProviderServer(server, provider) }, base.OnCancel)
+}
+
+// ServeGRPC serves a plugin's gRPC service on a free local port and prints the port as the first
+// line of output, where the CLI reads it. The CLI closes a plugin with SIGINT and waits 5 s
+// before killing it: the plugin stops at once (after onStop, nil allowed), or every command
+// that starts it pays those 5 s.
+func ServeGRPC(name string, register func(*grpc.Server), onStop func()) {
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s: could not listen: %v\n", base.Name, err)
+		fmt.Fprintf(os.Stderr, "%s: could not listen: %v\n", name, err)
 		os.Exit(1)
 	}
 	server := grpc.NewServer(grpc.MaxRecvMsgSize(400<<20), grpc.MaxSendMsgSize(400<<20))
-	pulumirpc.RegisterResourceProviderServer(server, provider)
+	register(server)
 
-	// The CLI closes a plugin with SIGINT and waits before killing it: stop at once.
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
 	go func() {
 		<-signals
-		if base.OnCancel != nil {
-			base.OnCancel()
+		if onStop != nil {
+			onStop()
 		}
 		server.Stop()
 		os.Exit(0)
@@ -134,7 +145,7 @@ func Serve(base *Base, provider pulumirpc.ResourceProviderServer) {
 
 	fmt.Printf("%d\n", listener.Addr().(*net.TCPAddr).Port)
 	if err := server.Serve(listener); err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", base.Name, err)
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 		os.Exit(1)
 	}
 }

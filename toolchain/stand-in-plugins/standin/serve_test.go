@@ -25,8 +25,15 @@ func TestReadStoredReturnsTheStateAndItsInputs(t *testing.T) {
 	}
 }
 
-func TestEngineAddressSkipsFlags(t *testing.T) {
-	if got := engineAddress([]string{"--tracing", "http://t", "-v=9", "--logtostderr", "127.0.0.1:4000"}); got != "127.0.0.1:4000" {
-		t.Fatalf("engine address %q", got)
+func TestParseArgsFindsTheEngineAndTracing(t *testing.T) {
+	for _, args := range [][]string{
+		{"-tracing", "http://t", "-root=/p", "127.0.0.1:4000"},
+		{"--tracing=http://t", "127.0.0.1:4000"},
+		{"--tracing", "http://t", "-v=9", "--logtostderr", "127.0.0.1:4000"},
+	} {
+		engine, tracing := ParseArgs(args)
+		if engine != "127.0.0.1:4000" || tracing != "http://t" {
+			t.Fatalf("%v: engine %q tracing %q", args, engine, tracing)
+		}
 	}
 }

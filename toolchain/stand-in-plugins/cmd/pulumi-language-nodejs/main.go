@@ -21,15 +21,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"syscall"
+
+	"kube-demo.local/toolchain/stand-in-plugins/standin"
 
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/grpc"
@@ -45,9 +44,7 @@ type host struct {
 	pulumirpc.UnimplementedLanguageRuntimeServer
 	engineAddress string
 	tracing       string
-
-	mu       sync.Mutex
-	children map[*os.Process]struct{}
+	programs      standin.Processes
 }
 
 // resolvePackageFile finds node_modules/<name> the way Node's require does for an ordinary
@@ -78,24 +75,6 @@ func firstNonEmpty(values ...string) string {
 		}
 	}
 	return ""
-}
-
-func (h *host) track(p *os.Process, running bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if running {
-		h.children[p] = struct{}{}
-	} else {
-		delete(h.children, p)
-	}
-}
-
-func (h *host) signalChildren(sig os.Signal) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for p := range h.children {
-		_ = p.Signal(sig)
-	}
 }
 
 func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.RunResponse, error) {
@@ -170,9 +149,9 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 			Error: "Problem executing program (could not run language executor): " + err.Error(),
 		}, nil
 	}
-	h.track(cmd.Process, true)
+	h.programs.Add(cmd.Process)
 	err = cmd.Wait()
-	h.track(cmd.Process, false)
+	h.programs.Remove(cmd.Process)
 
 	var exit *exec.ExitError
 	switch {
@@ -279,27 +258,8 @@ func (h *host) About(context.Context, *pulumirpc.AboutRequest) (*pulumirpc.About
 
 // Cancel interrupts a running program, as the engine asks when the user presses Ctrl-C.
 func (h *host) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {
-	h.signalChildren(os.Interrupt)
+	h.programs.Signal(os.Interrupt)
 	return &emptypb.Empty{}, nil
-}
-
-// parseArgs reads the command line the CLI starts language plugins with:
-// pulumi-language-nodejs [-tracing URL] [-flag=value ...] ENGINE_ADDRESS.
-func parseArgs(args []string) (engineAddress, tracing string) {
-	flagPattern := regexp.MustCompile(`^--?([^=]+)(?:=(.*))?$`)
-	for i := 0; i < len(args); i++ {
-		m := flagPattern.FindStringSubmatch(args[i])
-		switch {
-		case m == nil:
-			engineAddress = args[i]
-		case m[1] == "tracing" && strings.Contains(args[i], "="):
-			tracing = m[2]
-		case m[1] == "tracing" && i+1 < len(args):
-			i++
-			tracing = args[i]
-		}
-	}
-	return engineAddress, tracing
 }
 
 func main() {
@@ -309,32 +269,9 @@ func main() {
 		fmt.Fprintln(os.Stderr, sdkMissing)
 		os.Exit(1)
 	}
-	engineAddress, tracing := parseArgs(os.Args[1:])
-	h := &host{engineAddress: engineAddress, tracing: tracing, children: map[*os.Process]struct{}{}}
-
-	listener, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "could not start language host RPC server: %v\n", err)
-		os.Exit(1)
-	}
-	server := grpc.NewServer(grpc.MaxRecvMsgSize(400<<20), grpc.MaxSendMsgSize(400<<20))
-	pulumirpc.RegisterLanguageRuntimeServer(server, h)
-
-	// The CLI closes a plugin with SIGINT and waits 5 s before SIGKILL: stop at once, or every
-	// command that loads the language host pays those 5 s. A running program gets SIGTERM.
-	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
-	go func() {
-		<-signals
-		h.signalChildren(syscall.SIGTERM)
-		server.Stop()
-		os.Exit(0)
-	}()
-
-	// The CLI reads the port from our first line of output.
-	fmt.Printf("%d\n", listener.Addr().(*net.TCPAddr).Port)
-	if err := server.Serve(listener); err != nil {
-		fmt.Fprintf(os.Stderr, "language host RPC server: %v\n", err)
-		os.Exit(1)
-	}
+	engineAddress, tracing := standin.ParseArgs(os.Args[1:])
+	h := &host{engineAddress: engineAddress, tracing: tracing}
+	// A running program gets SIGTERM when the CLI closes the host.
+	standin.ServeGRPC("pulumi-language-nodejs", func(server *grpc.Server) { pulumirpc.RegisterLanguageRuntimeServer(server, h) },
+		func() { h.programs.Signal(syscall.SIGTERM) })
 }

@@ -10,18 +10,6 @@ import (
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 )
 
-func TestParseArgsFindsTheEngineAndTracing(t *testing.T) {
-	for _, args := range [][]string{
-		{"-tracing", "http://t", "-root=/p", "127.0.0.1:4000"},
-		{"--tracing=http://t", "127.0.0.1:4000"},
-	} {
-		engine, tracing := parseArgs(args)
-		if engine != "127.0.0.1:4000" || tracing != "http://t" {
-			t.Fatalf("%v: engine %q tracing %q", args, engine, tracing)
-		}
-	}
-}
-
 func TestResolvePackageFileLooksInParentDirectories(t *testing.T) {
 	root := t.TempDir()
 	want := filepath.Join(root, "node_modules", "@pulumi", "pulumi", "package.json")
@@ -56,7 +44,7 @@ process.exit(Number(cfg["p:exit"]));`
 		t.Fatal(err)
 	}
 	t.Setenv("PULUMI_LANGUAGE_NODEJS_RUN_PATH", runner)
-	h := &host{engineAddress: "127.0.0.1:2", children: map[*os.Process]struct{}{}}
+	h := &host{engineAddress: "127.0.0.1:2"}
 	run := func(exit string) *pulumirpc.RunResponse {
 		resp, err := h.Run(context.Background(), &pulumirpc.RunRequest{
 			MonitorAddress: "127.0.0.1:1", DryRun: true, Pwd: dir, Config: map[string]string{"p:exit": exit},

@@ -18,10 +18,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 
-	"kube-demo.local/toolchain/stand-in-providers/standin"
+	"kube-demo.local/toolchain/stand-in-plugins/standin"
 
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/protobuf/types/known/emptypb"
@@ -44,8 +43,7 @@ var (
 
 type provider struct {
 	standin.Base
-	mu      sync.Mutex
-	running map[*os.Process]struct{}
+	running standin.Processes
 }
 
 // runOptions are the revealed settings of one run.
@@ -97,12 +95,12 @@ func (p *provider) run(script string, o runOptions) (stdout, stderr string, err 
 	}
 	cmd.Stdin = strings.NewReader(o.stdin)
 
-	output, runErr := standin.Run(cmd, func(proc *os.Process) { p.track(proc, true) }, func(line string, fromStdout bool) {
+	output, runErr := standin.Run(cmd, p.running.Add, func(line string, fromStdout bool) {
 		if (fromStdout && logStdout) || (!fromStdout && logStderr) {
 			p.Engine.Info(o.urn, line, false)
 		}
 	})
-	p.track(cmd.Process, false)
+	p.running.Remove(cmd.Process)
 
 	var exit *exec.ExitError
 	switch {
@@ -127,27 +125,6 @@ func (p *provider) run(script string, o runOptions) (stdout, stderr string, err 
 	return "", "", errors.New(message)
 }
 
-func (p *provider) track(proc *os.Process, running bool) {
-	if proc == nil {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if running {
-		p.running[proc] = struct{}{}
-	} else {
-		delete(p.running, proc)
-	}
-}
-
-func (p *provider) cancelAll() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for proc := range p.running {
-		_ = proc.Signal(syscall.SIGTERM)
-	}
-}
-
 // validate returns the check failures the resource and the function share (values may be
 // unknown or secret).
 func validate(props standin.Props) []*pulumirpc.CheckFailure {
@@ -156,7 +133,7 @@ func validate(props standin.Props) []*pulumirpc.CheckFailure {
 		v := props[key]
 		if list, isList := v.([]any); v != nil && !(isList && len(list) == 0) {
 			failures = append(failures, [2]string{key, fmt.Sprintf(
-				"%s is not supported by the offline stand-in of pulumi-resource-command %s (toolchain/stand-in-providers/README.md)", key, version)})
+				"%s is not supported by the offline stand-in of pulumi-resource-command %s (toolchain/stand-in-plugins/README.md)", key, version)})
 		}
 	}
 	if logging := standin.Reveal(props["logging"]); logging != nil && logging != standin.Unknown {
@@ -315,7 +292,8 @@ func (p *provider) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (*pul
 }
 
 func main() {
-	p := &provider{running: map[*os.Process]struct{}{}}
-	p.Base = standin.Base{Name: "pulumi-resource-command", Version: version, Type: commandType, OnCancel: p.cancelAll}
+	p := &provider{}
+	p.Base = standin.Base{Name: "pulumi-resource-command", Version: version, Type: commandType,
+		OnCancel: func() { p.running.Signal(syscall.SIGTERM) }}
 	standin.Serve(&p.Base, p)
 }

@@ -2,11 +2,10 @@ package main
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 
-	"kube-demo.local/toolchain/stand-in-providers/standin"
+	"kube-demo.local/toolchain/stand-in-plugins/standin"
 
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -15,7 +14,7 @@ import (
 const urn = "urn:pulumi:dev::p::command:local:Command::load"
 
 func newProvider() *provider {
-	p := &provider{running: map[*os.Process]struct{}{}}
+	p := &provider{}
 	p.Base = standin.Base{Name: "pulumi-resource-command", Version: version, Type: commandType, Engine: &standin.EngineLog{}}
 	return p
 }

@@ -22,7 +22,7 @@ import (
 	"strconv"
 	"strings"
 
-	"kube-demo.local/toolchain/stand-in-providers/standin"
+	"kube-demo.local/toolchain/stand-in-plugins/standin"
 
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
@@ -212,7 +212,7 @@ func (p *provider) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulum
 		failures = append(failures, [2]string{"imageName", "imageName is required"})
 	}
 	if skipPush := standin.Reveal(inputs["skipPush"]); skipPush != standin.Unknown && skipPush != true {
-		failures = append(failures, [2]string{"skipPush", "the offline stand-in of pulumi-resource-docker never pushes: set skipPush: true (toolchain/stand-in-providers/README.md)"})
+		failures = append(failures, [2]string{"skipPush", "the offline stand-in of pulumi-resource-docker never pushes: set skipPush: true (toolchain/stand-in-plugins/README.md)"})
 	}
 	if inputs["build"] != standin.Unknown {
 		buildSecret := standin.IsSecret(inputs["build"])
