@@ -60,18 +60,21 @@ kind get kubeconfig --name "$CLUSTER_NAME"
 `;
 
 /**
- * Which incarnation of the cluster this deployment wants. A `local.Command` has no Read, so
- * `pulumi refresh` cannot see a cluster deleted behind the stack's back; the program checks
- * for the cluster itself, and a deployed cluster that is gone gets the next generation, which
+ * The third of the cluster's triggers: what `kind get clusters` says at this preview or up.
+ * A `local.Command` has no Read, so `pulumi refresh` cannot see a cluster deleted behind the
+ * stack's back; the program looks for the cluster itself. While it exists, the trigger is
+ * ignored (ignoreChanges keeps the value the engine stored), so nothing changes. Once it is
+ * gone, the trigger is a value never used before, which differs from the stored one and so
  * replaces the cluster (and with it the image load, through the cluster's identity, and the
- * workload, through replaceWith).
+ * workload, through replaceWith). The memory is the engine's own diff against its state: the
+ * program never reads the stack's checkpoint, which the engine writes while it runs.
  */
-export function clusterGeneration(previousGeneration: number | undefined, clusterExists: boolean): number {
-    if (previousGeneration === undefined) {
-        return 1;
-    }
-    return clusterExists ? previousGeneration : previousGeneration + 1;
+export function presenceTrigger(clusterExists: boolean, now: Date = new Date()): string {
+    return clusterExists ? "present" : `missing at ${now.toISOString()}`;
 }
+
+/** Where presenceTrigger sits among the cluster command's inputs. */
+export const presenceTriggerPath = "triggers[2]";
 
 /** Names of the kind clusters on this machine. */
 export function kindClusters(): string[] {
@@ -84,9 +87,6 @@ export function kindClusters(): string[] {
     }
 }
 
-/** The stack output (index.ts) that carries the cluster generation to the next deployment. */
-export const generationOutput = "clusterGeneration";
-
 export class KindCluster extends pulumi.ComponentResource {
     /** The cluster's name. */
     public readonly name: pulumi.Output<string>;
@@ -98,8 +98,6 @@ export class KindCluster extends pulumi.ComponentResource {
     public readonly identity: pulumi.Output<string>;
     /** The resource that is the cluster: what lives in it is replaced and deleted with it. */
     public readonly resource: command.local.Command;
-    /** See clusterGeneration; exported by the stack so that the next deployment can read it. */
-    public readonly generation: pulumi.Output<number>;
 
     constructor(name: string, args: KindClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kube-demo:index:KindCluster", name, {}, opts);
@@ -109,12 +107,6 @@ export class KindCluster extends pulumi.ComponentResource {
         // the engine starts provider plugins one after another as requests first need them, and
         // an invoke here would start that plugin ahead of Docker's, which the build waits for.
         const exists = kindClusters().includes(args.name);
-        // The last deployment's outputs, read back through a reference to this very stack.
-        const lastDeployment = new pulumi.StackReference(`${name}-last-deployment`, {
-            name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
-        }, { parent: this });
-        this.generation = pulumi.output(lastDeployment.getOutputDetails(generationOutput)).apply(
-            (last) => clusterGeneration(typeof last.value === "number" ? last.value : undefined, exists));
 
         const cluster = new command.local.Command(`${name}-kind`, {
             create: createScript,
@@ -125,7 +117,8 @@ export class KindCluster extends pulumi.ComponentResource {
             environment: { CLUSTER_NAME: args.name },
             stdin: config,
             // Everything that shapes the cluster is fixed at creation: a change replaces it.
-            triggers: [args.name, config, this.generation],
+            // The third trigger replaces a cluster deleted outside Pulumi (presenceTrigger).
+            triggers: [args.name, config, presenceTrigger(exists)],
             // stdout is the kubeconfig: never printed, never passed on in the environment.
             logging: "stderr",
             addPreviousOutputInEnv: false,
@@ -134,6 +127,7 @@ export class KindCluster extends pulumi.ComponentResource {
             additionalSecretOutputs: ["stdout"],
             // kind refuses two clusters of one name, so the old one must go first.
             deleteBeforeReplace: true,
+            ignoreChanges: exists ? [presenceTriggerPath] : [],
         });
 
         this.name = pulumi.output(args.name);
@@ -143,7 +137,7 @@ export class KindCluster extends pulumi.ComponentResource {
         this.resource = cluster;
         this.registerOutputs({
             name: this.name, kubeContext: this.kubeContext, kubeconfig: this.kubeconfig,
-            identity: this.identity, generation: this.generation,
+            identity: this.identity,
         });
     }
 }

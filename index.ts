@@ -46,5 +46,3 @@ export const clusterName = cluster.name;
 export const kubeContext = cluster.kubeContext;
 export const image = appImage.ref;
 export const kubeconfig = cluster.kubeconfig;
-// Read back by the next deployment to notice a cluster deleted outside Pulumi (cluster.ts).
-export const clusterGeneration = cluster.generation;

@@ -209,8 +209,7 @@ export function loadLoop(url: string, perSecond: number, maxSeconds: number) {
 
 /**
  * "<op> <type>" for each resource an operation changes, from its engine events: one entry per
- * resource, its replacement steps counted as one "replace". Reads are not changes: the stack
- * reads its own last outputs at every run (cluster.ts).
+ * resource, its replacement steps counted as one "replace". Reads are not changes.
  */
 export function changedResources(events: any[]): string[] {
     const changes = new Map<string, string>();

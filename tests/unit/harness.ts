@@ -18,7 +18,7 @@ export interface Declared {
     /** URNs this resource waits for (dependsOn and inputs). */
     dependencies: string[];
     /** Resource options the mocks API does not show, read off the registration. */
-    options: { replaceWith: string[]; deletedWith: string; deleteBeforeReplace: boolean };
+    options: { replaceWith: string[]; deletedWith: string; deleteBeforeReplace: boolean; ignoreChanges: string[] };
 }
 
 export interface ProgramRun {
@@ -47,15 +47,11 @@ export interface World {
     tools?: string;
     /** Clusters `kind get clusters` lists (with the default tools). */
     existingClusters?: string[];
-    /** The clusterGeneration output of the last deployment; none before the first. */
-    lastGeneration?: number;
 }
 
 /** What the mocked providers compute: the kubeconfig a cluster prints, an image's ID. */
 function mockState(type: string, inputs: any, world: World): any {
     switch (type) {
-        case "pulumi:pulumi:StackReference":
-            return { ...inputs, outputs: world.lastGeneration === undefined ? {} : { clusterGeneration: world.lastGeneration }, secretOutputNames: [] };
         case "command:local:Command":
             return { ...inputs, stdout: inputs.create?.includes("kind get kubeconfig") ? fakeKubeconfig : "", stderr: "" };
         case "docker:index/image:Image":
@@ -94,6 +90,7 @@ export async function runProgram(config: Record<string, string> = {}, world: Wor
             replaceWith: req.getReplaceWithList(),
             deletedWith: req.getDeletedwith(),
             deleteBeforeReplace: req.getDeletebeforereplace(),
+            ignoreChanges: req.getIgnorechangesList(),
         });
         return registerResource(req, callback);
     };

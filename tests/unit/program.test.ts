@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, test } from "node:test";
 import * as YAML from "yaml";
-import { generationOutput } from "../../cluster";
+import { presenceTrigger, presenceTriggerPath } from "../../cluster";
 import { appNodePort } from "../../config";
 import { contentTag } from "../../image";
 import { fakeImageId, fakeKubeconfig, fakeTools, only, projectDir, ProgramRun, runProgram, value } from "./harness";
@@ -159,7 +159,7 @@ describe("with the default config", () => {
 
     test("the cluster is replaced by anything that shapes it, and deleted by name", () => {
         const { cluster } = commands(run);
-        assert.deepEqual(cluster.inputs.triggers, ["kube-demo", cluster.inputs.stdin, 1]);
+        assert.deepEqual(cluster.inputs.triggers.slice(0, 2), ["kube-demo", cluster.inputs.stdin]);
         assert.equal(cluster.inputs.delete, 'kind delete cluster --name "$CLUSTER_NAME"');
         assert.equal(cluster.inputs.environment.CLUSTER_NAME, "kube-demo");
         assert.match(cluster.inputs.create, /--config - /, "the config comes from stdin, not a temp file");
@@ -200,33 +200,36 @@ test("replicas, ports, workers, names and images come from config", async () => 
 });
 
 describe("a cluster deleted outside Pulumi is noticed and rebuilt", () => {
-    const triggersOf = async (world: { existingClusters?: string[]; lastGeneration?: number }) => {
-        const run = await runProgram({}, world);
+    const clusterIn = async (existingClusters: string[]) => {
+        const run = await runProgram({}, { existingClusters });
         assert.equal(run.error, undefined);
-        return { triggers: commands(run).cluster.inputs.triggers, generation: await value(run.outputs.clusterGeneration) };
+        return commands(run).cluster;
     };
 
-    test("the first deployment is generation 1", async () => {
-        assert.equal((await triggersOf({})).generation, 1);
+    test("a cluster that exists keeps the presence trigger the engine stored: no diff", async () => {
+        const cluster = await clusterIn(["other", "kube-demo"]);
+        assert.deepEqual(cluster.options.ignoreChanges, [presenceTriggerPath]);
+        assert.equal(presenceTriggerPath, "triggers[2]");
+        assert.equal(cluster.inputs.triggers.length, 3);
     });
 
-    test("a deployed cluster that still exists keeps its generation: no diff", async () => {
-        const { triggers, generation } = await triggersOf({ existingClusters: ["other", "kube-demo"], lastGeneration: 4 });
-        assert.equal(generation, 4);
-        assert.equal(triggers[2], 4);
+    test("a missing cluster gets a presence trigger never used before, so a deployed one is replaced", async () => {
+        const first = await clusterIn(["other"]);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        const second = await clusterIn(["other"]);
+        assert.deepEqual(first.options.ignoreChanges, [], "the new value must reach the engine's diff");
+        assert.match(first.inputs.triggers[2], /^missing at /);
+        assert.notEqual(first.inputs.triggers[2], second.inputs.triggers[2]);
     });
 
-    test("a deployed cluster that is gone gets the next generation: its triggers change, so it is replaced", async () => {
-        const { triggers, generation } = await triggersOf({ existingClusters: ["other"], lastGeneration: 4 });
-        assert.equal(generation, 5);
-        assert.equal(triggers[2], 5);
+    test("the program never reads its own stack's state (the engine writes it while the program runs)", async () => {
+        const run = await runProgram({}, { existingClusters: ["kube-demo"] });
+        assert.ok(!run.requests.includes("pulumi:pulumi:StackReference"));
     });
 
-    test("the program exports the generation under the name the next deployment reads", async () => {
-        const run = await runProgram({}, { existingClusters: ["kube-demo"], lastGeneration: 2 });
-        assert.equal(await value(run.outputs[generationOutput]), 2);
-        const reference = only(run, "pulumi:pulumi:StackReference");
-        assert.equal(reference.inputs.name, "organization/kube-demo/dev", "it reads this very stack");
+    test("presenceTrigger: present when the cluster exists, else the time it was found missing", () => {
+        assert.equal(presenceTrigger(true, new Date(0)), "present");
+        assert.equal(presenceTrigger(false, new Date(0)), "missing at 1970-01-01T00:00:00.000Z");
     });
 });
 
