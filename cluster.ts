@@ -17,10 +17,12 @@ export interface KindClusterArgs {
     readonly workers: number;
     /** Node image for every node; kind's default when unset. */
     readonly nodeImage?: string;
+    /** The Docker engine kind creates the nodes on (prerequisites.ts: dockerHost). */
+    readonly dockerHost: string;
 }
 
 /** The kind configuration file for these settings, as YAML. */
-export function kindConfig(args: KindClusterArgs): string {
+export function kindConfig(args: Omit<KindClusterArgs, "name" | "dockerHost">): string {
     const image = args.nodeImage ? { image: args.nodeImage } : {};
     return YAML.stringify({
         kind: "Cluster",
@@ -114,7 +116,7 @@ export class KindCluster extends pulumi.ComponentResource {
             // stays, only its kubeconfig is read again.
             update: `kind get kubeconfig --name "$CLUSTER_NAME"`,
             delete: `kind delete cluster --name "$CLUSTER_NAME"`,
-            environment: { CLUSTER_NAME: args.name },
+            environment: { CLUSTER_NAME: args.name, DOCKER_HOST: args.dockerHost },
             stdin: config,
             // Everything that shapes the cluster is fixed at creation: a change replaces it.
             // The third trigger replaces a cluster deleted outside Pulumi (presenceTrigger).

@@ -44,16 +44,19 @@ export function buildContextFiles(contextDir: string): string[] {
 }
 
 /**
- * A tag that names the image's inputs: the path and bytes of every file the build sees, plus
- * the build arguments and platform. It does not depend on the checkout path, file times or
- * the machine, so the same content gets the same tag everywhere.
+ * A tag that names the image's inputs: the path, permission bits and bytes of every file the
+ * build sees (COPY keeps the bits, and the docker provider's own context hash includes them, so
+ * a `chmod +x` alone is a new image under a new tag), plus the build arguments and platform. It
+ * does not depend on the checkout path, file times or the machine.
  */
 export function contentTag(contextDir: string, buildArgs: Record<string, string> = {}, platform = hostPlatform): string {
     const hash = createHash("sha256");
     for (const file of buildContextFiles(contextDir)) {
         const full = path.join(contextDir, file);
-        const bytes = fs.lstatSync(full).isSymbolicLink() ? Buffer.from(fs.readlinkSync(full)) : fs.readFileSync(full);
-        hash.update(`file\0${file}\0${bytes.length}\0`).update(bytes);
+        const stat = fs.lstatSync(full);
+        const bytes = stat.isSymbolicLink() ? Buffer.from(fs.readlinkSync(full)) : fs.readFileSync(full);
+        const mode = (stat.mode & 0o7777).toString(8);
+        hash.update(`file\0${file}\0${mode}\0${bytes.length}\0`).update(bytes);
     }
     for (const key of Object.keys(buildArgs).sort()) {
         hash.update(`arg\0${key}\0${buildArgs[key]}\0`);
@@ -73,6 +76,10 @@ export interface AppImageArgs {
     readonly clusterName: pulumi.Input<string>;
     /** Changes when the cluster is recreated, so a new cluster gets the image again. */
     readonly clusterIdentity: pulumi.Input<string>;
+    /** The Docker engine that holds the cluster's nodes (prerequisites.ts: dockerHost); the load uses it. */
+    readonly dockerHost: string;
+    /** A docker provider bound to that engine: the image is built there. */
+    readonly engine: docker.Provider;
 }
 
 export class AppImage extends pulumi.ComponentResource {
@@ -100,13 +107,13 @@ export class AppImage extends pulumi.ComponentResource {
             },
             // Kind's nodes get the image from the local engine (below), not from a registry.
             skipPush: true,
-        }, { parent: this });
+        }, { parent: this, provider: args.engine });
 
         // Like `kind load docker-image`, but each node gets only the layers it lacks: after an
         // edit that is the app's few KB, not the whole image (scripts/load-image.js).
         this.loaded = new command.local.Command(`${name}-load`, {
             create: `node scripts/load-image.js "$IMAGE" "$CLUSTER_NAME"`,
-            environment: { IMAGE: image.imageName, CLUSTER_NAME: args.clusterName },
+            environment: { IMAGE: image.imageName, CLUSTER_NAME: args.clusterName, DOCKER_HOST: args.dockerHost },
             // A new image, or a new cluster, needs the load again.
             triggers: [image.repoDigest, args.clusterIdentity],
             logging: "stderr",

@@ -3,6 +3,7 @@
 //   app/ --docker build--> node-app:<content hash> --load new layers--> Kind cluster
 //                                                                         |
 //   http://127.0.0.1:<hostPort> <--extraPortMapping-- NodePort <-- node-service --> node-deployment
+import * as docker from "@pulumi/docker";
 import { KindCluster } from "./cluster";
 import { appNodePort, loadConfig } from "./config";
 import { AppImage } from "./image";
@@ -10,7 +11,12 @@ import { requirePrerequisites } from "./prerequisites";
 import { Workload } from "./workload";
 
 const config = loadConfig();
-requirePrerequisites();
+const { dockerHost } = requirePrerequisites();
+
+// The docker provider reads only DOCKER_HOST or this setting, not `docker context`: bound here
+// to the engine kind and the load use. Declared first because the engine starts plugins in the
+// order requests need them, and the build heads the longest chain (build, load, rollout).
+const dockerEngine = new docker.Provider("docker-engine", { host: dockerHost });
 
 const cluster = new KindCluster("cluster", {
     name: config.clusterName,
@@ -19,6 +25,7 @@ const cluster = new KindCluster("cluster", {
     apiServerPort: config.apiServerPort,
     workers: config.workers,
     nodeImage: config.nodeImage,
+    dockerHost,
 });
 
 const appImage = new AppImage("app", {
@@ -27,6 +34,8 @@ const appImage = new AppImage("app", {
     baseImage: config.baseImage,
     clusterName: cluster.name,
     clusterIdentity: cluster.identity,
+    dockerHost,
+    engine: dockerEngine,
 });
 
 const url = `http://127.0.0.1:${config.hostPort}`;

@@ -1,9 +1,30 @@
-// The tools the stack drives outside Pulumi. Checked before any resource is declared, so a
-// missing one is one clear line instead of a failed resource halfway through an `up`.
+// The tools the stack drives outside Pulumi, and the Docker engine they all must use. Checked
+// before any resource is declared, so a missing one is one clear line instead of a failed
+// resource halfway through an `up`.
 import * as pulumi from "@pulumi/pulumi";
 import { spawnSync } from "node:child_process";
 
 const toolchainHint = "on a machine without internet access, `npm run toolchain` builds it (see README)";
+
+/**
+ * The Docker engine's address as the docker CLI resolves it: `DOCKER_HOST`, else the endpoint
+ * of the current `docker context` (Colima, Rancher Desktop and rootless Docker set one). kind
+ * and `docker save` follow the CLI, but the docker provider only reads `DOCKER_HOST` or its
+ * `host` setting and otherwise tries /var/run/docker.sock: without this one address passed to
+ * every part, the image could be built on another engine than the one kind's nodes run on.
+ * Undefined when the CLI cannot say.
+ */
+export function dockerHost(env: NodeJS.ProcessEnv = process.env): string | undefined {
+    if (env.DOCKER_HOST) {
+        return env.DOCKER_HOST;
+    }
+    // With no name, `docker context inspect` shows the current context (DOCKER_CONTEXT, else
+    // config.json's currentContext, else "default"), exactly as every other docker command uses it.
+    const inspect = spawnSync("docker", ["context", "inspect", "--format", "{{.Endpoints.docker.Host}}"],
+        { encoding: "utf8", env, timeout: 10_000 });
+    const host = inspect.status === 0 ? inspect.stdout.trim() : "";
+    return host || undefined;
+}
 
 /** Each missing prerequisite, as a sentence saying what is missing and how to get it. */
 export function missingPrerequisites(): string[] {
@@ -21,10 +42,15 @@ export function missingPrerequisites(): string[] {
     return missing;
 }
 
-/** Ends the program with one line per missing prerequisite and no stack trace. */
-export function requirePrerequisites(): void {
+/** The tools are there: the engine's address, or the end of the program with one line per missing prerequisite. */
+export function requirePrerequisites(): { dockerHost: string } {
     const missing = missingPrerequisites();
     if (missing.length > 0) {
         throw new pulumi.RunError(missing.join("; "));
     }
+    const host = dockerHost();
+    if (!host) {
+        throw new pulumi.RunError("the Docker engine's address is unknown (`docker context inspect` gave none): set DOCKER_HOST or select a context with `docker context use NAME`");
+    }
+    return { dockerHost: host };
 }

@@ -84,7 +84,7 @@ async function manualRound(round: number) {
     const hostPort = await freePort();
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-bench-"));
     fs.cpSync(path.join(projectDir, "app"), path.join(work, "app"), { recursive: true });
-    const config = kindConfig({ name, hostPort, nodePort: appNodePort, apiServerPort: await freePort(), workers: 0, nodeImage: env.KIND_NODE_IMAGE });
+    const config = kindConfig({ hostPort, nodePort: appNodePort, apiServerPort: await freePort(), workers: 0, nodeImage: env.KIND_NODE_IMAGE });
     const url = `http://127.0.0.1:${hostPort}`;
     const kubectl = (...args: string[]) => sh("kubectl", ["--context", `kind-${name}`, ...args]);
     const build = (tag: string) => sh("docker", ["build", "-q", "-t", `node-app:${tag}`, "--build-arg", `BASE_IMAGE=${env.NODE_BASE_IMAGE}`, path.join(work, "app")]);

@@ -6,6 +6,7 @@ import * as path from "node:path";
 
 export const projectDir = path.resolve(__dirname, "../..");
 export const fakeKubeconfig = "apiVersion: v1\nkind: Config\nclusters: []\n";
+export const fakeDockerHost = "unix:///run/user/1000/docker.sock";
 export const fakeImageId = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 export interface Declared {
@@ -30,14 +31,17 @@ export interface ProgramRun {
 }
 
 /**
- * A folder with stand-ins for `kind` and `docker` that succeed, or only those named; the
- * `kind` lists `clusters` when asked for its clusters.
+ * A folder with fakes of `kind` and `docker` that succeed, or only those named; the `kind`
+ * lists `clusters` when asked for its clusters, the `docker` names fakeDockerHost as the
+ * current context's endpoint.
  */
 export function fakeTools(tools: string[] = ["kind", "docker"], clusters: string[] = []): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-tools-"));
     for (const tool of tools) {
-        const listClusters = tool === "kind" ? `[ "$1 $2" = "get clusters" ] && printf '%s\\n' ${clusters.join(" ")}\n` : "";
-        fs.writeFileSync(path.join(dir, tool), `#!/bin/sh\n${listClusters}exit 0\n`, { mode: 0o755 });
+        const answer = tool === "kind"
+            ? `[ "$1 $2" = "get clusters" ] && printf '%s\\n' ${clusters.join(" ")}\n`
+            : `[ "$1 $2" = "context inspect" ] && echo ${fakeDockerHost}\n`;
+        fs.writeFileSync(path.join(dir, tool), `#!/bin/sh\n${answer}exit 0\n`, { mode: 0o755 });
     }
     return dir;
 }
@@ -47,6 +51,8 @@ export interface World {
     tools?: string;
     /** Clusters `kind get clusters` lists (with the default tools). */
     existingClusters?: string[];
+    /** The DOCKER_HOST the program sees; unset when absent, whatever this process has. */
+    dockerHostVariable?: string;
 }
 
 /** What the mocked providers compute: the kubeconfig a cluster prints, an image's ID. */
@@ -58,6 +64,14 @@ function mockState(type: string, inputs: any, world: World): any {
             return { ...inputs, repoDigest: fakeImageId, baseImageName: inputs.imageName, registryServer: "" };
         default:
             return inputs;
+    }
+}
+
+function setVariable(name: string, value: string | undefined): void {
+    if (value === undefined) {
+        delete process.env[name];
+    } else {
+        process.env[name] = value;
     }
 }
 
@@ -102,8 +116,9 @@ export async function runProgram(config: Record<string, string> = {}, world: Wor
             delete require.cache[id];
         }
     }
-    const savedPath = process.env.PATH;
+    const { PATH: savedPath, DOCKER_HOST: savedDockerHost } = process.env;
     process.env.PATH = world.tools ?? fakeTools(undefined, world.existingClusters);
+    setVariable("DOCKER_HOST", world.dockerHostVariable);
     let outputs: Record<string, pulumi.Output<any>> = {};
     let error: Error | undefined;
     try {
@@ -112,6 +127,7 @@ export async function runProgram(config: Record<string, string> = {}, world: Wor
         error = err as Error;
     } finally {
         process.env.PATH = savedPath;
+        setVariable("DOCKER_HOST", savedDockerHost);
     }
     // Waits until every registration of this run reached the mock monitor, so that none
     // lands in the next run's.

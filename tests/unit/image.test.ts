@@ -40,6 +40,16 @@ test("a change to a file the build sees changes the tag", () => {
     assert.notEqual(contentTag(dockerfileCopy), before);
 });
 
+test("a mode change alone (chmod +x) changes the tag: COPY keeps the bits, so it is another image", () => {
+    const copy = copyOfApp();
+    fs.chmodSync(path.join(copy, "server.js"), 0o644);
+    const before = contentTag(copy);
+    fs.chmodSync(path.join(copy, "server.js"), 0o755);
+    assert.notEqual(contentTag(copy), before);
+    fs.chmodSync(path.join(copy, "server.js"), 0o644);
+    assert.equal(contentTag(copy), before);
+});
+
 test("a renamed file changes the tag even with the same bytes", () => {
     const copy = copyOfApp();
     fs.writeFileSync(path.join(copy, ".dockerignore"), "*\n!*.js\n!Dockerfile\n");

@@ -9,7 +9,7 @@ import * as YAML from "yaml";
 import { presenceTrigger, presenceTriggerPath } from "../../cluster";
 import { appNodePort } from "../../config";
 import { contentTag } from "../../image";
-import { fakeImageId, fakeKubeconfig, fakeTools, only, projectDir, ProgramRun, runProgram, value } from "./harness";
+import { fakeDockerHost, fakeImageId, fakeKubeconfig, fakeTools, only, projectDir, ProgramRun, runProgram, value } from "./harness";
 
 const Deployment = "kubernetes:apps/v1:Deployment";
 const { specialSigKey: secretSignatureKey, specialSecretSig: secretSignature } = pulumi.runtime;
@@ -140,11 +140,11 @@ describe("with the default config", () => {
         assert.match(only(run, "docker:index/image:Image").urn, /::kube-demo:index:AppImage\$docker:index\/image:Image::/);
     });
 
-    test("the image build is the first request that needs a provider plugin, so its plugin starts first", () => {
+    test("the image's docker provider is the first request that needs a plugin, so its plugin starts first", () => {
         // The engine starts plugins one after another, as requests first need them; the build
         // heads the longest chain (build, load, rollout).
-        const needsPlugin = run.requests.filter((request) => !request.startsWith("pulumi:") && !request.startsWith("kube-demo:"));
-        assert.equal(needsPlugin[0], "docker:index/image:Image");
+        const needsPlugin = run.requests.filter((request) => !["pulumi:pulumi:", "kube-demo:"].some((p) => request.startsWith(p)));
+        assert.equal(needsPlugin[0], "pulumi:providers:docker");
     });
 
     test("the kind config binds the app's port to 127.0.0.1 on the NodePort the Service uses", () => {
@@ -233,6 +233,37 @@ describe("a cluster deleted outside Pulumi is noticed and rebuilt", () => {
     });
 });
 
+describe("every part uses the one Docker engine the docker CLI resolves", () => {
+    const engineOf = async (world: Parameters<typeof runProgram>[1]) => {
+        const run = await runProgram({}, world);
+        assert.equal(run.error, undefined);
+        const provider = only(run, "pulumi:providers:docker");
+        const image = only(run, "docker:index/image:Image");
+        const { cluster, load } = commands(run);
+        assert.ok(image.provider?.startsWith(`${provider.urn}::`), "the image is built through the explicit provider");
+        return { provider: provider.inputs.host, kind: cluster.inputs.environment.DOCKER_HOST, load: load.inputs.environment.DOCKER_HOST };
+    };
+
+    test("without DOCKER_HOST: the current docker context's endpoint, for the build, kind and the load", async () => {
+        const host = fakeDockerHost;
+        assert.deepEqual(await engineOf({}), { provider: host, kind: host, load: host });
+    });
+
+    test("DOCKER_HOST wins over the context, as in the docker CLI", async () => {
+        const host = "tcp://127.0.0.1:2375";
+        assert.deepEqual(await engineOf({ dockerHostVariable: host }), { provider: host, kind: host, load: host });
+    });
+
+    test("no endpoint from the docker CLI is one clear line before anything is declared", async () => {
+        const tools = fakeTools(["kind"]);
+        fs.writeFileSync(path.join(tools, "docker"), "#!/bin/sh\n[ \"$1\" = context ] && exit 1\nexit 0\n", { mode: 0o755 });
+        const run = await runProgram({}, { tools });
+        assert.ok(run.error instanceof pulumi.RunError);
+        assert.match(run.error!.message, /^the Docker engine's address is unknown .*DOCKER_HOST.*docker context use/);
+        assert.deepEqual(run.declared, []);
+    });
+});
+
 describe("bad config stops the program before anything is declared", () => {
     const cases: [Record<string, string>, RegExp][] = [
         [{ replicas: "-1" }, /^invalid config replicas="-1": must be an integer from 1 to 20/],
@@ -286,6 +317,7 @@ describe("a missing prerequisite stops the program before anything is declared",
         const run = await runProgram({}, { tools });
         assert.ok(run.error instanceof pulumi.RunError);
         assert.equal(run.error!.message, "`kind get clusters` failed, so the cluster's state is unknown: ERROR: permission denied");
-        assert.deepEqual(run.declared.filter((d) => !d.type.startsWith("kube-demo:")), []);
+        // Components and providers only: neither touches anything the user has.
+        assert.deepEqual(run.declared.filter((d) => !["kube-demo:", "pulumi:providers:"].some((p) => d.type.startsWith(p))), []);
     });
 });
