@@ -1,6 +1,6 @@
 // Drives the real stack (Pulumi CLI, providers, Docker, kind) through the Automation API,
 // each run on a copy of the project with its own state, cluster name, ports and kubeconfig.
-import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
@@ -116,13 +116,17 @@ export interface TestStack {
     stack: Stack;
     dir: string;
     clusterName: string;
-    /** The kubeconfig kind writes to, standing in for the user's own. */
+    /** The kubeconfig kind writes to: the user's own, in a test. */
     kubeconfigPath: string;
     env: Record<string, string>;
 }
 
-/** A new stack on a copy of the project, configured through the API. */
-export async function newStack(toolchainEnv: Record<string, string>, config: Record<string, string>, envOverrides: Record<string, string> = {}): Promise<TestStack> {
+/**
+ * A new stack on a copy of the project, configured through the API; `pulumiCommand` runs the
+ * CLI some other way than the `pulumi` on PATH.
+ */
+export async function newStack(toolchainEnv: Record<string, string>, config: Record<string, string>,
+    envOverrides: Record<string, string> = {}, pulumiCommand?: PulumiCommand): Promise<TestStack> {
     const dir = copyProject();
     const suffix = Math.random().toString(36).slice(2, 8);
     const clusterName = config.clusterName ?? `e2e-${suffix}`;
@@ -133,7 +137,8 @@ export async function newStack(toolchainEnv: Record<string, string>, config: Rec
         KUBECONFIG: kubeconfigPath,
         ...envOverrides,
     };
-    const stack = await LocalWorkspace.createStack({ workDir: dir, stackName: `e2e-${suffix}` }, { workDir: dir, envVars: env });
+    const stack = recorded(await LocalWorkspace.createStack({ workDir: dir, stackName: `e2e-${suffix}` },
+        { workDir: dir, envVars: env, pulumiCommand }));
     const settings: Record<string, string> = {
         clusterName,
         hostPort: String(await freePort()),
@@ -237,4 +242,47 @@ export async function lastLoad(test: TestStack): Promise<{ node: string; sent: n
         throw new Error(`the image load reported nothing: ${JSON.stringify(report)}`);
     }
     return lines.map(([, node, sent, total, bytes]) => ({ node, sent: Number(sent), total: Number(total), bytes: Number(bytes) }));
+}
+
+/** Everything the CLI printed for the stacks of this process, and every error it ended with. */
+export const printed: string[] = [];
+/** The client keys (base64, as in a kubeconfig) of every cluster an `up` of this process made. */
+export const clientKeys = new Set<string>();
+
+/** `stack`, with what its operations print kept in `printed` and its clusters' keys in `clientKeys`. */
+function recorded(stack: Stack): Stack {
+    const keep = (text: string) => { printed.push(text); };
+    const also = (handler?: (text: string) => void) => (text: string) => { keep(text); handler?.(text); };
+    for (const operation of ["up", "preview", "refresh", "destroy"] as const) {
+        const original = (stack[operation] as (opts?: any) => Promise<any>).bind(stack);
+        (stack as any)[operation] = async (opts: any = {}) => {
+            try {
+                const result = await original({ ...opts, onOutput: also(opts.onOutput), onError: also(opts.onError) });
+                const kubeconfig = result?.outputs?.kubeconfig?.value;
+                for (const user of kubeconfig ? YAML.parse(kubeconfig).users ?? [] : []) {
+                    clientKeys.add(user.user["client-key-data"]);
+                }
+                return result;
+            } catch (err) {
+                keep(String(err));
+                throw err;
+            }
+        };
+    }
+    return stack;
+}
+
+/** The places in `printed` that hold a cluster's client key, base64 or decoded; none, we hope. */
+export function printedClientKeys(): string[] {
+    const leaks: string[] = [];
+    for (const key of clientKeys) {
+        // The key as in the kubeconfig, and each line of its PEM body as kind would print it.
+        const pemLines = Buffer.from(key, "base64").toString("utf8").split("\n").filter((line) => line.length >= 40);
+        for (const needle of [key, key.slice(0, 64), ...pemLines]) {
+            if (printed.some((text) => text.includes(needle))) {
+                leaks.push(needle.slice(0, 12));
+            }
+        }
+    }
+    return leaks;
 }

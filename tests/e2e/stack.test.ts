@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { contentTag } from "../../image";
 import {
-    changedResources, clusters, get, kind, kubectl, lastLoad, loadLoop, newStack, prepareToolchain, removeStack, TestStack,
+    changedResources, clientKeys, clusters, get, kind, kubectl, lastLoad, loadLoop, newStack, prepareToolchain, printed, printedClientKeys, removeStack, TestStack,
 } from "./harness";
 
 const toolchain = prepareToolchain();
@@ -222,5 +222,13 @@ describe("the stack on a real Kind cluster", () => {
         await main.stack.destroy();
         const state = await main.stack.exportStack();
         assert.deepEqual(state.deployment.resources ?? [], []);
+    });
+
+    scenario("11. no output of up, preview or destroy, failed ones included, shows a cluster's client key", async () => {
+        // Scenarios 1, 6 and 7b each made a cluster; the real command plugin quotes a failed
+        // script's whole stdout and stderr, so the kubeconfig must never reach either.
+        assert.ok(clientKeys.size >= 3, `${clientKeys.size} cluster keys collected`);
+        assert.ok(printed.length > 0);
+        assert.deepEqual(printedClientKeys(), []);
     });
 });

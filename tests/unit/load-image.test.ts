@@ -121,7 +121,7 @@ test("the snapshotter is read from containerd's config as kind reads it, for con
 });
 
 /**
- * `kind` and `docker` stand-ins for a cluster "demo" whose nodes hold the layers `stores`
+ * `kind` and `docker` fakes for a cluster "demo" whose nodes hold the layers `stores`
  * names; each node's imports are kept in `dir`, and a node in `failFirstImport` fails its first.
  */
 function fakeCluster(dir: string, saveArchive: Buffer, stores: Record<string, string[]>, failFirstImport: string[] = []): string {
