@@ -25,7 +25,7 @@ fi
 
 : >"$SUMMARY"
 total_start=$SECONDS
-for step in docker kind base-image pulumi kubernetes-provider stand-in-plugins node-image kubectl; do
+for step in docker kind base-image pulumi kubernetes-provider upstream-plugins node-image kubectl; do
   # shellcheck source=/dev/null
   . "$TOOLCHAIN_DIR/steps/$step.sh"
 done

@@ -24,11 +24,13 @@ else
   fail "pulumi version: got '$got', want v$PULUMI_VERSION"
 fi
 
-# The Node.js language host (a stand-in from toolchain/stand-in-plugins: upstream's module is not on the Go proxy).
-if lh=$(command -v pulumi-language-nodejs); then
-  ok "pulumi-language-nodejs ($lh)"
+# The Node.js language host, built from upstream's source by the 'upstream-plugins' step.
+if ! lh=$(command -v pulumi-language-nodejs); then
+  fail "pulumi-language-nodejs: not on PATH (the 'upstream-plugins' step installs it into $BIN)"
+elif got=$(pulumi-language-nodejs --version 2>&1) && [ "$got" = "v$PULUMI_VERSION" ]; then
+  ok "pulumi-language-nodejs $got ($lh)"
 else
-  fail "pulumi-language-nodejs: not on PATH (the 'stand-in-plugins' step installs it into $BIN)"
+  fail "pulumi-language-nodejs --version: got '$got', want v$PULUMI_VERSION (rebuild: npm run toolchain)"
 fi
 
 # The language host end to end: `pulumi preview` of a tiny program (component + stack output) with
@@ -64,20 +66,23 @@ fi
 
 # Provider plugins, exactly at the versions of the npm SDKs.
 plugins=$(pulumi plugin ls --json 2>/dev/null || echo '[]')
-declare -A why_missing=(
-  [command]="upstream's provider module (github.com/pulumi/pulumi-command/provider) is not on the Go module proxy; the 'stand-in-plugins' step builds a Go stand-in"
-  [docker]="upstream's provider module (github.com/pulumi/pulumi-docker/provider/v4) is not on the Go module proxy; the 'stand-in-plugins' step builds a Go stand-in"
+declare -A how_to_get=(
+  [command]="the 'upstream-plugins' step builds it from ../shared/upstream"
+  [docker]="the 'upstream-plugins' step builds it from ../shared/upstream"
   [kubernetes]="the 'kubernetes-provider' step builds and installs it"
 )
 for p in kubernetes:$PULUMI_KUBERNETES_VERSION command:$PULUMI_COMMAND_VERSION docker:$PULUMI_DOCKER_VERSION; do
   name=${p%%:*} version=${p#*:}
   bin=$PULUMI_HOME/plugins/resource-$name-v$version/pulumi-resource-$name
-  if jq -e --arg n "$name" --arg v "$version" \
-      'any(.[]; .kind == "resource" and .name == $n and .version == $v)' <<<"$plugins" >/dev/null && [ -x "$bin" ]; then
-    ok "resource plugin $name v$version"
-  else
+  if ! jq -e --arg n "$name" --arg v "$version" \
+      'any(.[]; .kind == "resource" and .name == $n and .version == $v)' <<<"$plugins" >/dev/null || [ ! -x "$bin" ]; then
     have=$(jq -r --arg n "$name" '[.[] | select(.kind == "resource" and .name == $n) | "v" + .version] | join(", ")' <<<"$plugins")
-    fail "resource plugin $name v$version missing from $PULUMI_HOME/plugins${have:+ (found only $have)}: ${why_missing[$name]}"
+    fail "resource plugin $name v$version missing from $PULUMI_HOME/plugins${have:+ (found only $have)}: ${how_to_get[$name]}"
+  # The folder's name is only where it was put: the binary itself must say it is this version.
+  elif reported=$(pulumi package get-schema "$bin" 2>/dev/null | jq -r .version) && [ "$reported" = "$version" ]; then
+    ok "resource plugin $name v$version (its schema says $reported)"
+  else
+    fail "resource plugin $name: $bin reports version '${reported:-none}', want $version: ${how_to_get[$name]}"
   fi
 done
 

@@ -52,5 +52,14 @@ artifact_size() {
   else echo "-"; fi
 }
 
+# install_atomically SOURCE TARGET: TARGET is never half-written (or busy, when it is running).
+install_atomically() {
+  local tmp
+  tmp=$(mktemp "$(dirname "$2")/.$(basename "$2").XXXXXX")
+  cp "$1" "$tmp"
+  chmod 755 "$tmp"
+  mv -f "$tmp" "$2"
+}
+
 # Logs the command before running it, so a failing step's log ends with what failed.
 run() { echo "+ $*"; "$@"; }
