@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds, offline, everything `pulumi up` needs at run time (see README "Offline toolchain").
 #   npm run toolchain              build what is missing, then print a summary
+#   npm run toolchain -- STEP...   only those steps (names as in toolchain/steps/)
 #   npm run toolchain -- --check   verify the built toolchain end to end
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -23,9 +24,20 @@ if [ "${1:-}" = "--check" ]; then
   exec bash "$TOOLCHAIN_DIR/check.sh"
 fi
 
+steps=(docker kind base-image pulumi kubernetes-provider upstream-plugins node-image kubectl)
+if [ $# -gt 0 ]; then
+  for step in "$@"; do
+    if [[ " ${steps[*]} " != *" $step "* ]]; then
+      echo "toolchain: no step '$step'; the steps are: ${steps[*]}" >&2
+      exit 2
+    fi
+  done
+  steps=("$@")
+fi
+
 : >"$SUMMARY"
 total_start=$SECONDS
-for step in docker kind base-image pulumi kubernetes-provider upstream-plugins node-image kubectl; do
+for step in "${steps[@]}"; do
   # shellcheck source=/dev/null
   . "$TOOLCHAIN_DIR/steps/$step.sh"
 done
