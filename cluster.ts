@@ -1,7 +1,7 @@
 // The Kind cluster, as one `kind create cluster` / `kind delete cluster` pair.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as YAML from "yaml";
 
 export interface KindClusterArgs {
@@ -78,6 +78,26 @@ export function presenceTrigger(clusterExists: boolean, now: Date = new Date()):
 /** Where presenceTrigger sits among the cluster command's inputs. */
 export const presenceTriggerPath = "triggers[2]";
 
+// Binds each port given as an argument on 127.0.0.1 and prints those it cannot bind.
+const portProbe = `const net = require("node:net");
+Promise.all(process.argv.slice(1).map((port) => new Promise((resolve) => {
+  const server = net.createServer().once("error", () => resolve(port));
+  server.listen(Number(port), "127.0.0.1", () => server.close(() => resolve(undefined)));
+}))).then((taken) => console.log(taken.filter(Boolean).join(" ")));`;
+
+/**
+ * The settings among `ports` whose port another process already holds on 127.0.0.1, each as a
+ * sentence. Asked before kind creates a cluster, so that a taken port is one line naming the
+ * setting rather than a kind error half a minute in. (A child process, because the program
+ * runs synchronously up to here and binding a port is asynchronous in Node.js.)
+ */
+export function takenPorts(ports: Record<string, number>): string[] {
+    const probe = spawnSync("node", ["-e", portProbe, ...Object.values(ports).map(String)], { encoding: "utf8", timeout: 10_000 });
+    const taken = new Set((probe.stdout ?? "").trim().split(" ").filter(Boolean).map(Number));
+    return Object.entries(ports).filter(([, port]) => taken.has(port)).map(([setting, port]) =>
+        `port ${port} on 127.0.0.1 (${setting}) is taken by another process: stop it, or choose another port (pulumi config set ${setting} PORT)`);
+}
+
 /** Names of the kind clusters on this machine. */
 export function kindClusters(): string[] {
     try {
@@ -109,6 +129,11 @@ export class KindCluster extends pulumi.ComponentResource {
         // the engine starts provider plugins one after another as requests first need them, and
         // an invoke here would start that plugin ahead of Docker's, which the build waits for.
         const exists = kindClusters().includes(args.name);
+        // A cluster that runs holds its ports itself; one about to be created needs them free.
+        const taken = exists ? [] : takenPorts({ hostPort: args.hostPort, apiServerPort: args.apiServerPort });
+        if (taken.length > 0) {
+            throw new pulumi.RunError(taken.join("; "));
+        }
 
         const cluster = new command.local.Command(`${name}-kind`, {
             create: createScript,

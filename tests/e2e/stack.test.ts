@@ -2,6 +2,7 @@
 // Scenarios run in order on one stack; each asserts what a user would check by hand.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { contentTag } from "../../image";
@@ -165,6 +166,24 @@ describe("the stack on a real Kind cluster", () => {
             } finally {
                 await removeStack(bad);
             }
+        }
+    });
+
+    scenario("8b. a host port another process holds is one clear line before any cluster is created", async () => {
+        const holder = net.createServer();
+        await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+        const port = (holder.address() as net.AddressInfo).port;
+        const taken = await newStack(toolchainEnv, { hostPort: String(port) });
+        try {
+            const started = Date.now();
+            await assert.rejects(taken.stack.up(), new RegExp(`port ${port} on 127.0.0.1 \\(hostPort\\) is taken by another process`));
+            assert.ok(Date.now() - started < 30_000);
+            assert.ok(!clusters(taken).includes(taken.clusterName));
+            const state = await taken.stack.exportStack();
+            assert.deepEqual((state.deployment.resources ?? []).filter((r: any) => r.type === "command:local:Command"), []);
+        } finally {
+            holder.close();
+            await removeStack(taken);
         }
     });
 

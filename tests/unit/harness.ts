@@ -31,16 +31,20 @@ export interface ProgramRun {
 }
 
 /**
- * A folder with fakes of `kind` and `docker` that succeed, or only those named; the `kind`
- * lists `clusters` when asked for its clusters, the `docker` names fakeDockerHost as the
- * current context's endpoint.
+ * A folder with fakes of `kind`, `docker` and `node` that succeed, or only those named; the
+ * `kind` lists `clusters` when asked for its clusters, the `docker` names fakeDockerHost as the
+ * current context's endpoint, the `node` (the program's port probe) finds every port free.
  */
-export function fakeTools(tools: string[] = ["kind", "docker"], clusters: string[] = []): string {
+export function fakeTools(tools: string[] = ["kind", "docker", "node"], clusters: string[] = []): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-tools-"));
+    const answers: Record<string, string> = {
+        kind: `[ "$1 $2" = "get clusters" ] && printf '%s\\n' ${clusters.join(" ")}\n`,
+        docker: `[ "$1 $2" = "context inspect" ] && echo ${fakeDockerHost}\n`,
+        // The program's port probe: every port free, whatever this machine runs on 8080.
+        node: "echo\n",
+    };
     for (const tool of tools) {
-        const answer = tool === "kind"
-            ? `[ "$1 $2" = "get clusters" ] && printf '%s\\n' ${clusters.join(" ")}\n`
-            : `[ "$1 $2" = "context inspect" ] && echo ${fakeDockerHost}\n`;
+        const answer = answers[tool];
         fs.writeFileSync(path.join(dir, tool), `#!/bin/sh\n${answer}exit 0\n`, { mode: 0o755 });
     }
     return dir;

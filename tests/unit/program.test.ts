@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as path from "node:path";
 import { before, describe, test } from "node:test";
 import * as YAML from "yaml";
@@ -262,6 +263,38 @@ describe("every part uses the one Docker engine the docker CLI resolves", () => 
         assert.match(run.error!.message, /^the Docker engine's address is unknown .*DOCKER_HOST.*docker context use/);
         assert.deepEqual(run.declared, []);
     });
+});
+
+describe("a port another process holds stops the program before a cluster is created", () => {
+    // The real node for the port probe, fakes for the rest.
+    const withRealNode = (clusters: string[] = []) => {
+        const tools = fakeTools(["kind", "docker"], clusters);
+        fs.symlinkSync(process.execPath, path.join(tools, "node"));
+        return tools;
+    };
+    const holding = async <T>(body: (port: number) => Promise<T>): Promise<T> => {
+        const server = net.createServer();
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        try {
+            return await body((server.address() as net.AddressInfo).port);
+        } finally {
+            server.close();
+        }
+    };
+
+    for (const setting of ["hostPort", "apiServerPort"]) {
+        test(`${setting} taken: one line naming the port and the setting; no cluster declared`, () => holding(async (port) => {
+            const run = await runProgram({ [setting]: String(port) }, { tools: withRealNode() });
+            assert.ok(run.error instanceof pulumi.RunError);
+            assert.equal(run.error!.message, `port ${port} on 127.0.0.1 (${setting}) is taken by another process: stop it, or choose another port (pulumi config set ${setting} PORT)`);
+            assert.deepEqual(run.declared.filter((d) => d.type === "command:local:Command"), []);
+        }));
+    }
+
+    test("a cluster that already runs holds its own ports: no complaint", () => holding(async (port) => {
+        const run = await runProgram({ hostPort: String(port) }, { tools: withRealNode(["kube-demo"]) });
+        assert.equal(run.error, undefined);
+    }));
 });
 
 describe("bad config stops the program before anything is declared", () => {
