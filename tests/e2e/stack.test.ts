@@ -1,10 +1,12 @@
 // End to end: the real Pulumi CLI, providers, Docker and kind on this machine.
 // Scenarios run in order on one stack; each asserts what a user would check by hand.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
+import * as YAML from "yaml";
 import { contentTag } from "../../image";
 import {
     changedResources, clientKeys, clusters, get, kind, kubectl, lastLoad, loadLoop, newStack, prepareToolchain, printed, printedClientKeys, removeStack, TestStack,
@@ -90,13 +92,22 @@ describe("the stack on a real Kind cluster", () => {
         await main.stack.preview({ expectNoChanges: true });
     });
 
+    scenario("3. two ups at once: the state lock refuses the second with a clear message; the state stays intact", async () => {
+        const [first, second] = await Promise.allSettled([main.stack.up(), main.stack.up()]);
+        const refused = [first, second].filter((r) => r.status === "rejected") as PromiseRejectedResult[];
+        assert.equal(refused.length, 1, `${refused.length} of 2 concurrent ups were refused`);
+        assert.match(String(refused[0].reason), /currently locked/);
+        await main.stack.preview({ expectNoChanges: true });
+        assert.match(await get(url), hello);
+    });
+
     scenario("4. an edit the build does not see (app/README.md, app/test) changes nothing", async () => {
         fs.appendFileSync(path.join(main.dir, "app", "README.md"), "\nAn edit to the docs.\n");
         fs.writeFileSync(path.join(main.dir, "app", "test", "new.test.mjs"), "// a new test\n");
         await main.stack.preview({ expectNoChanges: true });
     });
 
-    scenario("3. code edit: only the image, its load and the Deployment change; the rollout drops no request", async () => {
+    scenario("5. code edit: only the image, its load and the Deployment change; the rollout drops no request", async () => {
         const server = path.join(main.dir, "app", "server.js");
         fs.writeFileSync(server, fs.readFileSync(server, "utf8").replace("`Hello World: ", "`Hello again: "));
 
@@ -125,7 +136,7 @@ describe("the stack on a real Kind cluster", () => {
         assert.ok(sent.bytes < 64 * 1024, `${sent.bytes} bytes sent for a one-line edit`);
     });
 
-    scenario("5. scale 3 to 5: only the Deployment changes; 5 pods Ready", async () => {
+    scenario("6. scale 3 to 5: only the Deployment changes; 5 pods Ready", async () => {
         await main.stack.setConfig("replicas", { value: "5" });
         const events: any[] = [];
         await main.stack.up({ onEvent: (e) => events.push(e) });
@@ -134,7 +145,7 @@ describe("the stack on a real Kind cluster", () => {
         assert.equal(deployment.status.readyReplicas, 5);
     });
 
-    scenario("10. a second stack on the same cluster name is refused; the cluster stays", async () => {
+    scenario("7. a second stack on the same cluster name is refused; the cluster stays", async () => {
         const intruder = await newStack(toolchainEnv, { clusterName: main.clusterName }, { KUBECONFIG: main.kubeconfigPath });
         try {
             await assert.rejects(intruder.stack.up(), /A kind cluster named '.*' already exists and this stack did not create it/);
@@ -169,7 +180,7 @@ describe("the stack on a real Kind cluster", () => {
         }
     });
 
-    scenario("8b. a host port another process holds is one clear line before any cluster is created", async () => {
+    scenario("9. a host port another process holds is one clear line before any cluster is created", async () => {
         const holder = net.createServer();
         await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
         const port = (holder.address() as net.AddressInfo).port;
@@ -187,7 +198,7 @@ describe("the stack on a real Kind cluster", () => {
         }
     });
 
-    scenario("9. a missing prerequisite is one clear line; nothing is created", async () => {
+    scenario("10. a missing prerequisite is one clear line; nothing is created", async () => {
         // PATH with everything the toolchain has but kind.
         const withoutKind = fs.mkdtempSync(path.join(main.dir, "bin-"));
         const toolchainBin = toolchainEnv.PATH.split(":")[0];
@@ -211,7 +222,19 @@ describe("the stack on a real Kind cluster", () => {
         }
     });
 
-    scenario("6. drift: a cluster deleted behind the stack's back is rebuilt by the next up", async () => {
+    scenario("11. the kind context removed from the user's kubeconfig by hand: up and preview still work, and leave it removed", async () => {
+        const context = `kind-${main.clusterName}`;
+        execFileSync("kubectl", ["config", "delete-context", context], { env: { ...process.env, ...main.env }, stdio: "ignore" });
+        // The provider talks to the cluster through the stack's own kubeconfig, not the user's.
+        await main.stack.up();
+        await main.stack.preview({ expectNoChanges: true });
+        assert.match(await get(url), /^Hello again: /);
+        const kubeconfig = YAML.parse(fs.readFileSync(main.kubeconfigPath, "utf8"));
+        assert.ok(!(kubeconfig.contexts ?? []).some((c: any) => c.name === context), "the user's edit is respected");
+        assert.ok((kubeconfig.contexts ?? []).some((c: any) => c.name === "mine"));
+    });
+
+    scenario("12. drift: a cluster deleted behind the stack's back is rebuilt by the next up", async () => {
         kind(main, ["delete", "cluster", "--name", main.clusterName]);
         await assert.rejects(get(url));
         // The preview already shows the rebuild, the cluster first.
@@ -225,7 +248,7 @@ describe("the stack on a real Kind cluster", () => {
         await main.stack.preview({ expectNoChanges: true });
     });
 
-    scenario("7. destroy: no cluster, no kind context, no resources; the user's context stays", async () => {
+    scenario("13. destroy: no cluster, no kind context, no resources; the user's context stays", async () => {
         await main.stack.destroy();
         assert.ok(!clusters(main).includes(main.clusterName));
         const kubeconfig = fs.readFileSync(main.kubeconfigPath, "utf8");
@@ -235,7 +258,7 @@ describe("the stack on a real Kind cluster", () => {
         assert.deepEqual(state.deployment.resources ?? [], []);
     });
 
-    scenario("7b. destroy succeeds when the cluster was already deleted outside", async () => {
+    scenario("14. destroy succeeds when the cluster was already deleted outside", async () => {
         await main.stack.up();
         kind(main, ["delete", "cluster", "--name", main.clusterName]);
         await main.stack.destroy();
@@ -243,8 +266,8 @@ describe("the stack on a real Kind cluster", () => {
         assert.deepEqual(state.deployment.resources ?? [], []);
     });
 
-    scenario("11. no output of up, preview or destroy, failed ones included, shows a cluster's client key", async () => {
-        // Scenarios 1, 6 and 7b each made a cluster; the real command plugin quotes a failed
+    scenario("15. no output of up, preview or destroy, failed ones included, shows a cluster's client key", async () => {
+        // Scenarios 1, 12 and 14 each made a cluster; the real command plugin quotes a failed
         // script's whole stdout and stderr, so the kubeconfig must never reach either.
         assert.ok(clientKeys.size >= 3, `${clientKeys.size} cluster keys collected`);
         assert.ok(printed.length > 0);
