@@ -3,12 +3,16 @@
 // resource halfway through an `up`.
 import * as pulumi from "@pulumi/pulumi";
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 
 const toolchainHint = "on a machine without internet access, `npm run toolchain` builds it (see README)";
 
 /**
  * The Docker engine's address as the docker CLI resolves it: `DOCKER_HOST`, else the endpoint
- * of the current `docker context` (Colima, Rancher Desktop and rootless Docker set one). kind
+ * of the current `docker context` (DOCKER_CONTEXT, else config.json's currentContext; Colima,
+ * Rancher Desktop, Docker Desktop and rootless Docker set one). kind
  * and `docker save` follow the CLI, but the docker provider only reads `DOCKER_HOST` or its
  * `host` setting and otherwise tries /var/run/docker.sock: without this one address passed to
  * every part, the image could be built on another engine than the one kind's nodes run on.
@@ -18,12 +22,27 @@ export function dockerHost(env: NodeJS.ProcessEnv = process.env): string | undef
     if (env.DOCKER_HOST) {
         return env.DOCKER_HOST;
     }
-    // With no name, `docker context inspect` shows the current context (DOCKER_CONTEXT, else
-    // config.json's currentContext, else "default"), exactly as every other docker command uses it.
-    const inspect = spawnSync("docker", ["context", "inspect", "--format", "{{.Endpoints.docker.Host}}"],
+    const context = env.DOCKER_CONTEXT || currentContext(env);
+    if (!context || context === "default") {
+        // The default context is the platform's socket; asking the CLI would say the same, in 150 ms.
+        return process.platform === "win32" ? "npipe:////./pipe/docker_engine" : "unix:///var/run/docker.sock";
+    }
+    // A named context: its endpoint as the CLI reads it from its context store.
+    const inspect = spawnSync("docker", ["context", "inspect", "--format", "{{.Endpoints.docker.Host}}", context],
         { encoding: "utf8", env, timeout: 10_000 });
     const host = inspect.status === 0 ? inspect.stdout.trim() : "";
     return host || undefined;
+}
+
+/** The `currentContext` of the docker CLI's config.json (in DOCKER_CONFIG, else ~/.docker), if any. */
+function currentContext(env: NodeJS.ProcessEnv): string | undefined {
+    const file = path.join(env.DOCKER_CONFIG || path.join(os.homedir(), ".docker"), "config.json");
+    try {
+        const current: unknown = JSON.parse(fs.readFileSync(file, "utf8")).currentContext;
+        return typeof current === "string" ? current : undefined;
+    } catch {
+        return undefined; // no config file: the CLI uses the default context
+    }
 }
 
 /** Each missing prerequisite, as a sentence saying what is missing and how to get it. */

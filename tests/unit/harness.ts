@@ -6,7 +6,6 @@ import * as path from "node:path";
 
 export const projectDir = path.resolve(__dirname, "../..");
 export const fakeKubeconfig = "apiVersion: v1\nkind: Config\nclusters: []\n";
-export const fakeDockerHost = "unix:///run/user/1000/docker.sock";
 export const fakeImageId = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 export interface Declared {
@@ -32,14 +31,15 @@ export interface ProgramRun {
 
 /**
  * A folder with fakes of `kind`, `docker` and `node` that succeed, or only those named; the
- * `kind` lists `clusters` when asked for its clusters, the `docker` names fakeDockerHost as the
- * current context's endpoint, the `node` (the program's port probe) finds every port free.
+ * `kind` lists `clusters` when asked for its clusters, the `docker` gives each context NAME the
+ * endpoint unix:///run/contexts/NAME/docker.sock, the `node` (the program's port probe) finds
+ * every port free.
  */
 export function fakeTools(tools: string[] = ["kind", "docker", "node"], clusters: string[] = []): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-tools-"));
     const answers: Record<string, string> = {
         kind: `[ "$1 $2" = "get clusters" ] && printf '%s\\n' ${clusters.join(" ")}\n`,
-        docker: `[ "$1 $2" = "context inspect" ] && echo ${fakeDockerHost}\n`,
+        docker: `[ "$1 $2" = "context inspect" ] && echo "unix:///run/contexts/$5/docker.sock"\n`,
         // The program's port probe: every port free, whatever this machine runs on 8080.
         node: "echo\n",
     };
@@ -55,8 +55,11 @@ export interface World {
     tools?: string;
     /** Clusters `kind get clusters` lists (with the default tools). */
     existingClusters?: string[];
-    /** The DOCKER_HOST the program sees; unset when absent, whatever this process has. */
-    dockerHostVariable?: string;
+    /**
+     * The docker CLI's variables the program sees, whatever this process has: DOCKER_HOST and
+     * DOCKER_CONTEXT unset, DOCKER_CONFIG an empty folder, unless given here.
+     */
+    dockerEnv?: { DOCKER_HOST?: string; DOCKER_CONTEXT?: string; DOCKER_CONFIG?: string };
 }
 
 /** What the mocked providers compute: the kubeconfig a cluster prints, an image's ID. */
@@ -70,6 +73,8 @@ function mockState(type: string, inputs: any, world: World): any {
             return inputs;
     }
 }
+
+const dockerVariables = ["DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG"] as const;
 
 function setVariable(name: string, value: string | undefined): void {
     if (value === undefined) {
@@ -120,9 +125,12 @@ export async function runProgram(config: Record<string, string> = {}, world: Wor
             delete require.cache[id];
         }
     }
-    const { PATH: savedPath, DOCKER_HOST: savedDockerHost } = process.env;
+    const saved = { PATH: process.env.PATH, ...Object.fromEntries(dockerVariables.map((name) => [name, process.env[name]])) };
     process.env.PATH = world.tools ?? fakeTools(undefined, world.existingClusters);
-    setVariable("DOCKER_HOST", world.dockerHostVariable);
+    const dockerEnv = { DOCKER_CONFIG: fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-docker-config-")), ...world.dockerEnv };
+    for (const name of dockerVariables) {
+        setVariable(name, dockerEnv[name]);
+    }
     let outputs: Record<string, pulumi.Output<any>> = {};
     let error: Error | undefined;
     try {
@@ -130,8 +138,9 @@ export async function runProgram(config: Record<string, string> = {}, world: Wor
     } catch (err) {
         error = err as Error;
     } finally {
-        process.env.PATH = savedPath;
-        setVariable("DOCKER_HOST", savedDockerHost);
+        for (const [name, value] of Object.entries(saved)) {
+            setVariable(name, value);
+        }
     }
     // Waits until every registration of this run reached the mock monitor, so that none
     // lands in the next run's.

@@ -4,13 +4,14 @@ import * as pulumi from "@pulumi/pulumi";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as net from "node:net";
+import * as os from "node:os";
 import * as path from "node:path";
 import { before, describe, test } from "node:test";
 import * as YAML from "yaml";
 import { presenceTrigger, presenceTriggerPath } from "../../cluster";
 import { appNodePort } from "../../config";
 import { contentTag } from "../../image";
-import { fakeDockerHost, fakeImageId, fakeKubeconfig, fakeTools, only, projectDir, ProgramRun, runProgram, value } from "./harness";
+import { fakeImageId, fakeKubeconfig, fakeTools, only, projectDir, ProgramRun, runProgram, value } from "./harness";
 
 const Deployment = "kubernetes:apps/v1:Deployment";
 const { specialSigKey: secretSignatureKey, specialSecretSig: secretSignature } = pulumi.runtime;
@@ -245,20 +246,36 @@ describe("every part uses the one Docker engine the docker CLI resolves", () => 
         return { provider: provider.inputs.host, kind: cluster.inputs.environment.DOCKER_HOST, load: load.inputs.environment.DOCKER_HOST };
     };
 
-    test("without DOCKER_HOST: the current docker context's endpoint, for the build, kind and the load", async () => {
-        const host = fakeDockerHost;
-        assert.deepEqual(await engineOf({}), { provider: host, kind: host, load: host });
+    const withConfig = (config: object) => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-docker-config-"));
+        fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify(config));
+        return dir;
+    };
+    const all = (host: string) => ({ provider: host, kind: host, load: host });
+
+    test("no context chosen: the default socket, for the build, kind and the load", async () => {
+        assert.deepEqual(await engineOf({}), all("unix:///var/run/docker.sock"));
+        assert.deepEqual(await engineOf({ dockerEnv: { DOCKER_CONFIG: withConfig({ currentContext: "default" }) } }),
+            all("unix:///var/run/docker.sock"));
     });
 
-    test("DOCKER_HOST wins over the context, as in the docker CLI", async () => {
-        const host = "tcp://127.0.0.1:2375";
-        assert.deepEqual(await engineOf({ dockerHostVariable: host }), { provider: host, kind: host, load: host });
+    test("the current context of config.json: its endpoint, as the docker CLI gives it", async () => {
+        const DOCKER_CONFIG = withConfig({ currentContext: "colima" });
+        assert.deepEqual(await engineOf({ dockerEnv: { DOCKER_CONFIG } }), all("unix:///run/contexts/colima/docker.sock"));
     });
 
-    test("no endpoint from the docker CLI is one clear line before anything is declared", async () => {
-        const tools = fakeTools(["kind"]);
+    test("DOCKER_CONTEXT wins over config.json, DOCKER_HOST over both, as in the docker CLI", async () => {
+        const DOCKER_CONFIG = withConfig({ currentContext: "colima" });
+        assert.deepEqual(await engineOf({ dockerEnv: { DOCKER_CONFIG, DOCKER_CONTEXT: "rootless" } }),
+            all("unix:///run/contexts/rootless/docker.sock"));
+        assert.deepEqual(await engineOf({ dockerEnv: { DOCKER_CONFIG, DOCKER_CONTEXT: "rootless", DOCKER_HOST: "tcp://127.0.0.1:2375" } }),
+            all("tcp://127.0.0.1:2375"));
+    });
+
+    test("a context the docker CLI does not know is one clear line before anything is declared", async () => {
+        const tools = fakeTools(["kind", "node"]);
         fs.writeFileSync(path.join(tools, "docker"), "#!/bin/sh\n[ \"$1\" = context ] && exit 1\nexit 0\n", { mode: 0o755 });
-        const run = await runProgram({}, { tools });
+        const run = await runProgram({}, { tools, dockerEnv: { DOCKER_CONTEXT: "gone" } });
         assert.ok(run.error instanceof pulumi.RunError);
         assert.match(run.error!.message, /^the Docker engine's address is unknown .*DOCKER_HOST.*docker context use/);
         assert.deepEqual(run.declared, []);
