@@ -93,7 +93,7 @@ Promise.all(process.argv.slice(1).map((port) => new Promise((resolve) => {
  */
 export function takenPorts(ports: Record<string, number>): string[] {
     const probe = spawnSync("node", ["-e", portProbe, ...Object.values(ports).map(String)], { encoding: "utf8", timeout: 10_000 });
-    const taken = new Set((probe.stdout ?? "").trim().split(" ").filter(Boolean).map(Number));
+    const taken = new Set((probe.error ? "" : probe.stdout).trim().split(" ").filter(Boolean).map(Number));
     return Object.entries(ports).filter(([, port]) => taken.has(port)).map(([setting, port]) =>
         `port ${port} on 127.0.0.1 (${setting}) is taken by another process: stop it, or choose another port (pulumi config set ${setting} PORT)`);
 }
@@ -104,7 +104,7 @@ export function kindClusters(): string[] {
         return execFileSync("kind", ["get", "clusters"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })
             .split("\n").filter(Boolean);
     } catch (error) {
-        const stderr = String((error as { stderr?: string }).stderr ?? "").trim();
+        const stderr = ((error as { stderr?: string }).stderr ?? "").trim();
         throw new pulumi.RunError(`\`kind get clusters\` failed, so the cluster's state is unknown: ${stderr || (error as Error).message}`);
     }
 }

@@ -60,6 +60,8 @@ function integerIn(key: string, raw: string | undefined, fallback: number, min: 
     return value;
 }
 
+function matching(key: string, raw: string | undefined, fallback: string, pattern: RegExp, allowed: string): string;
+function matching(key: string, raw: string | undefined, fallback: undefined, pattern: RegExp, allowed: string): string | undefined;
 function matching(key: string, raw: string | undefined, fallback: string | undefined, pattern: RegExp, allowed: string): string | undefined {
     // Pulumi.yaml declares optional strings with the default "", which means unset.
     if (raw === undefined || (raw === "" && fallback === undefined)) {
@@ -78,7 +80,7 @@ function matching(key: string, raw: string | undefined, fallback: string | undef
 export function parseConfig(raw: Record<string, string | undefined>): StackConfig {
     const config: StackConfig = {
         clusterName: matching("clusterName", raw.clusterName, defaults.clusterName, clusterNamePattern,
-            "must be 1 to 50 characters of a-z, 0-9, '.' and '-', starting and ending with a letter or digit")!,
+            "must be 1 to 50 characters of a-z, 0-9, '.' and '-', starting and ending with a letter or digit"),
         replicas: integerIn("replicas", raw.replicas, defaults.replicas, 1, 20, " (a local cluster on a laptop)"),
         hostPort: integerIn("hostPort", raw.hostPort, defaults.hostPort, 1, 65535, ""),
         apiServerPort: integerIn("apiServerPort", raw.apiServerPort, defaults.apiServerPort, 1, 65535, ""),
@@ -86,7 +88,7 @@ export function parseConfig(raw: Record<string, string | undefined>): StackConfi
         nodeImage: matching("nodeImage", raw.nodeImage, undefined, imageReferencePattern,
             "must be an image reference such as kindest/node:v1.34.0"),
         imageName: matching("imageName", raw.imageName, defaults.imageName, repositoryPattern,
-            "must be a lowercase image repository name without a tag, such as node-app (the tag is the content hash)")!,
+            "must be a lowercase image repository name without a tag, such as node-app (the tag is the content hash)"),
         baseImage: matching("baseImage", raw.baseImage, undefined, imageReferencePattern,
             "must be an image reference such as node:20-slim"),
     };

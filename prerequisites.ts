@@ -38,7 +38,7 @@ export function dockerHost(env: NodeJS.ProcessEnv = process.env): string | undef
 function currentContext(env: NodeJS.ProcessEnv): string | undefined {
     const file = path.join(env.DOCKER_CONFIG || path.join(os.homedir(), ".docker"), "config.json");
     try {
-        const current: unknown = JSON.parse(fs.readFileSync(file, "utf8")).currentContext;
+        const { currentContext: current } = JSON.parse(fs.readFileSync(file, "utf8")) as { currentContext?: unknown };
         return typeof current === "string" ? current : undefined;
     } catch {
         return undefined; // no config file: the CLI uses the default context
