@@ -7,6 +7,10 @@
 #    that fails, makes runc-wrapper (next to this script) dockerd's default runtime.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# One at a time: the e2e files run side by side and each starts the engine when it is down;
+# two dockerd started at once would fight over its pid file and sockets.
+exec 9>"${TMPDIR:-/tmp}/kube-demo-docker-start.lock"
+flock 9
 DOCKERD_LOG=${DOCKERD_LOG:-/var/log/dockerd.log}
 WRAPPER=/usr/local/sbin/kube-demo-runc
 PROBE_IMAGE=kube-demo/probe:true
@@ -20,7 +24,8 @@ fi
 start_dockerd() {
   if docker info >/dev/null 2>&1; then return 0; fi
   echo "docker: starting dockerd (log: $DOCKERD_LOG)"
-  nohup dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
+  # Without the lock's descriptor: dockerd outlives this script and would hold the lock.
+  nohup dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null 9>&- &
   for _ in $(seq 60); do
     if docker info >/dev/null 2>&1; then return 0; fi
     sleep 1
