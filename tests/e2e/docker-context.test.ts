@@ -41,6 +41,12 @@ function pulumiWithoutDefaultSocket(dir: string): string {
     return dir;
 }
 
+/**
+ * `test` for the test's own synchronous kind calls, which go straight to the engine: through the
+ * proxy, which runs on this process's event loop, they would wait on themselves.
+ */
+const direct = (test: TestStack): TestStack => ({ ...test, env: { ...test.env, DOCKER_HOST: `unix://${defaultSocket}` } });
+
 describe("an engine reached only through a docker context", () => {
     let work: string;
     let proxy: net.Server;
@@ -65,7 +71,7 @@ describe("an engine reached only through a docker context", () => {
 
     after(async () => {
         if (stack) {
-            await removeStack({ ...stack, env: { ...stack.env, DOCKER_HOST: `unix://${defaultSocket}` } });
+            await removeStack(direct(stack));
         }
         proxy?.close();
         if (work) {
@@ -75,14 +81,11 @@ describe("an engine reached only through a docker context", () => {
 
     test("up builds, loads and serves through the context's engine; destroy removes the cluster", { skip }, async () => {
         assert.equal(stack.env.DOCKER_HOST, undefined);
-        // The test's own synchronous kind calls go straight to the engine: through the proxy,
-        // which runs on this process's event loop, they would wait on themselves.
-        const direct = { ...stack, env: { ...stack.env, DOCKER_HOST: `unix://${defaultSocket}` } };
         const result = await stack.stack.up();
         assert.match(await get(result.outputs.url.value), /^Hello World: /);
-        assert.ok(clusters(direct).includes(stack.clusterName));
+        assert.ok(clusters(direct(stack)).includes(stack.clusterName));
         await stack.stack.destroy();
-        assert.ok(!clusters(direct).includes(stack.clusterName));
+        assert.ok(!clusters(direct(stack)).includes(stack.clusterName));
         assert.ok(clientKeys.size >= 1);
         assert.deepEqual(printedClientKeys(), []);
     });
