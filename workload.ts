@@ -31,6 +31,10 @@ poll();
 export interface WorkloadArgs {
     /** Kubeconfig of the cluster (never the user's current context). */
     readonly kubeconfig: pulumi.Input<string>;
+    /** Name of the Kind cluster; the rollout check reads its kubeconfig through `kind`. */
+    readonly clusterName: pulumi.Input<string>;
+    /** The Docker engine that runs the cluster's nodes (prerequisites.ts: dockerHost). */
+    readonly dockerHost: string;
     /** The cluster's resource: a new cluster gets the Deployment and Service anew. */
     readonly cluster: pulumi.Resource;
     /** `name:tag` of an image already on the nodes. */
@@ -48,6 +52,8 @@ export class Workload extends pulumi.ComponentResource {
     public readonly provider: k8s.Provider;
     public readonly deployment: k8s.apps.v1.Deployment;
     public readonly service: k8s.core.v1.Service;
+    /** Done once every replica runs the Deployment's current spec and is Ready. */
+    public readonly rollout: command.local.Command;
     /** Done once the app answers at its URL. */
     public readonly answers: command.local.Command;
 
@@ -77,12 +83,21 @@ export class Workload extends pulumi.ComponentResource {
         };
 
         this.deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, {
-            metadata: { name: "node-deployment", labels: appLabels },
+            metadata: {
+                name: "node-deployment",
+                labels: appLabels,
+                // The rollout is awaited by `rollout` below, which fails in seconds when new pods
+                // cannot become ready; the provider's await would wait out its whole timeout.
+                annotations: { "pulumi.com/skipAwait": "true" },
+            },
             spec: {
                 replicas: args.replicas,
                 selector: { matchLabels: appLabels },
-                // A new pod must be Ready before an old one goes: no capacity lost mid-rollout.
-                strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+                // Old pods stay until new ones are Ready (no capacity lost, a broken version never
+                // takes over); all new pods start at once, so a rollout takes one pod's start time.
+                strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: "100%" } },
+                // The controller's own verdict on a rollout that stalls; `rollout` usually says sooner.
+                progressDeadlineSeconds: 60,
                 template: {
                     metadata: { labels: appLabels },
                     spec: {
@@ -95,9 +110,11 @@ export class Workload extends pulumi.ComponentResource {
                             // The image is loaded into the nodes (image.ts), never pulled from a registry.
                             imagePullPolicy: "IfNotPresent",
                             ports: [{ name: containerPortName, containerPort }],
+                            // Probed every second: a new pod joins the Service within a second of
+                            // listening, and the rollout moves on as soon as it does.
                             readinessProbe: {
                                 httpGet: { path: "/healthz", port: containerPortName },
-                                periodSeconds: 2,
+                                periodSeconds: 1,
                                 failureThreshold: 1,
                             },
                             livenessProbe: {
@@ -108,6 +125,9 @@ export class Workload extends pulumi.ComponentResource {
                             // Endpoint removal reaches kube-proxy a moment after SIGTERM would;
                             // pausing first keeps requests from landing on a closed port.
                             lifecycle: { preStop: { sleep: { seconds: 3 } } },
+                            // A crash leaves its last log lines in the pod's status, where the
+                            // rollout check and `kubectl describe pod` show them.
+                            terminationMessagePolicy: "FallbackToLogsOnError",
                             resources: {
                                 requests: { cpu: "50m", memory: "32Mi" },
                                 limits: { cpu: "250m", memory: "128Mi" },
@@ -121,12 +141,23 @@ export class Workload extends pulumi.ComponentResource {
                     },
                 },
             },
-        }, {
-            ...children,
-            dependsOn: args.after,
-            // An image that never reached the nodes fails the `up` in minutes, not after the default ten.
-            customTimeouts: { create: "3m", update: "3m" },
-        });
+        }, { ...children, dependsOn: args.after });
+
+        // Like `kubectl rollout status`, but a new pod that crashes, cannot use its image or keeps
+        // failing its readiness probe fails the `up` in seconds, with its state and last log lines
+        // (scripts/rollout-status.js). Runs again whenever the Deployment's spec changes.
+        this.rollout = new command.local.Command(`${name}-rollout`, {
+            create: "node scripts/rollout-status.js",
+            environment: {
+                CLUSTER_NAME: args.clusterName,
+                DOCKER_HOST: args.dockerHost,
+                NAMESPACE: this.deployment.metadata.namespace,
+                DEPLOYMENT: this.deployment.metadata.name,
+                GENERATION: this.deployment.metadata.generation.apply(String),
+            },
+            triggers: [this.deployment.metadata.uid, this.deployment.metadata.generation],
+            logging: "stderr",
+        }, { parent: this, replaceWith: [args.cluster] });
 
         this.service = new k8s.core.v1.Service(`${name}-service`, {
             metadata: {
@@ -153,7 +184,7 @@ export class Workload extends pulumi.ComponentResource {
             environment: { URL: args.url, TIMEOUT_SECONDS: "120" },
             triggers: [this.service.id, args.url],
             logging: "stderr",
-        }, { parent: this, dependsOn: [this.deployment, this.service], replaceWith: [args.cluster] });
+        }, { parent: this, dependsOn: [this.rollout, this.service], replaceWith: [args.cluster] });
 
         this.registerOutputs({});
     }

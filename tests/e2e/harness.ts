@@ -97,12 +97,16 @@ export async function freePort(): Promise<number> {
     throw new Error("no free TCP port found in 20000-31999");
 }
 
-/** The project's files (not its state or node_modules) in a new folder, with a backend of its own. */
+/**
+ * The project's files as git sees them (tracked, or new and not ignored: never its state or
+ * node_modules) in a new folder, with a backend of its own.
+ */
 export function copyProject(): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-e2e-"));
-    for (const entry of ["index.ts", "config.ts", "cluster.ts", "image.ts", "workload.ts", "prerequisites.ts",
-        "scripts", "package.json", "tsconfig.json", "tsconfig.pulumi.json", "app"]) {
-        fs.cpSync(path.join(projectDir, entry), path.join(dir, entry), { recursive: true });
+    const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: projectDir, encoding: "utf8" })
+        .split("\0").filter((file) => file && fs.existsSync(path.join(projectDir, file)));
+    for (const file of files) {
+        fs.cpSync(path.join(projectDir, file), path.join(dir, file), { recursive: true });
     }
     fs.symlinkSync(path.join(projectDir, "node_modules"), path.join(dir, "node_modules"));
     const project = YAML.parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8"));

@@ -23,6 +23,7 @@ function commands(run: ProgramRun) {
         cluster: all.find((d) => d.inputs.create.includes("kind create cluster"))!,
         load: all.find((d) => d.inputs.create.includes("scripts/load-image.js"))!,
         answers: all.find((d) => d.name.endsWith("-answers"))!,
+        rollout: all.find((d) => d.inputs.create.includes("scripts/rollout-status.js"))!,
     };
 }
 
@@ -57,7 +58,10 @@ describe("with the default config", () => {
         const container = spec.template.spec.containers[0];
         assert.equal(spec.replicas, 3);
         assert.equal(spec.strategy.rollingUpdate.maxUnavailable, 0);
+        assert.equal(spec.strategy.rollingUpdate.maxSurge, "100%", "all new pods start at once");
         assert.deepEqual(container.readinessProbe.httpGet, { path: "/healthz", port: "http" });
+        assert.equal(container.readinessProbe.periodSeconds, 1);
+        assert.equal(container.terminationMessagePolicy, "FallbackToLogsOnError", "a crash's last log lines reach the pod's status");
         assert.deepEqual(container.livenessProbe.httpGet, { path: "/healthz", port: "http" });
         assert.ok(container.lifecycle.preStop, "a preStop pause covers endpoint propagation");
     });
@@ -91,6 +95,18 @@ describe("with the default config", () => {
         assert.deepEqual(load.inputs.triggers, [fakeImageId, `${cluster.name}-id`]);
         assert.equal(load.inputs.environment.CLUSTER_NAME, "kube-demo");
         assert.match(load.inputs.environment.IMAGE, /^node-app:[0-9a-f]{16}$/);
+    });
+
+    test("the rollout check, not the provider, awaits the Deployment, and runs again for each new spec", () => {
+        const deployment = only(run, Deployment);
+        const { rollout, cluster } = commands(run);
+        assert.equal(deployment.inputs.metadata.annotations["pulumi.com/skipAwait"], "true");
+        assert.ok(rollout.dependencies.includes(deployment.urn));
+        assert.equal(rollout.inputs.environment.CLUSTER_NAME, "kube-demo");
+        assert.equal(rollout.inputs.environment.DEPLOYMENT, "node-deployment");
+        assert.equal(rollout.inputs.triggers.length, 2, "the Deployment's uid and generation");
+        assert.deepEqual(rollout.options.replaceWith, [cluster.urn]);
+        assert.equal(deployment.inputs.spec.progressDeadlineSeconds, 60);
     });
 
     test("the Deployment waits until the image is on the nodes", () => {
@@ -130,7 +146,7 @@ describe("with the default config", () => {
         assert.deepEqual(answers.inputs.interpreter, ["node", "-e"]);
         assert.equal(answers.inputs.environment.URL, "http://127.0.0.1:8080");
         assert.deepEqual(answers.inputs.triggers, [`${only(run, Service).name}-id`, "http://127.0.0.1:8080"]);
-        assert.ok(answers.dependencies.includes(only(run, Deployment).urn));
+        assert.ok(answers.dependencies.includes(commands(run).rollout.urn));
         assert.ok(answers.dependencies.includes(only(run, Service).urn));
         assert.deepEqual(answers.options.replaceWith, [cluster.urn]);
     });
@@ -341,6 +357,100 @@ describe("bad config stops the program before anything is declared", () => {
             assert.deepEqual(run.declared, []);
         });
     }
+
+    // Hostile values, every setting: the wrong type, out of range, empty, spaced, non-ASCII,
+    // 300 characters, option-like, and shell metacharacters that would create `marker` if the
+    // value ever reached a shell unquoted. Each is one line of printable ASCII naming the
+    // setting, the value (escaped; a long one cut to its start) and what is allowed; nothing is
+    // declared and nothing runs.
+    const marker = path.join(os.tmpdir(), `kube-demo-marker-${process.pid}-${Date.now()}`);
+    const allowed: Record<string, string> = {
+        clusterName: "must be 1 to 50 characters of a-z, 0-9, '.' and '-', starting and ending with a letter or digit",
+        replicas: "must be an integer from 1 to 20, in digits without sign, spaces or leading zeros (a local cluster on a laptop)",
+        hostPort: "must be an integer from 1 to 65535, in digits without sign, spaces or leading zeros",
+        apiServerPort: "must be an integer from 1 to 65535, in digits without sign, spaces or leading zeros",
+        workers: "must be an integer from 0 to 4, in digits without sign, spaces or leading zeros (each worker is a container on this machine)",
+        nodeImage: "must be an image reference of at most 255 characters, such as kindest/node:v1.34.0",
+        imageName: "must be a lowercase image repository name without a tag, at most 255 characters, such as node-app (the tag is the content hash)",
+        baseImage: "must be an image reference of at most 255 characters, such as node:20-slim",
+    };
+    /** A valid value followed by each way out of it into a shell. */
+    const shellEscapes = (valid: string): [string, string][] => [
+        ["; then a command", `${valid};touch ${marker}`],
+        ["$( )", `${valid}$(touch ${marker})`],
+        ["backticks", `${valid}\`touch ${marker}\``],
+        ["a newline", `${valid}\ntouch ${marker}`],
+        ["|", `${valid}|touch ${marker}`],
+        ["&", `${valid}&touch ${marker}`],
+        ["single quotes", `${valid}'; touch ${marker}; '`],
+        ["double quotes", `${valid}"; touch ${marker}; "`],
+        ["a redirection", `${valid}>${marker}`],
+    ];
+    const strings: Record<string, { valid: string; nonAscii: [string, string] }> = {
+        clusterName: { valid: "kube-demo", nonAscii: ["an accented letter", "kübe-demo"] },
+        imageName: { valid: "node-app", nonAscii: ["a Cyrillic o", "n\u043ede-app"] },
+        nodeImage: { valid: "kindest/node:v1.34.0", nonAscii: ["a zero-width space", "kindest/node:v1.34.0\u200b"] },
+        baseImage: { valid: "node:20-slim", nonAscii: ["a right-to-left override", "node:20-\u202eslim"] },
+    };
+    const integers: Record<string, { min: number; max: number }> = {
+        replicas: { min: 1, max: 20 }, hostPort: { min: 1, max: 65535 }, apiServerPort: { min: 1, max: 65535 }, workers: { min: 0, max: 4 },
+    };
+    const hostile: [string, string, string][] = [
+        ...Object.entries(strings).flatMap(([setting, { valid, nonAscii }]): [string, string, string][] => [
+            ...shellEscapes(valid).map(([what, value]): [string, string, string] => [setting, value, what]),
+            [setting, ` ${valid}`, "a leading space"],
+            [setting, `${valid} `, "a trailing space"],
+            [setting, " ", "a space alone"],
+            [setting, `${valid}\t`, "a trailing tab"],
+            [setting, nonAscii[1], nonAscii[0]],
+            [setting, "a".repeat(300), "300 characters"],
+            [setting, `{"name":"${valid}"}`, "an object (wrong type)"],
+            [setting, `-${valid}`, "option-like"],
+        ]),
+        ["clusterName", "", "empty"],
+        ["imageName", "", "empty"],
+        ...Object.entries(integers).flatMap(([setting, { min, max }]): [string, string, string][] => [
+            [setting, String(min - 1), "below the range"],
+            [setting, String(max + 1), "above the range"],
+            [setting, "", "empty"],
+            [setting, ` ${min + 1}`, "a leading space"],
+            [setting, `${min + 1} `, "a trailing space"],
+            [setting, `+${min + 1}`, "a sign"],
+            [setting, `0${min + 1}`, "a leading zero"],
+            [setting, `${min + 1}.0`, "a decimal point"],
+            [setting, "0x2", "hexadecimal"],
+            [setting, "2e0", "an exponent"],
+            [setting, "true", "a boolean (wrong type)"],
+            [setting, "[2]", "an array (wrong type)"],
+            [setting, "\uff12", "a full-width digit"],
+            [setting, "9".repeat(300), "300 characters"],
+            [setting, `2;touch ${marker}`, "; then a command"],
+            [setting, `$(touch ${marker})`, "$( )"],
+        ]),
+    ];
+    for (const [setting, value, what] of hostile) {
+        test(`${setting}: ${what}`, async () => {
+            const run = await runProgram({ [setting]: value });
+            assert.ok(run.error instanceof pulumi.RunError, "a RunError prints one line, no stack trace");
+            const message = run.error.message;
+            assert.match(message, /^[\x20-\x7e]+$/, "one line of printable ASCII");
+            assert.ok(message.startsWith(`invalid config ${setting}=`), message);
+            assert.ok(message.endsWith(`: ${allowed[setting]}`), message);
+            assert.ok(message.length <= 300, `${message.length} characters`);
+            const quoted = JSON.stringify(value);
+            if (/^[\x20-\x7e]*$/.test(value) && quoted.length <= 102) {
+                assert.equal(message, `invalid config ${setting}=${quoted}: ${allowed[setting]}`);
+            }
+            assert.deepEqual(run.declared, []);
+            assert.equal(fs.existsSync(marker), false, "no value ever reached a shell");
+        });
+    }
+    test("the hostile table covers every setting, and each string setting with every shell escape", () => {
+        assert.deepEqual([...new Set(hostile.map(([setting]) => setting))].sort(), Object.keys(allowed).sort());
+        for (const setting of Object.keys(strings)) {
+            assert.equal(hostile.filter(([s, value]) => s === setting && value.includes(marker)).length, shellEscapes("").length);
+        }
+    });
 });
 
 describe("a missing prerequisite stops the program before anything is declared", () => {

@@ -1,0 +1,141 @@
+#!/usr/bin/env node
+// @ts-check
+// Waits for a Deployment's rollout like `kubectl rollout status`, but gives up as soon as a
+// new pod shows it will not become ready: it crashed, its image cannot be used, or it runs
+// and keeps failing its readiness probe. It then prints the pod's state and its last log
+// lines and exits 1, in seconds, while the old pods go on serving (maxUnavailable: 0).
+//
+// Why not the kubernetes provider's own await: it reports ProgressDeadlineExceeded as a
+// warning and keeps waiting until its timeout, and it shows no log lines.
+//
+// Environment: CLUSTER_NAME, NAMESPACE, DEPLOYMENT, GENERATION (the Deployment's
+// metadata.generation to wait for), optionally UNREADY_SECONDS (default 20) and
+// TIMEOUT_SECONDS (default 180). workload.ts runs it; it works by hand too.
+"use strict";
+
+/** Waiting reasons after which a container will not start without a new spec. */
+const hopeless = new Set(["CrashLoopBackOff", "ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull",
+    "InvalidImageName", "CreateContainerConfigError", "CreateContainerError", "RunContainerError"]);
+
+/**
+ * @typedef {{ done: true, summary: string } | { done: false, failure?: { pod: string, container: string, state: string, previous: boolean } }} Verdict
+ */
+
+/**
+ * What the rollout's state says, from the objects as the API server returns them.
+ * @param {any} deployment @param {any[]} replicaSets @param {any[]} pods
+ * @param {number} generation @param {number} now milliseconds @param {number} unreadySeconds
+ * @returns {Verdict}
+ */
+function verdict(deployment, replicaSets, pods, generation, now, unreadySeconds) {
+    const status = deployment.status ?? {};
+    const want = deployment.spec.replicas ?? 1;
+    if ((status.observedGeneration ?? 0) < generation) {
+        return { done: false };
+    }
+    if ((status.updatedReplicas ?? 0) === want && (status.replicas ?? 0) === want && (status.availableReplicas ?? 0) === want) {
+        return { done: true, summary: `${want}/${want} pods ready` };
+    }
+    const revision = deployment.metadata.annotations?.["deployment.kubernetes.io/revision"];
+    const newest = replicaSets.find((rs) =>
+        rs.metadata.ownerReferences?.some((/** @type {any} */ owner) => owner.uid === deployment.metadata.uid)
+        && rs.metadata.annotations?.["deployment.kubernetes.io/revision"] === revision);
+    const hash = newest?.metadata.labels?.["pod-template-hash"];
+    for (const pod of pods.filter((p) => hash && p.metadata.labels?.["pod-template-hash"] === hash && !p.metadata.deletionTimestamp)) {
+        for (const container of pod.status?.containerStatuses ?? []) {
+            const waiting = container.state?.waiting;
+            const last = container.lastState?.terminated;
+            const crashed = last ? `exited with code ${last.exitCode}${last.reason && last.reason !== "Error" ? ` (${last.reason})` : ""}, ${container.restartCount} restart(s)` : "";
+            if (waiting && hopeless.has(waiting.reason)) {
+                const state = crashed ? `${waiting.reason}: ${crashed}` : `${waiting.reason}: ${waiting.message ?? ""}`.trim();
+                return { done: false, failure: { pod: pod.metadata.name, container: container.name, state, previous: Boolean(last) } };
+            }
+            if (container.restartCount > 0 && last) {
+                return { done: false, failure: { pod: pod.metadata.name, container: container.name, state: `crashed: ${crashed}`, previous: true } };
+            }
+            const running = container.state?.running;
+            if (running && !container.ready && now - Date.parse(running.startedAt) > unreadySeconds * 1000) {
+                return {
+                    done: false,
+                    failure: { pod: pod.metadata.name, container: container.name, state: `running but not ready after ${unreadySeconds} s: failing readiness probe`, previous: false },
+                };
+            }
+        }
+    }
+    const progressing = (status.conditions ?? []).find((/** @type {any} */ c) => c.type === "Progressing");
+    if (progressing?.status === "False") {
+        return { done: false, failure: { pod: "", container: "", state: `${progressing.reason}: ${progressing.message}`, previous: false } };
+    }
+    return { done: false };
+}
+
+/** @param {number} ms */
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function main() {
+    const { kindClusterApi } = require("./kube-api");
+    const env = (/** @type {string} */ name, /** @type {string} */ fallback = "") => {
+        const value = process.env[name] ?? fallback;
+        if (!value) {
+            throw new Error(`rollout-status: ${name} is not set`);
+        }
+        return value;
+    };
+    const namespace = env("NAMESPACE", "default");
+    const name = env("DEPLOYMENT");
+    const generation = Number(env("GENERATION"));
+    const unreadySeconds = Number(env("UNREADY_SECONDS", "20"));
+    const deadline = Date.now() + Number(env("TIMEOUT_SECONDS", "180")) * 1000;
+    const api = kindClusterApi(env("CLUSTER_NAME"));
+    const apps = `/apis/apps/v1/namespaces/${namespace}`;
+    const core = `/api/v1/namespaces/${namespace}`;
+    try {
+        for (;;) {
+            const deployment = await api.get(`${apps}/deployments/${name}`);
+            const selector = encodeURIComponent(Object.entries(deployment.spec.selector.matchLabels).map(([k, v]) => `${k}=${v}`).join(","));
+            const [replicaSets, pods] = await Promise.all([
+                api.get(`${apps}/replicasets?labelSelector=${selector}`),
+                api.get(`${core}/pods?labelSelector=${selector}`),
+            ]);
+            const result = verdict(deployment, replicaSets.items, pods.items, generation, Date.now(), unreadySeconds);
+            if (result.done) {
+                console.error(`deployment/${name}: ${result.summary}`);
+                return;
+            }
+            if (result.failure) {
+                const { pod, container, state, previous } = result.failure;
+                const lines = [`deployment/${name} will not become ready; its old pods keep serving. ${pod ? `Pod ${pod}: ` : ""}${state}`];
+                if (pod) {
+                    const events = await api.get(`${core}/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${pod}`)}`).catch(() => ({ items: [] }));
+                    const unhealthy = events.items.filter((/** @type {any} */ e) => e.reason === "Unhealthy").pop();
+                    if (unhealthy) {
+                        lines.push(`  last probe: ${unhealthy.message.trim()}`);
+                    }
+                    const logs = await api.text(`${core}/pods/${pod}/log?container=${container}&tailLines=10${previous ? "&previous=true" : ""}`).catch(() => "");
+                    lines.push(logs.trim() ? "  last log lines:" : "  no log lines", ...logs.trimEnd().split("\n").filter(Boolean).map((l) => `    ${l}`));
+                }
+                console.error(lines.join("\n"));
+                process.exitCode = 1;
+                return;
+            }
+            if (Date.now() > deadline) {
+                const s = deployment.status ?? {};
+                console.error(`deployment/${name}: not rolled out within ${process.env.TIMEOUT_SECONDS ?? 180} s (${s.updatedReplicas ?? 0} updated, ${s.availableReplicas ?? 0} available of ${deployment.spec.replicas})`);
+                process.exitCode = 1;
+                return;
+            }
+            await sleep(250);
+        }
+    } finally {
+        api.close();
+    }
+}
+
+if (require.main === module) {
+    main().catch((error) => {
+        console.error(`deployment rollout: ${error.message}`);
+        process.exitCode = 1;
+    });
+}
+
+module.exports = { verdict };

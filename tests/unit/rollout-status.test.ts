@@ -1,0 +1,69 @@
+// The rollout check's verdicts (scripts/rollout-status.js), from API objects shaped as the API
+// server returns them: done like `kubectl rollout status`, failed as soon as a new pod shows it
+// will not become ready, and waiting otherwise.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { verdict } = require("../../scripts/rollout-status.js");
+
+const now = Date.parse("2026-12-01T10:00:30Z");
+const deployment = (status: object) => ({
+    metadata: { uid: "d-1", annotations: { "deployment.kubernetes.io/revision": "2" } },
+    spec: { replicas: 3 },
+    status: { observedGeneration: 2, ...status },
+});
+const replicaSets = [
+    { metadata: { ownerReferences: [{ uid: "d-1" }], annotations: { "deployment.kubernetes.io/revision": "1" }, labels: { "pod-template-hash": "old" } } },
+    { metadata: { ownerReferences: [{ uid: "d-1" }], annotations: { "deployment.kubernetes.io/revision": "2" }, labels: { "pod-template-hash": "new" } } },
+];
+const pod = (hash: string, container: object) => ({
+    metadata: { name: `web-${hash}-x`, labels: { "pod-template-hash": hash } },
+    status: { containerStatuses: [{ name: "node", restartCount: 0, ready: false, ...container }] },
+});
+const rolling = deployment({ replicas: 4, updatedReplicas: 1, availableReplicas: 3 });
+
+test("done when every replica is updated and available and no old one is left", () => {
+    assert.deepEqual(verdict(deployment({ replicas: 3, updatedReplicas: 3, availableReplicas: 3 }), replicaSets, [], 2, now, 20),
+        { done: true, summary: "3/3 pods ready" });
+    // Old pods still counted: not yet.
+    assert.deepEqual(verdict(deployment({ replicas: 6, updatedReplicas: 3, availableReplicas: 6 }), replicaSets, [], 2, now, 20), { done: false });
+});
+
+test("an older generation's status is not taken for this rollout's", () => {
+    assert.deepEqual(verdict(deployment({ observedGeneration: 1, replicas: 3, updatedReplicas: 3, availableReplicas: 3 }), replicaSets, [], 2, now, 20),
+        { done: false });
+});
+
+test("a new pod that crashed fails at once, with its exit code, and asks for the previous container's logs", () => {
+    const crashed = pod("new", {
+        restartCount: 1,
+        state: { waiting: { reason: "CrashLoopBackOff" } },
+        lastState: { terminated: { exitCode: 1, reason: "Error" } },
+    });
+    assert.deepEqual(verdict(rolling, replicaSets, [crashed], 2, now, 20).failure,
+        { pod: "web-new-x", container: "node", state: "CrashLoopBackOff: exited with code 1, 1 restart(s)", previous: true });
+});
+
+test("an image the node cannot use fails at once", () => {
+    const stuck = pod("new", { state: { waiting: { reason: "ErrImageNeverPull", message: "image not present" } } });
+    assert.match(verdict(rolling, replicaSets, [stuck], 2, now, 20).failure.state, /^ErrImageNeverPull: image not present$/);
+});
+
+test("a running pod fails only once it has stayed unready longer than allowed", () => {
+    const since = (seconds: number) => pod("new", { state: { running: { startedAt: new Date(now - seconds * 1000).toISOString() } } });
+    assert.deepEqual(verdict(rolling, replicaSets, [since(5)], 2, now, 20), { done: false });
+    assert.match(verdict(rolling, replicaSets, [since(25)], 2, now, 20).failure.state, /not ready after 20 s: failing readiness probe/);
+});
+
+test("the old pods' troubles are not this rollout's", () => {
+    const oldCrash = pod("old", { restartCount: 4, state: { waiting: { reason: "CrashLoopBackOff" } }, lastState: { terminated: { exitCode: 1 } } });
+    assert.deepEqual(verdict(rolling, replicaSets, [oldCrash], 2, now, 20), { done: false });
+});
+
+test("the controller's progress deadline fails the rollout with its reason", () => {
+    const stalled = deployment({
+        replicas: 4, updatedReplicas: 1, availableReplicas: 3,
+        conditions: [{ type: "Progressing", status: "False", reason: "ProgressDeadlineExceeded", message: "ReplicaSet has timed out progressing." }],
+    });
+    assert.match(verdict(stalled, replicaSets, [], 2, now, 20).failure.state, /^ProgressDeadlineExceeded: /);
+});
