@@ -10,6 +10,8 @@ PULUMI_COMMAND_VERSION=1.2.1
 PULUMI_DOCKER_VERSION=4.11.0
 
 KIND_VERSION=0.33.0
+# kube-score, which checks the manifests the program declares (tests/lint/).
+KUBE_SCORE_VERSION=1.20.0
 # 1.34.x is the last Kubernetes whose kubelet starts on a cgroup v1 host by default (KEP-5573).
 KUBERNETES_VERSION=1.34.4
 
