@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
 # One command from a fresh clone to the app answering: checks the tools, installs the
 # dependencies, runs `pulumi up` on the dev stack (local state, no account) and prints the URL.
+#   scripts/up.sh [PULUMI UP FLAGS...]   (npm run up)
+#   scripts/up.sh --watch                 then the dev loop, scripts/dev.ts (npm run dev)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+watch=false
+if [ "${1:-}" = "--watch" ]; then
+  watch=true
+  shift
+fi
 
 # An offline toolchain built by `npm run toolchain` puts its tools first on PATH.
 toolchain_env=${KUBE_DEMO_TOOLCHAIN:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-demo-toolchain}/env.sh
@@ -31,15 +39,22 @@ mkdir -p .pulumi-state   # the local backend named in Pulumi.yaml
 export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE-}
 pulumi stack select dev --create >/dev/null
 
-# Without a registry, the cluster and the app need the toolchain's local images.
-for setting in nodeImage:${KIND_NODE_IMAGE:-} baseImage:${NODE_BASE_IMAGE:-}; do
-  key=${setting%%:*} image=${setting#*:}
+# Without a registry, the cluster and the app need the toolchain's local images. The image
+# stays one quoted argument from the environment to `pulumi config set` ("--": never an option);
+# the program then validates it like any other setting.
+use_toolchain_image() {
+  local key=$1 image=$2
   if [ -n "$image" ] && [ -z "$(pulumi config get "$key" 2>/dev/null)" ]; then
-    echo "Using the toolchain's $image as $key"
-    pulumi config set "$key" "$image"
+    printf "Using the toolchain's %s as %s\n" "$image" "$key"
+    pulumi config set -- "$key" "$image"
   fi
-done
+}
+use_toolchain_image nodeImage "${KIND_NODE_IMAGE:-}"
+use_toolchain_image baseImage "${NODE_BASE_IMAGE:-}"
 
 pulumi up --yes "$@"
 echo
 echo "The app answers at $(pulumi stack output url)"
+if [ "$watch" = true ]; then
+  exec node --import tsx scripts/dev.ts --stack dev
+fi
