@@ -33,10 +33,45 @@ export const defaults = {
 /** The NodePort the Service uses and the cluster maps to `hostPort`; any free value of 30000-32767. */
 export const appNodePort = 30080;
 
+/** Longest value a message shows whole (as shown: quoted, escaped); a longer one shows its start. */
+const shownWhole = 100;
+/** How much of a longer value a message shows (as shown, quotes aside). */
+const shownStart = 40;
+
+/** `text` in JSON's quoting, with everything outside printable ASCII escaped as \uXXXX. */
+function escaped(text: string): string {
+    return JSON.stringify(text).slice(1, -1)
+        .replace(/[^\x20-\x7e]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/**
+ * A value as a message shows it: quoted, in printable ASCII only (a newline, a terminal escape,
+ * a right-to-left mark or an invisible space is shown as its escape, so it can neither break
+ * the line nor hide), and a long one cut to its first characters and its length.
+ */
+function shownValue(value: string): string {
+    const whole = escaped(value);
+    if (whole.length <= shownWhole) {
+        return `"${whole}"`;
+    }
+    const chars = Array.from(value); // code points: a surrogate pair stays whole
+    let start = "";
+    let count = 0;
+    for (const char of chars) {
+        const next = escaped(char);
+        if (start.length + next.length > shownStart) {
+            break;
+        }
+        start += next;
+        count += 1;
+    }
+    return `"${start}" (first ${count} of ${chars.length} characters)`;
+}
+
 /** A setting with a value it cannot take. Its message is the one line the user sees. */
 export class ConfigError extends Error {
     constructor(key: string, value: string, allowed: string) {
-        super(`invalid config ${key}=${JSON.stringify(value)}: ${allowed}`);
+        super(`invalid config ${key}=${shownValue(value)}: ${allowed}`);
         this.name = "ConfigError";
     }
 }
@@ -44,30 +79,39 @@ export class ConfigError extends Error {
 // kind accepts [a-z0-9.-]+ and warns above 50 characters; the first and last character must be
 // alphanumeric because the name also becomes a Docker container name and a kubeconfig context.
 const clusterNamePattern = /^[a-z0-9]([a-z0-9.-]{0,48}[a-z0-9])?$/;
-// A Docker repository name without tag or digest: lowercase path components, optional registry host.
-const repositoryPattern = /^([a-z0-9.-]+(:[0-9]+)?\/)?[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
+// A Docker repository name without tag or digest: lowercase path components, optional registry
+// host. The host, like every other component, starts and ends with a letter or digit.
+const repositoryPattern = /^([a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?\/)?[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
 // An image reference: a repository with an optional tag and/or digest (case allowed in host and tag).
-const imageReferencePattern = /^[A-Za-z0-9.-]+(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+const imageReferencePattern = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+// Docker's limit on a repository name; an image string this program takes is never longer.
+const imageMaxLength = 255;
+// An integer as people write one: decimal digits, no sign, spaces or leading zeros ("0" itself
+// aside). Number() alone would also take " 3", "+3", "3.0", "0x10", "1e1" and "".
+const integerPattern = /^(0|[1-9][0-9]*)$/;
 
 function integerIn(key: string, raw: string | undefined, fallback: number, min: number, max: number, why: string): number {
     if (raw === undefined) {
         return fallback;
     }
-    const value = Number(raw.trim());
-    if (raw.trim() === "" || !Number.isInteger(value) || value < min || value > max) {
-        throw new ConfigError(key, raw, `must be an integer from ${min} to ${max}${why}`);
+    const value = integerPattern.test(raw) ? Number(raw) : NaN;
+    if (!(value >= min && value <= max)) {
+        throw new ConfigError(key, raw, `must be an integer from ${min} to ${max}, in digits without sign, spaces or leading zeros${why}`);
     }
     return value;
 }
 
-function matching(key: string, raw: string | undefined, fallback: string, pattern: RegExp, allowed: string): string;
-function matching(key: string, raw: string | undefined, fallback: undefined, pattern: RegExp, allowed: string): string | undefined;
-function matching(key: string, raw: string | undefined, fallback: string | undefined, pattern: RegExp, allowed: string): string | undefined {
+function matching(key: string, raw: string | undefined, fallback: string, pattern: RegExp, maxLength: number, allowed: string): string;
+function matching(key: string, raw: string | undefined, fallback: undefined, pattern: RegExp, maxLength: number, allowed: string): string | undefined;
+function matching(key: string, raw: string | undefined, fallback: string | undefined, pattern: RegExp, maxLength: number, allowed: string): string | undefined {
     // Pulumi.yaml declares optional strings with the default "", which means unset.
     if (raw === undefined || (raw === "" && fallback === undefined)) {
         return fallback;
     }
-    if (!pattern.test(raw)) {
+    // The patterns admit printable ASCII only, and no space, quote, `$`, `;`, `|`, `&`, `(` or
+    // backtick: a value that passes could not change a shell command even if it ever reached one
+    // unquoted (none does: cluster.ts and image.ts pass settings as variables and arguments).
+    if (raw.length > maxLength || !pattern.test(raw)) {
         throw new ConfigError(key, raw, allowed);
     }
     return raw;
@@ -79,18 +123,18 @@ function matching(key: string, raw: string | undefined, fallback: string | undef
  */
 export function parseConfig(raw: Record<string, string | undefined>): StackConfig {
     const config: StackConfig = {
-        clusterName: matching("clusterName", raw.clusterName, defaults.clusterName, clusterNamePattern,
+        clusterName: matching("clusterName", raw.clusterName, defaults.clusterName, clusterNamePattern, 50,
             "must be 1 to 50 characters of a-z, 0-9, '.' and '-', starting and ending with a letter or digit"),
         replicas: integerIn("replicas", raw.replicas, defaults.replicas, 1, 20, " (a local cluster on a laptop)"),
         hostPort: integerIn("hostPort", raw.hostPort, defaults.hostPort, 1, 65535, ""),
         apiServerPort: integerIn("apiServerPort", raw.apiServerPort, defaults.apiServerPort, 1, 65535, ""),
         workers: integerIn("workers", raw.workers, defaults.workers, 0, 4, " (each worker is a container on this machine)"),
-        nodeImage: matching("nodeImage", raw.nodeImage, undefined, imageReferencePattern,
-            "must be an image reference such as kindest/node:v1.34.0"),
-        imageName: matching("imageName", raw.imageName, defaults.imageName, repositoryPattern,
-            "must be a lowercase image repository name without a tag, such as node-app (the tag is the content hash)"),
-        baseImage: matching("baseImage", raw.baseImage, undefined, imageReferencePattern,
-            "must be an image reference such as node:20-slim"),
+        nodeImage: matching("nodeImage", raw.nodeImage, undefined, imageReferencePattern, imageMaxLength,
+            `must be an image reference of at most ${imageMaxLength} characters, such as kindest/node:v1.34.0`),
+        imageName: matching("imageName", raw.imageName, defaults.imageName, repositoryPattern, imageMaxLength,
+            `must be a lowercase image repository name without a tag, at most ${imageMaxLength} characters, such as node-app (the tag is the content hash)`),
+        baseImage: matching("baseImage", raw.baseImage, undefined, imageReferencePattern, imageMaxLength,
+            `must be an image reference of at most ${imageMaxLength} characters, such as node:20-slim`),
     };
     if (config.apiServerPort === config.hostPort) {
         throw new ConfigError("apiServerPort", String(config.apiServerPort), "must differ from hostPort");

@@ -51,10 +51,75 @@ test("image references in the forms users write are accepted", () => {
 test("every error names the setting, the value given and what is allowed", () => {
     assert.throws(() => parseConfig({ replicas: "-3" }), (err: Error) => {
         assert.ok(err instanceof ConfigError);
-        assert.equal(err.message, 'invalid config replicas="-3": must be an integer from 1 to 20 (a local cluster on a laptop)');
+        assert.equal(err.message, 'invalid config replicas="-3": must be an integer from 1 to 20, in digits without sign, spaces or leading zeros (a local cluster on a laptop)');
         return true;
     });
-    assert.throws(() => parseConfig({ hostPort: "" }), /^ConfigError: invalid config hostPort="": must be an integer from 1 to 65535$/);
+    assert.throws(() => parseConfig({ hostPort: "" }), /^ConfigError: invalid config hostPort="": must be an integer from 1 to 65535, in digits without sign, spaces or leading zeros$/);
     assert.throws(() => parseConfig({ clusterName: "" }), /invalid config clusterName="": must be 1 to 50 characters/);
     assert.throws(() => parseConfig({ hostPort: "6443" }), /invalid config apiServerPort="6443": must differ from hostPort/);
+});
+
+test("an integer is plain decimal digits: no spaces, sign, leading zero, point, exponent or hex", () => {
+    for (const raw of [" 3", "3 ", "\t3", "3\n", "+3", "03", "3.0", "3e0", "0x3", "0b11", "3_0", "\uff13", "\u0663", "Infinity", "NaN"]) {
+        assert.throws(() => parseConfig({ replicas: raw }), /^ConfigError: invalid config replicas=.*: must be an integer from 1 to 20, in digits without sign, spaces or leading zeros/, JSON.stringify(raw));
+    }
+    assert.equal(parseConfig({ workers: "0" }).workers, 0);
+    assert.equal(parseConfig({ replicas: "10" }).replicas, 10);
+    assert.throws(() => parseConfig({ workers: "00" }), /invalid config workers="00"/);
+    assert.throws(() => parseConfig({ workers: "-0" }), /invalid config workers="-0"/);
+});
+
+test("a message shows the value in printable ASCII: a newline, control or invisible character is its escape", () => {
+    const message = (raw: Record<string, string>) => {
+        try {
+            parseConfig(raw);
+        } catch (err) {
+            return (err as Error).message;
+        }
+        throw new Error("accepted");
+    };
+    const clusterNameRule = "must be 1 to 50 characters of a-z, 0-9, '.' and '-', starting and ending with a letter or digit";
+    assert.equal(message({ clusterName: "demo\ntouch /tmp/m" }), `invalid config clusterName="demo\\ntouch /tmp/m": ${clusterNameRule}`);
+    assert.equal(message({ clusterName: "k\u00fcbe\u200b" }), `invalid config clusterName="k\\u00fcbe\\u200b": ${clusterNameRule}`);
+    assert.equal(message({ clusterName: "\u001b[2Jdemo\u2028" }), `invalid config clusterName="\\u001b[2Jdemo\\u2028": ${clusterNameRule}`);
+    assert.equal(message({ clusterName: "a\"b'c\\d" }), `invalid config clusterName="a\\"b'c\\\\d": ${clusterNameRule}`);
+    assert.equal(message({ baseImage: "node:20-\u202eslim" }),
+        'invalid config baseImage="node:20-\\u202eslim": must be an image reference of at most 255 characters, such as node:20-slim');
+});
+
+test("a long value is shown by its first 40 characters and its length; up to 100 it is shown whole", () => {
+    assert.throws(() => parseConfig({ clusterName: "a".repeat(300) }), (err: Error) => {
+        assert.equal(err.message, `invalid config clusterName="${"a".repeat(40)}" (first 40 of 300 characters): must be 1 to 50 characters of a-z, 0-9, '.' and '-', starting and ending with a letter or digit`);
+        return true;
+    });
+    // Escapes count towards the 40: six characters each, never cut in half.
+    assert.throws(() => parseConfig({ nodeImage: "\u00fc".repeat(300) }),
+        /^ConfigError: invalid config nodeImage="(\\u00fc){6}" \(first 6 of 300 characters\): must be an image reference/);
+    assert.throws(() => parseConfig({ nodeImage: "\u{1f600}".repeat(300) }),
+        /^ConfigError: invalid config nodeImage="(\\ud83d\\ude00){3}" \(first 3 of 300 characters\): /);
+    assert.throws(() => parseConfig({ imageName: "A".repeat(100) }), new RegExp(`^ConfigError: invalid config imageName="A{100}": `));
+    assert.throws(() => parseConfig({ imageName: "A".repeat(101) }), /^ConfigError: invalid config imageName="A{40}" \(first 40 of 101 characters\): /);
+});
+
+test("image strings are at most 255 characters, as Docker's repository names", () => {
+    assert.equal(parseConfig({ imageName: "a".repeat(255) }).imageName.length, 255);
+    assert.equal(parseConfig({ nodeImage: "a".repeat(255) }).nodeImage?.length, 255);
+    for (const key of ["imageName", "nodeImage", "baseImage"]) {
+        assert.throws(() => parseConfig({ [key]: "a".repeat(256) }), new RegExp(`invalid config ${key}=.*of 256 characters\\): .*at most 255 characters`));
+    }
+});
+
+test("names, image references and their hosts start and end with a letter or digit: '-' and '.' only inside (a leading '-' reads as an option)", () => {
+    for (const [key, raw] of [["nodeImage", "--help"], ["baseImage", "-x"], ["baseImage", ".x/node:20"], ["nodeImage", "x-/node:1"],
+        ["imageName", "-h/app"], ["imageName", "h-/app"], ["imageName", "-app"], ["clusterName", "-demo"]]) {
+        assert.throws(() => parseConfig({ [key]: raw }), new RegExp(`^ConfigError: invalid config ${key}="${raw.replace(/[.]/g, "\\.")}"`));
+    }
+    assert.equal(parseConfig({ imageName: "registry-1.local:5000/team/app" }).imageName, "registry-1.local:5000/team/app");
+});
+
+test("nodeImage and baseImage empty mean unset (Pulumi.yaml's default); a blank value is refused", () => {
+    assert.deepEqual([parseConfig({ nodeImage: "", baseImage: "" }).nodeImage, parseConfig({ baseImage: "" }).baseImage], [undefined, undefined]);
+    for (const key of ["nodeImage", "baseImage", "imageName", "clusterName"]) {
+        assert.throws(() => parseConfig({ [key]: " " }), new RegExp(`^ConfigError: invalid config ${key}=" ": `));
+    }
 });
