@@ -52,9 +52,13 @@ export function kindConfig(args: Omit<KindClusterArgs, "name" | "dockerHost">): 
 
 // kind refuses a second cluster of one name; refusing here as well gives a message that says
 // why and keeps kind from touching a cluster this stack does not own.
+// The scripts are constant text: the cluster's name reaches them only as the variable
+// CLUSTER_NAME, always double-quoted, and is matched as a fixed string (grep -F: a '.' in a
+// name is a dot, not any character) and printed as printf's argument (echo could read a
+// backslash in it as an escape).
 const createScript = `set -e
-if kind get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; then
-  echo "A kind cluster named '$CLUSTER_NAME' already exists and this stack did not create it; it is left untouched. Delete it yourself (kind delete cluster --name $CLUSTER_NAME) or choose another name (pulumi config set clusterName NAME)." >&2
+if kind get clusters 2>/dev/null | grep -qxF -e "$CLUSTER_NAME"; then
+  printf "A kind cluster named '%s' already exists and this stack did not create it; it is left untouched. Delete it yourself (kind delete cluster --name %s) or choose another name (pulumi config set clusterName NAME).\\n" "$CLUSTER_NAME" "$CLUSTER_NAME" >&2
   exit 1
 fi
 kind create cluster --name "$CLUSTER_NAME" --config - --wait 3m >&2

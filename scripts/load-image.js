@@ -222,7 +222,8 @@ async function nodeStore(node) {
 
 /** @param {string} image @param {string} dir */
 async function saveImage(image, dir) {
-    const child = spawn("docker", ["save", image], { stdio: ["ignore", "pipe", "pipe"] });
+    // "--": the image is never read as an option, whatever it starts with (this script also runs by hand).
+    const child = spawn("docker", ["save", "--", image], { stdio: ["ignore", "pipe", "pipe"] });
     const [read, exit] = await Promise.allSettled([readSavedImage(child.stdout, dir), exited(child, `docker save ${image}`)]);
     // docker's own message first: a failed save also leaves an unreadable archive.
     if (exit.status === "rejected") throw exit.reason;

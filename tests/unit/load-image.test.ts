@@ -137,7 +137,7 @@ const stores = ${JSON.stringify(stores)};
 const failFirstImport = ${JSON.stringify(failFirstImport)};
 const command = args.join(" ");
 const node = args[1] === "-i" ? args[2] : args[1];
-if (command === "save node-app:1") {
+if (command === "save -- node-app:1") {
     process.stdout.write(fs.readFileSync(dir + "/save.tar"));
 } else if (args[0] === "exec" && args[2] === "sh" && args[3] === "-c" && /containerd config dump .* ctr --namespace=k8s.io content ls --quiet$/.test(args[4])) {
     const separator = /echo '([^']+)'/.exec(args[4])[1];

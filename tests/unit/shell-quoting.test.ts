@@ -1,0 +1,219 @@
+// Where a setting reaches a command line or a script, it goes as an environment variable or an
+// element of an argument array, never into script text. Config validation refuses hostile
+// values first (program.test.ts, config.test.ts); these tests bypass it and hand such values
+// to the very scripts the program declares, to the load script and to scripts/up.sh, with
+// recording fakes of the tools they call: each value arrives as one argument, as it was given,
+// and the marker file a shell would create from it never appears.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { before, describe, test } from "node:test";
+import { projectDir, ProgramRun, runProgram } from "./harness";
+
+const marker = path.join(os.tmpdir(), `kube-demo-marker-${process.pid}-${Date.now()}`);
+/** A value as a test's name shows it. */
+const named = (value: string) => JSON.stringify(value).replaceAll(marker, "MARKER");
+const noMarker = () => assert.equal(fs.existsSync(marker), false, `${marker} was created: a value reached a shell as code`);
+
+/** Values that run `touch marker` (or write to it) if a shell ever reads them as code. */
+const hostile = [
+    `x;touch ${marker}`,
+    `$(touch ${marker})`,
+    `\`touch ${marker}\``,
+    `x\ntouch ${marker}`,
+    `x|touch ${marker}`,
+    `x&touch ${marker}`,
+    `x'; touch ${marker}; '`,
+    `x"; touch ${marker}; "`,
+    `x>${marker}`,
+    `-x * ?;touch ${marker} $HOME %s\\c`,
+];
+
+/**
+ * A folder of fakes that record each call (tool and arguments) as a JSON line in `log` and
+ * answer: kind lists FAKE_CLUSTERS and FAKE_NODES and prints a kubeconfig; docker save fails;
+ * pulumi has no config and prints a URL; everything else succeeds.
+ */
+function recordingTools(log: string, tools = ["kind", "docker", "node", "pulumi"]): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-quoting-"));
+    const fake = `#!${process.execPath}
+const fs = require("node:fs");
+const tool = require("node:path").basename(process.argv[1]);
+const args = process.argv.slice(2);
+fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify([tool, ...args]) + "\\n");
+const call = [tool, ...args.slice(0, 2)].join(" ");
+if (call === "kind get clusters") process.stdout.write(process.env.FAKE_CLUSTERS ?? "");
+else if (call === "kind get nodes") process.stdout.write(process.env.FAKE_NODES ?? "");
+else if (call === "kind get kubeconfig") process.stdout.write("apiVersion: v1\\n");
+else if (call === "pulumi config get") process.exit(1);
+else if (call === "pulumi stack output") console.log("http://127.0.0.1:8080");
+else if (tool === "docker" && args[0] === "save") { console.error("Error: No such image"); process.exit(1); }
+else if (tool === "docker" && args[0] === "exec") process.exit(1);
+`;
+    for (const tool of tools) {
+        fs.writeFileSync(path.join(dir, tool), fake, { mode: 0o755 });
+    }
+    return dir;
+}
+
+/** The calls the fakes recorded. */
+const calls = (log: string): string[][] =>
+    fs.existsSync(log) ? fs.readFileSync(log, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line) as string[]) : [];
+
+const newLog = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-quoting-log-")), "calls.jsonl");
+
+describe("the program's commands take settings only as environment variables", () => {
+    // Valid values no script text contains by chance.
+    const canary = { clusterName: "canary-cluster", imageName: "canary/app", nodeImage: "canary/node:v9", baseImage: "canary/base:9" };
+    let run: ProgramRun;
+    let commands: ProgramRun["declared"];
+    before(async () => {
+        run = await runProgram(canary);
+        assert.equal(run.error, undefined);
+        commands = run.declared.filter((d) => d.type === "command:local:Command");
+    });
+
+    const command = (script: string) => {
+        const found = commands.find((d) => [d.inputs.create, d.inputs.update, d.inputs.delete].some((s) => s?.includes(script)));
+        assert.ok(found, `a command runs ${script}`);
+        return found.inputs;
+    };
+
+    test("no command's script text holds a setting's value; the cluster's name and the image reach them as variables", () => {
+        assert.ok(commands.length >= 2);
+        for (const { name, inputs } of commands) {
+            for (const script of [inputs.create, inputs.update, inputs.delete].filter(Boolean)) {
+                for (const value of Object.values(canary)) {
+                    assert.ok(!script.includes(value), `${name}'s script text holds ${value}`);
+                }
+            }
+            // A shell (the provider's default /bin/sh -c) or node -e: either reads the text as code.
+            assert.ok(inputs.interpreter === undefined || JSON.stringify(inputs.interpreter) === '["node","-e"]', name);
+        }
+        const cluster = command("kind create cluster");
+        assert.equal(cluster.environment.CLUSTER_NAME, "canary-cluster");
+        assert.equal(cluster.update, 'kind get kubeconfig --name "$CLUSTER_NAME"');
+        assert.equal(cluster.delete, 'kind delete cluster --name "$CLUSTER_NAME"');
+        const load = command("scripts/load-image.js");
+        assert.equal(load.create, 'node scripts/load-image.js "$IMAGE" "$CLUSTER_NAME"');
+        assert.match(load.environment.IMAGE, /^canary\/app:[0-9a-f]{16}$/);
+        assert.equal(load.environment.CLUSTER_NAME, "canary-cluster");
+    });
+
+    /** Runs `script` as the command provider does (/bin/sh -c, the declared environment) with `env` on top. */
+    const sh = (script: string, inputs: any, env: Record<string, string>, log: string, stdin = "") =>
+        spawnSync("/bin/sh", ["-c", script], {
+            cwd: fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-quoting-cwd-")),
+            env: { ...inputs.environment, PATH: `${recordingTools(log)}:/usr/bin:/bin`, ...env },
+            input: stdin, encoding: "utf8",
+        });
+
+    for (const value of hostile) {
+        test(`the cluster's create, update and delete pass the name ${named(value)} to kind as one argument`, () => {
+            const cluster = command("kind create cluster");
+            const log = newLog();
+            const created = sh(cluster.create, cluster, { CLUSTER_NAME: value, FAKE_CLUSTERS: "other\nkube-demo\n" }, log, cluster.stdin);
+            assert.equal(created.status, 0, created.stderr);
+            assert.equal(sh(cluster.update, cluster, { CLUSTER_NAME: value }, log).status, 0);
+            assert.equal(sh(cluster.delete, cluster, { CLUSTER_NAME: value }, log).status, 0);
+            assert.deepEqual(calls(log), [
+                ["kind", "get", "clusters"],
+                ["kind", "create", "cluster", "--name", value, "--config", "-", "--wait", "3m"],
+                ["kind", "get", "kubeconfig", "--name", value],
+                ["kind", "get", "kubeconfig", "--name", value],
+                ["kind", "delete", "cluster", "--name", value],
+            ]);
+            noMarker();
+        });
+
+        test(`the load command passes the image and cluster ${named(value)} to the load script as two arguments`, () => {
+            const load = command("scripts/load-image.js");
+            const log = newLog();
+            const result = sh(load.create, load, { IMAGE: `${value}:tag`, CLUSTER_NAME: value }, log);
+            assert.equal(result.status, 0, result.stderr);
+            assert.deepEqual(calls(log), [["node", "scripts/load-image.js", `${value}:tag`, value]]);
+            noMarker();
+        });
+    }
+
+    test("a cluster of that name that exists is refused with its name as given; a '.' in a name matches only a '.'", () => {
+        const cluster = command("kind create cluster");
+        for (const value of hostile.filter((v) => !v.includes("\n"))) {
+            const log = newLog();
+            const refused = sh(cluster.create, cluster, { CLUSTER_NAME: value, FAKE_CLUSTERS: `other\n${value}\n` }, log, cluster.stdin);
+            assert.equal(refused.status, 1);
+            assert.equal(refused.stderr, `A kind cluster named '${value}' already exists and this stack did not create it; it is left untouched. Delete it yourself (kind delete cluster --name ${value}) or choose another name (pulumi config set clusterName NAME).\n`);
+            assert.deepEqual(calls(log), [["kind", "get", "clusters"]]);
+        }
+        // grep -F: "team.demo" is not "teamxdemo".
+        const log = newLog();
+        const created = sh(cluster.create, cluster, { CLUSTER_NAME: "team.demo", FAKE_CLUSTERS: "teamxdemo\n" }, log, cluster.stdin);
+        assert.equal(created.status, 0, created.stderr);
+        assert.deepEqual(calls(log)[1], ["kind", "create", "cluster", "--name", "team.demo", "--config", "-", "--wait", "3m"]);
+        noMarker();
+    });
+});
+
+describe("scripts/load-image.js passes the image, the cluster and the nodes as single arguments", () => {
+    for (const value of hostile) {
+        test(named(value), () => {
+            const log = newLog();
+            const node = `${value}-control-plane`;
+            const result = spawnSync(process.execPath, [path.join(projectDir, "scripts", "load-image.js"), value, value], {
+                cwd: fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-quoting-cwd-")),
+                env: { ...process.env, PATH: `${recordingTools(log, ["kind", "docker"])}:/usr/bin:/bin`, FAKE_NODES: `${node}\n` },
+                encoding: "utf8",
+            });
+            assert.equal(result.status, 1);
+            assert.match(result.stderr, /^loading .* into kind cluster .* failed: docker save .* failed \(exit 1\): Error: No such image\n$/s);
+            const recorded = calls(log);
+            // docker save and kind start at once: their order varies.
+            assert.deepEqual(recorded.filter((c) => c[0] === "kind"), [["kind", "get", "nodes", "--name", value]]);
+            // "--": an image starting with "-" is still the image.
+            assert.deepEqual(recorded.find((c) => c[1] === "save"), ["docker", "save", "--", value]);
+            for (const exec of recorded.filter((c) => c[1] === "exec")) {
+                assert.equal(exec[2], node, "the node is one argument of docker exec");
+                // The script docker exec runs in the node is constant text.
+                assert.equal(exec[5], "containerd config dump && echo '#--- content ---' && ctr --namespace=k8s.io content ls --quiet");
+            }
+            noMarker();
+        });
+    }
+});
+
+describe("scripts/up.sh sets the toolchain's images as single arguments to pulumi config set", () => {
+    test("whatever KIND_NODE_IMAGE and NODE_BASE_IMAGE hold (spaces, globs, metacharacters, a leading '-')", () => {
+        const project = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-quoting-up-"));
+        fs.mkdirSync(path.join(project, "scripts"));
+        fs.mkdirSync(path.join(project, "node_modules"));
+        fs.copyFileSync(path.join(projectDir, "scripts", "up.sh"), path.join(project, "scripts", "up.sh"));
+        const log = newLog();
+        const [nodeImage, baseImage] = [hostile[hostile.length - 1], `${hostile[1]} ${hostile[2]} ${hostile[6]}`];
+        const result = spawnSync("bash", [path.join(project, "scripts", "up.sh"), "--skip-preview"], {
+            cwd: project,
+            env: {
+                PATH: `${recordingTools(log, ["kind", "docker", "pulumi"])}:/usr/bin:/bin`,
+                HOME: project,
+                KUBE_DEMO_TOOLCHAIN: path.join(project, "no-toolchain"),
+                KIND_NODE_IMAGE: nodeImage,
+                NODE_BASE_IMAGE: baseImage,
+            },
+            encoding: "utf8",
+        });
+        assert.equal(result.status, 0, result.stderr);
+        const pulumi = calls(log).filter(([tool]) => tool === "pulumi").map(([, ...args]) => args);
+        assert.deepEqual(pulumi, [
+            ["stack", "select", "dev", "--create"],
+            ["config", "get", "nodeImage"],
+            ["config", "set", "--", "nodeImage", nodeImage],
+            ["config", "get", "baseImage"],
+            ["config", "set", "--", "baseImage", baseImage],
+            ["up", "--yes", "--skip-preview"],
+            ["stack", "output", "url"],
+        ]);
+        assert.ok(result.stdout.includes(`Using the toolchain's ${nodeImage} as nodeImage\n`), result.stdout);
+        noMarker();
+    });
+});
