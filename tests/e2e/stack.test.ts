@@ -160,11 +160,20 @@ describe("the stack on a real Kind cluster", () => {
         assert.ok(clusters(main).includes(main.clusterName));
     });
 
-    scenario("8. bad config fails fast with the setting's message; nothing is created", async () => {
+    scenario("8. bad config fails fast with the setting's message; nothing is created; a hostile value never reaches a shell", async () => {
+        // Created by a shell that ever read one of the hostile values below as code. (main.dir is
+        // a fresh folder under os.tmpdir().)
+        const marker = path.join(main.dir, `marker-${Date.now()}`);
+        // A long temporary folder makes the message show the value's start and its length.
+        const cut = String.raw`( \(first \d+ of \d+ characters\))?`;
         for (const [key, value, message] of [
             ["replicas", "-1", /invalid config replicas="-1": must be an integer from 1 to 20/],
             ["clusterName", "Bad_Name", /invalid config clusterName="Bad_Name"/],
             ["hostPort", "70000", /invalid config hostPort="70000"/],
+            ["clusterName", `x;touch ${marker}`,
+                new RegExp(String.raw`invalid config clusterName="x;touch [^"\n]*"${cut}: must be 1 to 50 characters of a-z, 0-9, '\.' and '-'`)],
+            ["baseImage", `$(touch ${marker})`,
+                new RegExp(String.raw`invalid config baseImage="\$\(touch [^"\n]*"${cut}: must be an image reference of at most 255 characters`)],
         ] as const) {
             const bad = await newStack(toolchainEnv, { [key]: value });
             try {
@@ -177,6 +186,7 @@ describe("the stack on a real Kind cluster", () => {
             } finally {
                 await removeStack(bad);
             }
+            assert.equal(fs.existsSync(marker), false, `${key}=${JSON.stringify(value)} reached a shell as code`);
         }
     });
 
