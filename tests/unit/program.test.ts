@@ -16,6 +16,8 @@ import { fakeImageId, fakeKubeconfig, fakeTools, only, projectDir, ProgramRun, r
 const Deployment = "kubernetes:apps/v1:Deployment";
 const { specialSigKey: secretSignatureKey, specialSecretSig: secretSignature } = pulumi.runtime;
 const Service = "kubernetes:core/v1:Service";
+const DisruptionBudget = "kubernetes:policy/v1:PodDisruptionBudget";
+const NetworkPolicy = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 
 function commands(run: ProgramRun) {
     const all = run.declared.filter((d) => d.type === "command:local:Command");
@@ -59,22 +61,60 @@ describe("with the default config", () => {
         assert.equal(spec.replicas, 3);
         assert.equal(spec.strategy.rollingUpdate.maxUnavailable, 0);
         assert.equal(spec.strategy.rollingUpdate.maxSurge, "100%", "all new pods start at once");
-        assert.deepEqual(container.readinessProbe.httpGet, { path: "/healthz", port: "http" });
-        assert.equal(container.readinessProbe.periodSeconds, 1);
+        assert.deepEqual(container.readinessProbe, { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 1, failureThreshold: 1 });
         assert.equal(container.terminationMessagePolicy, "FallbackToLogsOnError", "a crash's last log lines reach the pod's status");
-        assert.deepEqual(container.livenessProbe.httpGet, { path: "/healthz", port: "http" });
         assert.ok(container.lifecycle.preStop, "a preStop pause covers endpoint propagation");
+    });
+
+    test("liveness asks less than readiness: the listening socket, not /healthz, and with more patience", () => {
+        const container = only(run, Deployment).inputs.spec.template.spec.containers[0];
+        // Readiness missing once takes a pod out of the Service; a restart needs the port closed
+        // for three tries ten seconds apart.
+        assert.deepEqual(container.livenessProbe, { tcpSocket: { port: "http" }, periodSeconds: 10, failureThreshold: 3 });
+        assert.equal(container.livenessProbe.httpGet, undefined);
     });
 
     test("the container runs locked down, with requests and limits", () => {
         const pod = only(run, Deployment).inputs.spec.template.spec;
         const container = pod.containers[0];
         assert.equal(pod.securityContext.runAsNonRoot, true);
+        assert.deepEqual(pod.securityContext.seccompProfile, { type: "RuntimeDefault" });
         assert.equal(container.securityContext.allowPrivilegeEscalation, false);
         assert.equal(container.securityContext.readOnlyRootFilesystem, true);
         assert.deepEqual(container.securityContext.capabilities.drop, ["ALL"]);
-        assert.ok(container.resources.requests.cpu && container.resources.requests.memory);
-        assert.ok(container.resources.limits.cpu && container.resources.limits.memory);
+        for (const resource of ["cpu", "memory", "ephemeral-storage"]) {
+            assert.ok(container.resources.requests[resource], `a ${resource} request`);
+            assert.ok(container.resources.limits[resource], `a ${resource} limit`);
+        }
+    });
+
+    test("the pods and the image run as uid and gid 10001, no account on the machine", () => {
+        const pod = only(run, Deployment).inputs.spec.template.spec;
+        // Above 10000: a Kind node shares this machine's user namespace.
+        assert.equal(pod.securityContext.runAsUser, 10001);
+        assert.equal(pod.securityContext.runAsGroup, 10001);
+        assert.equal(pod.containers[0].securityContext.runAsUser, undefined, "set once, for the pod");
+        const dockerfile = fs.readFileSync(path.join(projectDir, "app/Dockerfile"), "utf8");
+        assert.deepEqual(dockerfile.match(/^USER .*$/gm), [`USER ${pod.securityContext.runAsUser}:${pod.securityContext.runAsGroup}`]);
+    });
+
+    test("a disruption budget lets voluntary evictions take one pod at a time, even of one replica", () => {
+        const budget = only(run, DisruptionBudget).inputs;
+        assert.deepEqual(budget.spec, { selector: { matchLabels: { app: "node-web" } }, maxUnavailable: 1 });
+        assert.deepEqual(budget.spec.selector.matchLabels, only(run, Deployment).inputs.spec.template.metadata.labels);
+        assert.equal(budget.metadata.name, "node-disruption-budget");
+    });
+
+    test("the network policy lets the pods accept TCP on their port 8080 from anywhere and open nothing", () => {
+        const policy = only(run, NetworkPolicy).inputs;
+        const pod = only(run, Deployment).inputs.spec.template;
+        assert.deepEqual(policy.spec.podSelector.matchLabels, pod.metadata.labels);
+        assert.deepEqual(policy.spec.policyTypes, ["Ingress", "Egress"], "Egress listed, or egress stays open");
+        assert.equal(policy.spec.egress, undefined, "no egress rule: nothing out, DNS included");
+        // No `from`: the NodePort path and the kubelet's probes come from the node.
+        assert.deepEqual(policy.spec.ingress, [{ ports: [{ protocol: "TCP", port: "http" }] }]);
+        assert.deepEqual(pod.spec.containers[0].ports, [{ name: "http", containerPort: 8080 }]);
+        assert.equal(policy.metadata.name, "node-network-policy");
     });
 
     test("the pods run the content-tagged image from the nodes, never :latest or a registry pull", async () => {
@@ -83,6 +123,8 @@ describe("with the default config", () => {
         assert.equal(container.image, `node-app:${tag}`);
         assert.equal(await value(run.outputs.image), `node-app:${tag}`);
         assert.equal(container.imagePullPolicy, "IfNotPresent");
+        // kube-score's one CRITICAL exception (tests/lint/): it wants Always.
+        assert.equal(only(run, Deployment).inputs.metadata.annotations["kube-score/ignore"], "container-image-pull-policy");
         const image = only(run, "docker:index/image:Image").inputs;
         assert.equal(image.imageName, `node-app:${tag}`);
         assert.equal(image.skipPush, true);
@@ -123,7 +165,7 @@ describe("with the default config", () => {
         // Never replaced: what lives in the cluster follows the cluster resource instead (below).
         assert.equal(provider.inputs.clusterIdentifier, "kube-demo-kind-cluster");
         const k8sResources = run.declared.filter((d) => d.type.startsWith("kubernetes:"));
-        assert.equal(k8sResources.length, 2);
+        assert.deepEqual(k8sResources.map((d) => d.type).sort(), [Deployment, Service, NetworkPolicy, DisruptionBudget].sort());
         for (const resource of k8sResources) {
             assert.equal(resource.provider, `${provider.urn}::${provider.name}-id`, `${resource.name} uses the explicit provider`);
             assert.match(resource.urn, /::kube-demo:index:Workload\$kubernetes:/, `${resource.name} is a child of the Workload`);
@@ -131,9 +173,11 @@ describe("with the default config", () => {
         assert.match(provider.urn, /::kube-demo:index:Workload\$pulumi:providers:kubernetes::/);
     });
 
-    test("a new cluster gets the Deployment and Service anew; deleting the cluster deletes them", () => {
+    test("a new cluster gets every Kubernetes object anew; deleting the cluster deletes them", () => {
         const { cluster } = commands(run);
-        for (const resource of [only(run, Deployment), only(run, Service)]) {
+        const k8sResources = run.declared.filter((d) => d.type.startsWith("kubernetes:"));
+        assert.equal(k8sResources.length, 4);
+        for (const resource of k8sResources) {
             assert.deepEqual(resource.options.replaceWith, [cluster.urn], `${resource.name} is replaced with the cluster`);
             assert.equal(resource.options.deleteBeforeReplace, true, `${resource.name} has a fixed name: delete first`);
             assert.equal(resource.options.deletedWith, cluster.urn);
@@ -148,6 +192,7 @@ describe("with the default config", () => {
         assert.deepEqual(answers.inputs.triggers, [`${only(run, Service).name}-id`, "http://127.0.0.1:8080"]);
         assert.ok(answers.dependencies.includes(commands(run).rollout.urn));
         assert.ok(answers.dependencies.includes(only(run, Service).urn));
+        assert.ok(answers.dependencies.includes(only(run, NetworkPolicy).urn), "the answer comes through the network policy");
         assert.deepEqual(answers.options.replaceWith, [cluster.urn]);
     });
 
