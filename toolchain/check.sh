@@ -96,6 +96,16 @@ else
   fail "kind: ${got:-not on PATH}"
 fi
 
+# kube-score (npm run lint:manifests).
+if got=$(kube-score version 2>&1); then
+  case $got in
+    "kube-score version: $KUBE_SCORE_VERSION,"*) ok "$got" ;;
+    *) fail "kube-score version: got '$got', want $KUBE_SCORE_VERSION" ;;
+  esac
+else
+  fail "kube-score: ${got:-not on PATH} (the 'kube-score' step builds it)"
+fi
+
 # The cluster side (written by the Kind/Docker steps).
 if [ -f "$TOOLCHAIN_DIR/check-cluster.sh" ]; then
   if bash "$TOOLCHAIN_DIR/check-cluster.sh"; then
