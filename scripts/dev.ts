@@ -65,6 +65,48 @@ function freshProgram(): () => StackOutputs {
     return (require(path.join(projectDir, "program.ts")) as { kubeDemo: () => StackOutputs }).kubeDemo;
 }
 
+/**
+ * Watches folders, not files: an editor that saves by writing a new file and renaming it over
+ * the old one (sed -i, vim, many IDEs) leaves a file watch on the old inode, and Node's
+ * recursive watch on Linux does the same. A new subfolder of a watched tree is watched too.
+ * Only the folders that hold what shapes the deployment: a watch of the whole project would
+ * walk node_modules first and miss the saves made meanwhile.
+ */
+class FolderWatch {
+    private readonly watchers = new Map<string, fs.FSWatcher>();
+    private readonly trees: string[] = [];
+
+    constructor(private readonly onChange: () => void) {}
+
+    add(folder: string): void {
+        if (!this.watchers.has(folder)) {
+            this.watchers.set(folder, fs.watch(folder, () => {
+                this.trees.forEach((tree) => { this.addTree(tree); });
+                this.onChange();
+            }));
+        }
+    }
+
+    addTree(root: string): void {
+        if (!this.trees.includes(root)) {
+            this.trees.push(root);
+        }
+        const walk = (folder: string): void => {
+            this.add(folder);
+            for (const entry of fs.readdirSync(folder, { withFileTypes: true })) {
+                if (entry.isDirectory() && entry.name !== "node_modules") {
+                    walk(path.join(folder, entry.name));
+                }
+            }
+        };
+        walk(root);
+    }
+
+    close(): void {
+        this.watchers.forEach((watcher) => { watcher.close(); });
+    }
+}
+
 /** Follows the logs of every app pod, one prefix per pod, including pods a rollout starts later. */
 class PodLogs {
     private readonly followed = new Map<string, { destroy(): void }>();
@@ -115,23 +157,39 @@ async function main(): Promise<void> {
     const stackName = values.stack!;
     process.chdir(projectDir);
 
-    let program = freshProgram();
-    const stack: Stack = await LocalWorkspace.selectStack(
-        { stackName, projectName: "kube-demo", program: () => Promise.resolve(program()) },
-        { workDir: projectDir },
-    );
-    const outputs = await stack.outputs();
-    const clusterName = String(outputs.clusterName?.value ?? "");
-    const logs = new PodLogs();
-    if (clusterName) {
-        logs.start(clusterName);
-    }
-
+    // What `npm run up` just deployed; saves from here on are watched, even during start-up.
     let deployed = fingerprint(stackName);
     let firstEventAt = 0;
     let settle: NodeJS.Timeout | undefined;
     let updating = false;
     let stopping = false;
+    let ready = false;
+
+    const schedule = (): void => {
+        clearTimeout(settle);
+        settle = setTimeout(() => { if (!updating && ready) { void update(); } }, settleMs);
+    };
+    const changedOnDisk = (): void => {
+        firstEventAt ||= Date.now();
+        if (!updating) {
+            schedule();
+        }
+    };
+    const watchers = new FolderWatch(changedOnDisk);
+    watchers.add(projectDir);
+    watchers.add(path.join(projectDir, "scripts"));
+    watchers.addTree(path.join(projectDir, buildContext));
+
+    let program = freshProgram();
+    const stack: Stack = await LocalWorkspace.selectStack(
+        { stackName, projectName: "kube-demo", program: () => Promise.resolve(program()) },
+        { workDir: projectDir },
+    );
+    const logs = new PodLogs();
+    let clusterName = String((await stack.outputs()).clusterName?.value ?? "");
+    if (clusterName) {
+        logs.start(clusterName);
+    }
 
     const update = async (): Promise<void> => {
         const savedAt = firstEventAt;
@@ -148,56 +206,51 @@ async function main(): Promise<void> {
         }
         const what = changed.length > 3 ? `${changed.slice(0, 3).join(", ")} and ${changed.length - 3} more` : changed.join(", ");
         const errors: string[] = [];
+        let image = "";
+        let doneAt = 0;
         try {
-            const result = await stack.up({
+            await stack.up({
                 onEvent: (event) => {
                     const diag = event.diagnosticEvent;
                     if (diag?.severity === "error" && diag.urn) {
                         errors.push(diag.message.trim());
                     }
+                    const step = event.resOutputsEvent?.metadata;
+                    if (step?.type === "docker:index/image:Image") {
+                        image = String(step.new?.outputs?.imageName ?? "");
+                    }
+                    // The update is done here; the API then reads the outputs back with two more
+                    // CLI runs, which are not part of save-to-served.
+                    if (event.summaryEvent) {
+                        doneAt = Date.now();
+                    }
                 },
             });
-            deployed = now;
-            const seconds = ((Date.now() - savedAt) / 1000).toFixed(1);
-            const name = String(result.outputs.clusterName?.value ?? clusterName);
-            const deployment = await kindClusterApi(name).get("/apis/apps/v1/namespaces/default/deployments/node-deployment").catch(() => undefined);
+            const seconds = (((doneAt || Date.now()) - savedAt) / 1000).toFixed(1);
+            const deployment = await kindClusterApi(clusterName).get("/apis/apps/v1/namespaces/default/deployments/node-deployment").catch(() => undefined);
             const pods = deployment ? ` on ${deployment.status?.updatedReplicas ?? 0}/${deployment.spec.replicas} pods` : "";
-            console.log(`${what} -> ${result.outputs.image?.value}${pods} in ${seconds} s`);
-            logs.start(name);
+            console.log(`${what} -> ${image}${pods} in ${seconds} s`);
+            clusterName = String((await stack.outputs()).clusterName?.value ?? clusterName);
+            logs.start(clusterName);
         } catch (error) {
-            // What failed is in the engine's diagnostics; the command's own output repeats it.
-            const seconds = ((Date.now() - savedAt) / 1000).toFixed(1);
-            const reason = errors.length > 0 ? errors.join("\n") : String((error as Error).message).split("\n").slice(-5).join("\n");
+            const seconds = (((doneAt || Date.now()) - savedAt) / 1000).toFixed(1);
+            // What failed is in the engine's diagnostics; without any, the CLI's last lines.
+            const reason = errors.length > 0 ? errors.join("\n") : String((error as Error).message).trim().split("\n").slice(-5).join("\n");
             console.log(`${what} -> update failed after ${seconds} s; the pods that served before still serve:\n${reason}`);
-            // Retried on the next save, or now if more was saved meanwhile.
-            deployed = now;
         } finally {
+            // A failed update is not retried until the next save: the same files would fail alike.
+            deployed = now;
             updating = false;
         }
         if (stopping) {
             shutdown();
         } else if (firstEventAt) {
-            schedule();
+            schedule(); // saved during the update: exactly one more
         }
     };
-
-    const schedule = (): void => {
-        clearTimeout(settle);
-        settle = setTimeout(() => { if (!updating) { void update(); } }, settleMs);
-    };
-
-    const watcher = fs.watch(projectDir, { recursive: true }, (_event, file) => {
-        if (!file || /^(node_modules|\.git|\.pulumi-state)(\/|$)/.test(file)) {
-            return;
-        }
-        firstEventAt ||= Date.now();
-        if (!updating) {
-            schedule();
-        }
-    });
 
     const shutdown = (): void => {
-        watcher.close();
+        watchers.close();
         clearTimeout(settle);
         logs.stop();
         process.exit(0);
@@ -214,7 +267,11 @@ async function main(): Promise<void> {
     });
     process.on("SIGTERM", () => { stopping = true; if (!updating) { shutdown(); } });
 
+    ready = true;
     console.log(`watching ${buildContext}/ (as .dockerignore lets the build see it), the program and Pulumi.${stackName}.yaml; Ctrl-C to stop`);
+    if (firstEventAt) {
+        schedule(); // saved while starting
+    }
 }
 
 main().catch((error: unknown) => {

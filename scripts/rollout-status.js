@@ -18,7 +18,8 @@ const hopeless = new Set(["CrashLoopBackOff", "ErrImagePull", "ImagePullBackOff"
     "InvalidImageName", "CreateContainerConfigError", "CreateContainerError", "RunContainerError"]);
 
 /**
- * @typedef {{ done: true, summary: string } | { done: false, failure?: { pod: string, container: string, state: string, previous: boolean } }} Verdict
+ * @typedef {{ pod: string, container: string, state: string, previous: boolean, message?: string }} Failure
+ * @typedef {{ done: true, summary: string } | { done: false, failure?: Failure }} Verdict
  */
 
 /**
@@ -48,10 +49,10 @@ function verdict(deployment, replicaSets, pods, generation, now, unreadySeconds)
             const crashed = last ? `exited with code ${last.exitCode}${last.reason && last.reason !== "Error" ? ` (${last.reason})` : ""}, ${container.restartCount} restart(s)` : "";
             if (waiting && hopeless.has(waiting.reason)) {
                 const state = crashed ? `${waiting.reason}: ${crashed}` : `${waiting.reason}: ${waiting.message ?? ""}`.trim();
-                return { done: false, failure: { pod: pod.metadata.name, container: container.name, state, previous: Boolean(last) } };
+                return { done: false, failure: { pod: pod.metadata.name, container: container.name, state, previous: Boolean(last), message: last?.message } };
             }
             if (container.restartCount > 0 && last) {
-                return { done: false, failure: { pod: pod.metadata.name, container: container.name, state: `crashed: ${crashed}`, previous: true } };
+                return { done: false, failure: { pod: pod.metadata.name, container: container.name, state: `crashed: ${crashed}`, previous: true, message: last.message } };
             }
             const running = container.state?.running;
             if (running && !container.ready && now - Date.parse(running.startedAt) > unreadySeconds * 1000) {
@@ -103,16 +104,22 @@ async function main() {
                 return;
             }
             if (result.failure) {
-                const { pod, container, state, previous } = result.failure;
+                const { pod, container, state, previous, message } = result.failure;
                 const lines = [`deployment/${name} will not become ready; its old pods keep serving. ${pod ? `Pod ${pod}: ` : ""}${state}`];
-                if (pod) {
+                if (pod && !previous) {
                     const events = await api.get(`${core}/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${pod}`)}`).catch(() => ({ items: [] }));
-                    const unhealthy = events.items.filter((/** @type {any} */ e) => e.reason === "Unhealthy").pop();
+                    const unhealthy = events.items.filter((/** @type {any} */ e) => e.reason === "Unhealthy" && /^Readiness/.test(e.message)).pop();
                     if (unhealthy) {
                         lines.push(`  last probe: ${unhealthy.message.trim()}`);
                     }
-                    const logs = await api.text(`${core}/pods/${pod}/log?container=${container}&tailLines=10${previous ? "&previous=true" : ""}`).catch(() => "");
-                    lines.push(logs.trim() ? "  last log lines:" : "  no log lines", ...logs.trimEnd().split("\n").filter(Boolean).map((l) => `    ${l}`));
+                }
+                if (pod) {
+                    // A crashed container's last lines are in its status (FallbackToLogsOnError);
+                    // the kubelet may already have removed its log file.
+                    const logs = message?.trim()
+                        || await api.text(`${core}/pods/${pod}/log?container=${container}&tailLines=10${previous ? "&previous=true" : ""}`).catch(() => "");
+                    const tail = logs.trimEnd().split("\n").filter(Boolean).slice(-10);
+                    lines.push(tail.length > 0 ? "  last log lines:" : "  no log lines", ...tail.map((l) => `    ${l}`));
                 }
                 console.error(lines.join("\n"));
                 process.exitCode = 1;

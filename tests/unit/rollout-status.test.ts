@@ -38,10 +38,12 @@ test("a new pod that crashed fails at once, with its exit code, and asks for the
     const crashed = pod("new", {
         restartCount: 1,
         state: { waiting: { reason: "CrashLoopBackOff" } },
-        lastState: { terminated: { exitCode: 1, reason: "Error" } },
+        lastState: { terminated: { exitCode: 1, reason: "Error", message: "SyntaxError: Unexpected identifier\n" } },
     });
-    assert.deepEqual(verdict(rolling, replicaSets, [crashed], 2, now, 20).failure,
-        { pod: "web-new-x", container: "node", state: "CrashLoopBackOff: exited with code 1, 1 restart(s)", previous: true });
+    assert.deepEqual(verdict(rolling, replicaSets, [crashed], 2, now, 20).failure, {
+        pod: "web-new-x", container: "node", state: "CrashLoopBackOff: exited with code 1, 1 restart(s)", previous: true,
+        message: "SyntaxError: Unexpected identifier\n",
+    });
 });
 
 test("an image the node cannot use fails at once", () => {
