@@ -126,8 +126,11 @@ export async function runProgram(config: Record<string, string> = {}, world: Wor
         }
     }
     const saved = { PATH: process.env.PATH, ...Object.fromEntries(dockerVariables.map((name) => [name, process.env[name]])) };
-    process.env.PATH = world.tools ?? fakeTools(undefined, world.existingClusters);
-    const dockerEnv = { DOCKER_CONFIG: fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-docker-config-")), ...world.dockerEnv };
+    // The folders made here are removed after the run (a world's own tools are its caller's).
+    const tools = world.tools ?? fakeTools(undefined, world.existingClusters);
+    const dockerConfig = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-docker-config-"));
+    process.env.PATH = tools;
+    const dockerEnv = { DOCKER_CONFIG: dockerConfig, ...world.dockerEnv };
     for (const name of dockerVariables) {
         setVariable(name, dockerEnv[name]);
     }
@@ -145,6 +148,9 @@ export async function runProgram(config: Record<string, string> = {}, world: Wor
     // Waits until every registration of this run reached the mock monitor, so that none
     // lands in the next run's.
     await pulumi.runtime.disconnect();
+    for (const dir of tools === world.tools ? [dockerConfig] : [dockerConfig, tools]) {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
 
     const urns = [...(monitor.getRegisteredResources() as Map<string, unknown>).keys()];
     const declared = monitorRecords.map((record) => ({

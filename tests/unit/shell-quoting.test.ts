@@ -9,10 +9,14 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { before, describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import { projectDir, ProgramRun, runProgram } from "./harness";
 
 const marker = path.join(os.tmpdir(), `kube-demo-marker-${process.pid}-${Date.now()}`);
+// Every folder these tests make is in this one, removed at the end.
+const root = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-quoting-"));
+after(() => fs.rmSync(root, { recursive: true, force: true }));
+const tempDir = (name: string) => fs.mkdtempSync(path.join(root, `${name}-`));
 /** A value as a test's name shows it. */
 const named = (value: string) => JSON.stringify(value).replaceAll(marker, "MARKER");
 const noMarker = () => assert.equal(fs.existsSync(marker), false, `${marker} was created: a value reached a shell as code`);
@@ -37,7 +41,7 @@ const hostile = [
  * (after a docker exec); pulumi has no config and prints a URL; everything else succeeds.
  */
 function recordingTools(log: string, tools = ["kind", "docker", "node", "pulumi"]): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-quoting-"));
+    const dir = tempDir("tools");
     const fake = `#!${process.execPath}
 const fs = require("node:fs");
 const tool = require("node:path").basename(process.argv[1]);
@@ -69,7 +73,7 @@ else if (tool === "docker" && args[0] === "save") {
 const calls = (log: string): string[][] =>
     fs.existsSync(log) ? fs.readFileSync(log, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line) as string[]) : [];
 
-const newLog = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-quoting-log-")), "calls.jsonl");
+const newLog = () => path.join(tempDir("log"), "calls.jsonl");
 
 describe("the program's commands take settings only as environment variables", () => {
     // Valid values no script text contains by chance.
@@ -112,7 +116,7 @@ describe("the program's commands take settings only as environment variables", (
     /** Runs `script` as the command provider does (/bin/sh -c, the declared environment) with `env` on top. */
     const sh = (script: string, inputs: any, env: Record<string, string>, log: string, stdin = "") =>
         spawnSync("/bin/sh", ["-c", script], {
-            cwd: fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-quoting-cwd-")),
+            cwd: tempDir("cwd"),
             env: { ...inputs.environment, PATH: `${recordingTools(log)}:/usr/bin:/bin`, ...env },
             input: stdin, encoding: "utf8",
         });
@@ -170,7 +174,7 @@ describe("scripts/load-image.js passes the image, the cluster and the nodes as s
             // A Docker container name is [a-zA-Z0-9][a-zA-Z0-9_.-]*: a node's name holds no metacharacter.
             const node = "hostile-control-plane";
             const result = spawnSync(process.execPath, [path.join(projectDir, "scripts", "load-image.js"), value, value], {
-                cwd: fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-quoting-cwd-")),
+                cwd: tempDir("cwd"),
                 env: { ...process.env, PATH: `${recordingTools(log, ["kind", "docker"])}:/usr/bin:/bin`, FAKE_NODES: `${node}\n` },
                 encoding: "utf8",
             });
@@ -191,7 +195,7 @@ describe("scripts/load-image.js passes the image, the cluster and the nodes as s
 
 describe("scripts/up.sh sets the toolchain's images as single arguments to pulumi config set", () => {
     test("whatever KIND_NODE_IMAGE and NODE_BASE_IMAGE hold (spaces, globs, metacharacters, a leading '-')", () => {
-        const project = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-quoting-up-"));
+        const project = tempDir("up");
         fs.mkdirSync(path.join(project, "scripts"));
         fs.mkdirSync(path.join(project, "node_modules"));
         fs.copyFileSync(path.join(projectDir, "scripts", "up.sh"), path.join(project, "scripts", "up.sh"));
