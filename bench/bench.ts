@@ -7,7 +7,9 @@ import * as path from "node:path";
 import { kindConfig } from "../cluster";
 import { appNodePort } from "../config";
 import { contentTag } from "../image";
-import { changedResources, freePort, get, lastLoad, newStack, prepareToolchain, projectDir, removeStack, TestStack } from "../tests/e2e/harness";
+import {
+    changedResources, DevLoop, freePort, get, lastLoad, newStack, prepareToolchain, projectDir, removeStack, TestStack, updateLine,
+} from "../tests/e2e/harness";
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const toolchain = prepareToolchain();
@@ -218,10 +220,30 @@ async function stackRound(round: number) {
         editReply(path.join(test.dir, "app"), `Stack edit ${round}`);
         record(stack, "edit to ready", await timed(async () => {
             const up = await pulumi(test, `round ${round} edit up`, ["up", "--yes", "--skip-preview"]);
-            // The Deployment's update step: the patch and Pulumi's wait for the rollout.
-            record(stack, "edit: of which rollout", up.stepSeconds("app-deployment"));
+            // The Deployment's patch and the rollout check's wait (workload.ts).
+            record(stack, "edit: of which rollout", up.stepSeconds("app-deployment") + up.stepSeconds("app-rollout"));
             await untilServing(url, `Stack edit ${round}`);
         }));
+        // The same edit through the dev loop: the program runs inline (Automation API) instead
+        // of a new `pulumi up` process; timed from the save, like the manual edit from its build.
+        const loop = new DevLoop(test);
+        try {
+            await loop.line(/^watching /, 0, 120);
+            const from = loop.lines.length;
+            record(stack, "dev loop: save to served", await timed(async () => {
+                editReply(path.join(test.dir, "app"), `Loop edit ${round}`);
+                await untilServing(url, `Loop edit ${round}`);
+            }));
+            const printed = (await loop.line(updateLine, from, 120)).match;
+            record(stack, "dev loop: its printed save-to-served", Number(printed.groups!.seconds));
+            profile.push(`round ${round} dev loop printed: ${printed[0]}`);
+            const stopping = performance.now();
+            process.kill(-loop.pid, "SIGINT"); // as a terminal does: to the whole foreground group
+            await loop.exited;
+            record(stack, "dev loop: Ctrl-C to exit", (performance.now() - stopping) / 1000);
+        } finally {
+            await loop.stop();
+        }
         const tag = contentTag(path.join(test.dir, "app"), { BASE_IMAGE: env.NODE_BASE_IMAGE! });
         const imageBytes = Number(sh("docker", ["image", "inspect", "-f", "{{.Size}}", `node-app:${tag}`]).trim());
         const baseBytes = Number(sh("docker", ["image", "inspect", "-f", "{{.Size}}", env.NODE_BASE_IMAGE!]).trim());
@@ -267,7 +289,9 @@ async function main() {
         "Manual: the seed's commands (`docker build`, `kind create cluster`, `kind load docker-image`, `kubectl apply` of bench/manual.yaml,",
         "`kubectl rollout status`; for an edit `docker build` of a new tag, `kind load`, `kubectl set image`, `rollout status`). Stack: `pulumi up --yes",
         "--skip-preview`, `pulumi preview`, `pulumi destroy --yes --skip-preview`. Every figure ends when 15 replies in a row carry the expected text.",
-        "\"Of which rollout\": manual `kubectl set image` + `rollout status`, stack the Deployment's update step. Bytes per edit: manual the `docker save`",
+        "\"Of which rollout\": manual `kubectl set image` + `rollout status`, stack the Deployment's patch and the rollout check (scripts/rollout-status.js).",
+        "Dev loop: `npm run dev`'s loop (scripts/dev.ts) on the same stack, timed from the save until 15 replies in a row carry the new text; its printed",
+        "figure is its own, from the first file event to the end of the update. Bytes per edit: manual the `docker save`",
         "archive kind load pipes into the node, stack what scripts/load-image.js reported sending (the layers the node lacked).", "",
         table(), "",
         "Where the stack's time goes: each resource's step, in seconds from the operation's first engine event:", "",

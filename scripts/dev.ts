@@ -209,7 +209,7 @@ async function main(): Promise<void> {
         let image = "";
         let doneAt = 0;
         try {
-            await stack.up({
+            const result = await stack.up({
                 onEvent: (event) => {
                     const diag = event.diagnosticEvent;
                     if (diag?.severity === "error" && diag.urn) {
@@ -227,16 +227,21 @@ async function main(): Promise<void> {
                 },
             });
             const seconds = (((doneAt || Date.now()) - savedAt) / 1000).toFixed(1);
-            const deployment = await kindClusterApi(clusterName).get("/apis/apps/v1/namespaces/default/deployments/node-deployment").catch(() => undefined);
+            clusterName = String(result.outputs.clusterName?.value ?? clusterName);
+            const api = kindClusterApi(clusterName);
+            const deployment = await api.get("/apis/apps/v1/namespaces/default/deployments/node-deployment").catch(() => undefined);
+            api.close();
             const pods = deployment ? ` on ${deployment.status?.updatedReplicas ?? 0}/${deployment.spec.replicas} pods` : "";
             console.log(`${what} -> ${image}${pods} in ${seconds} s`);
-            clusterName = String((await stack.outputs()).clusterName?.value ?? clusterName);
             logs.start(clusterName);
         } catch (error) {
             const seconds = (((doneAt || Date.now()) - savedAt) / 1000).toFixed(1);
             // What failed is in the engine's diagnostics; without any, the CLI's last lines.
             const reason = errors.length > 0 ? errors.join("\n") : String((error as Error).message).trim().split("\n").slice(-5).join("\n");
-            console.log(`${what} -> update failed after ${seconds} s; the pods that served before still serve:\n${reason}`);
+            // Ctrl-C from a terminal reaches `pulumi` too, which stops what it has not started.
+            console.log(stopping
+                ? `${what} -> update interrupted by Ctrl-C after ${seconds} s; \`npm run up\` completes it`
+                : `${what} -> update failed after ${seconds} s; the pods that served before still serve:\n${reason}`);
         } finally {
             // A failed update is not retried until the next save: the same files would fail alike.
             deployed = now;

@@ -9,7 +9,7 @@
 // warning and keeps waiting until its timeout, and it shows no log lines.
 //
 // Environment: CLUSTER_NAME, NAMESPACE, DEPLOYMENT, GENERATION (the Deployment's
-// metadata.generation to wait for), optionally UNREADY_SECONDS (default 20) and
+// metadata.generation to wait for), optionally UNREADY_SECONDS (default 10) and
 // TIMEOUT_SECONDS (default 180). workload.ts runs it; it works by hand too.
 "use strict";
 
@@ -85,7 +85,7 @@ async function main() {
     const namespace = env("NAMESPACE", "default");
     const name = env("DEPLOYMENT");
     const generation = Number(env("GENERATION"));
-    const unreadySeconds = Number(env("UNREADY_SECONDS", "20"));
+    const unreadySeconds = Number(env("UNREADY_SECONDS", "10"));
     const deadline = Date.now() + Number(env("TIMEOUT_SECONDS", "180")) * 1000;
     const api = kindClusterApi(env("CLUSTER_NAME"));
     const apps = `/apis/apps/v1/namespaces/${namespace}`;

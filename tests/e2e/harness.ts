@@ -1,7 +1,7 @@
 // Drives the real stack (Pulumi CLI, providers, Docker, kind) through the Automation API,
 // each run on a copy of the project with its own state, cluster name, ports and kubeconfig.
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
-import { execFileSync, spawnSync } from "node:child_process";
+import { ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -197,23 +197,56 @@ export async function get(url: string): Promise<string> {
 }
 
 /** GETs at a fixed rate until stopped or `maxSeconds` pass; counts replies and failures. */
-export function loadLoop(url: string, perSecond: number, maxSeconds: number) {
+export interface Load {
+    readonly replies: string[];
+    readonly failures: string[];
+    /** Goes on for `seconds` more and until `atLeast` requests were made, then stops. */
+    stop(after?: { seconds: number; atLeast: number }): Promise<void>;
+    /** "N requests, F failed, R req/s over S s" */
+    summary(): string;
+}
+
+/**
+ * Steady load on `url`: `connections` loops side by side, each opening a new connection per
+ * request (so that every pod is hit), `perSecond` requests a second in all.
+ */
+export function loadLoop(url: string, perSecond = 30, connections = 5): Load {
     const replies: string[] = [];
     const failures: string[] = [];
+    const started = Date.now();
+    let stoppedAt = 0;
     let stopped = false;
-    const done = (async () => {
-        const end = Date.now() + maxSeconds * 1000;
-        while (!stopped && Date.now() < end) {
-            const started = Date.now();
+    const worker = async () => {
+        while (!stopped) {
+            const began = Date.now();
             try {
                 replies.push(await get(url));
             } catch (err) {
                 failures.push(String(err));
             }
-            await new Promise((resolve) => setTimeout(resolve, Math.max(0, 1000 / perSecond - (Date.now() - started))));
+            await new Promise((resolve) => setTimeout(resolve, Math.max(0, (1000 * connections) / perSecond - (Date.now() - began))));
         }
-    })();
-    return { replies, failures, stop: async () => { stopped = true; await done; } };
+    };
+    const workers = Array.from({ length: connections }, (_, i) =>
+        new Promise((resolve) => setTimeout(resolve, (i * 1000) / perSecond)).then(worker));
+    return {
+        replies,
+        failures,
+        stop: async (after = { seconds: 0, atLeast: 0 }) => {
+            const until = Date.now() + after.seconds * 1000;
+            while (Date.now() < until || replies.length + failures.length < after.atLeast) {
+                await new Promise((resolve) => setTimeout(resolve, 100));
+            }
+            stopped = true;
+            await Promise.all(workers);
+            stoppedAt = Date.now();
+        },
+        summary: () => {
+            const seconds = ((stoppedAt || Date.now()) - started) / 1000;
+            const total = replies.length + failures.length;
+            return `${total} requests, ${failures.length} failed, ${(total / seconds).toFixed(1)} req/s over ${seconds.toFixed(1)} s`;
+        },
+    };
 }
 
 /**
@@ -290,3 +323,72 @@ export function printedClientKeys(): string[] {
     }
     return leaks;
 }
+
+/** What the dev loop prints for an update that is served, and for one that failed. */
+export const updateLine = /^(?<what>\S.*) -> (?<image>node-app:[0-9a-f]{16}) on (?<ready>\d+)\/(?<want>\d+) pods in (?<seconds>\d+\.\d) s$/;
+export const failedLine = /^(?<what>\S.*) -> update failed after (?<seconds>\d+\.\d) s/;
+
+/** The dev loop as a user runs it, in its own process group so that nothing it starts can hide. */
+export class DevLoop {
+    readonly lines: string[] = [];
+    private readonly child: ChildProcess;
+    readonly exited: Promise<number | null>;
+
+    constructor(stack: TestStack) {
+        this.child = spawn("node", ["--import", "tsx", "scripts/dev.ts", "--stack", stack.stack.name],
+            { cwd: stack.dir, env: { ...process.env, ...stack.env }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+        let rest = "";
+        const collect = (chunk: Buffer) => {
+            const parts = (rest + chunk.toString()).split("\n");
+            rest = parts.pop() ?? "";
+            this.lines.push(...parts);
+        };
+        this.child.stdout!.on("data", collect);
+        this.child.stderr!.on("data", collect);
+        this.exited = new Promise((resolve) => this.child.on("exit", resolve));
+    }
+
+    get pid(): number {
+        return this.child.pid!;
+    }
+
+    /** The first line from index `from` on that matches, within `seconds`. */
+    async line(pattern: RegExp, from: number, seconds: number): Promise<{ index: number; match: RegExpMatchArray }> {
+        const deadline = Date.now() + seconds * 1000;
+        for (;;) {
+            for (let i = from; i < this.lines.length; i++) {
+                const match = this.lines[i].match(pattern);
+                if (match) {
+                    return { index: i, match };
+                }
+            }
+            if (Date.now() > deadline) {
+                throw new Error(`no line matching ${pattern} within ${seconds} s; the loop printed:\n${this.lines.slice(from).join("\n")}`);
+            }
+            await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+    }
+
+    /** Ends the loop and everything it started, whatever state it is in. */
+    async stop(): Promise<void> {
+        if (processesInGroup(this.pid).length > 0) {
+            process.kill(-this.pid, "SIGKILL");
+        }
+        await this.exited;
+    }
+
+    /** Lines that report an update (done or failed), from index `from` on. */
+    updates(from = 0): string[] {
+        return this.lines.slice(from).filter((l) => updateLine.test(l) || failedLine.test(l));
+    }
+}
+
+/**
+ * Processes still running in a process group. An exited child waiting for its reaper (a
+ * zombie: pid 1 of a container may be slow to reap) runs nothing and is not counted.
+ */
+export function processesInGroup(pgid: number): string[] {
+    const ps = spawnSync("ps", ["-o", "pid=,stat=,args=", "-g", String(pgid)], { encoding: "utf8" });
+    return ps.stdout.split("\n").map((l) => l.trim()).filter((l) => l && !/^\d+\s+Z/.test(l));
+}
+

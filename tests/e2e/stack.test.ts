@@ -115,18 +115,20 @@ describe("the stack on a real Kind cluster", () => {
         await main.stack.preview({ onEvent: (e) => events.push(e) });
         assert.deepEqual(changedResources(events), [
             "replace command:local:Command", // the load, for the new image
+            "replace command:local:Command", // the rollout check, for the Deployment's new generation
             "update docker:index/image:Image",
             "update kubernetes:apps/v1:Deployment",
         ]);
 
-        const load = loadLoop(url, 10, 240);
+        const load = loadLoop(url);
         try {
             await main.stack.up();
         } finally {
-            await load.stop();
+            await load.stop({ seconds: 5, atLeast: 600 });
         }
-        assert.deepEqual(load.failures, [], `${load.failures.length} of ${load.replies.length + load.failures.length} requests failed`);
-        assert.ok(load.replies.length > 20);
+        console.log(`# load across the rollout: ${load.summary()}`);
+        assert.deepEqual(load.failures, [], load.summary());
+        assert.ok(load.replies.length >= 600, load.summary());
         for (let i = 0; i < 20; i++) {
             assert.match(await get(url), /^Hello again: /);
         }
@@ -136,11 +138,11 @@ describe("the stack on a real Kind cluster", () => {
         assert.ok(sent.bytes < 64 * 1024, `${sent.bytes} bytes sent for a one-line edit`);
     });
 
-    scenario("6. scale 3 to 5: only the Deployment changes; 5 pods Ready", async () => {
+    scenario("6. scale 3 to 5: only the Deployment changes (and its rollout is awaited); 5 pods Ready", async () => {
         await main.stack.setConfig("replicas", { value: "5" });
         const events: any[] = [];
         await main.stack.up({ onEvent: (e) => events.push(e) });
-        assert.deepEqual(changedResources(events), ["update kubernetes:apps/v1:Deployment"]);
+        assert.deepEqual(changedResources(events), ["replace command:local:Command", "update kubernetes:apps/v1:Deployment"]);
         const deployment = JSON.parse(kubectl(main, ["get", "deployment", "node-deployment", "-o", "json"]));
         assert.equal(deployment.status.readyReplicas, 5);
     });
@@ -166,6 +168,7 @@ describe("the stack on a real Kind cluster", () => {
         const marker = path.join(main.dir, `marker-${Date.now()}`);
         // A long temporary folder makes the message show the value's start and its length.
         const cut = String.raw`( \(first \d+ of \d+ characters\))?`;
+        const cases: Promise<void>[] = [];
         for (const [key, value, message] of [
             ["replicas", "-1", /invalid config replicas="-1": must be an integer from 1 to 20/],
             ["clusterName", "Bad_Name", /invalid config clusterName="Bad_Name"/],
@@ -175,19 +178,23 @@ describe("the stack on a real Kind cluster", () => {
             ["baseImage", `$(touch ${marker})`,
                 new RegExp(String.raw`invalid config baseImage="\$\(touch [^"\n]*"${cut}: must be an image reference of at most 255 characters`)],
         ] as const) {
-            const bad = await newStack(toolchainEnv, { [key]: value });
-            try {
-                const started = Date.now();
-                await assert.rejects(bad.stack.up(), message);
-                assert.ok(Date.now() - started < 60_000);
-                const state = await bad.stack.exportStack();
-                assert.deepEqual((state.deployment.resources ?? []).filter((r: any) => r.type !== "pulumi:pulumi:Stack"), []);
-                assert.ok(!clusters(bad).includes(bad.clusterName));
-            } finally {
-                await removeStack(bad);
-            }
-            assert.equal(fs.existsSync(marker), false, `${key}=${JSON.stringify(value)} reached a shell as code`);
+            // Side by side: each is a stack of its own, and each up stops before touching anything.
+            cases.push((async () => {
+                const bad = await newStack(toolchainEnv, { [key]: value });
+                try {
+                    const started = Date.now();
+                    await assert.rejects(bad.stack.up(), message);
+                    assert.ok(Date.now() - started < 60_000);
+                    const state = await bad.stack.exportStack();
+                    assert.deepEqual((state.deployment.resources ?? []).filter((r: any) => r.type !== "pulumi:pulumi:Stack"), []);
+                    assert.ok(!clusters(bad).includes(bad.clusterName));
+                } finally {
+                    await removeStack(bad);
+                }
+            })());
         }
+        await Promise.all(cases);
+        assert.equal(fs.existsSync(marker), false, "a hostile value reached a shell as code");
     });
 
     scenario("9. a host port another process holds is one clear line before any cluster is created", async () => {

@@ -360,9 +360,13 @@ describe("a port another process holds stops the program before a cluster is cre
         }
     };
 
-    for (const setting of ["hostPort", "apiServerPort"]) {
+    // A port that was free a moment ago, so that this machine's 8080 or 6443 (a dev stack
+    // running beside the tests) cannot add a second complaint.
+    const freePort = () => holding((port) => Promise.resolve(port));
+
+    for (const [setting, other] of [["hostPort", "apiServerPort"], ["apiServerPort", "hostPort"]]) {
         test(`${setting} taken: one line naming the port and the setting; no cluster declared`, () => holding(async (port) => {
-            const run = await runProgram({ [setting]: String(port) }, { tools: withRealNode() });
+            const run = await runProgram({ [setting]: String(port), [other]: String(await freePort()) }, { tools: withRealNode() });
             assert.ok(run.error instanceof pulumi.RunError);
             assert.equal(run.error!.message, `port ${port} on 127.0.0.1 (${setting}) is taken by another process: stop it, or choose another port (pulumi config set ${setting} PORT)`);
             assert.deepEqual(run.declared.filter((d) => d.type === "command:local:Command"), []);
