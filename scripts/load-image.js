@@ -231,6 +231,9 @@ async function saveImage(image, dir) {
     return read.value;
 }
 
+/** The cause at the end of a command's error, on one line: its stderr's last line. */
+const lastLine = (/** @type {string} */ text) => text.trim().split("\n").filter(Boolean).pop() ?? text;
+
 /**
  * Loads `image` into every node of kind cluster `cluster`; resolves with a line per node.
  * @param {string} image @param {string} cluster
@@ -247,19 +250,25 @@ async function loadImage(image, cluster) {
         if (nodes.length === 0) {
             throw new Error(`kind cluster "${cluster}" has no nodes (kind get nodes --name ${cluster})`);
         }
-        const [saved, ...stores] = await Promise.all([saving, ...nodes.map(nodeStore)]);
+        const [saved, ...stores] = await Promise.all([saving, ...nodes.map((node) => nodeStore(node).catch((/** @type {Error} */ error) => {
+            throw new Error(`node ${node}: cannot list its containerd content: ${lastLine(error.message)}`);
+        }))]);
         return await Promise.all(nodes.map(async (node, i) => {
             const { snapshotter, present } = stores[i];
             const importArgs = ["exec", "-i", node, "ctr", "--namespace=k8s.io", "images", "import",
                 "--all-platforms", "--digests", ...(snapshotter ? [`--snapshotter=${snapshotter}`] : []), "-"];
             let layers = saved.layers.filter((layer) => !present.has(layer.digest));
             try {
-                await run("docker", importArgs, ociArchive(reference, saved, layers));
+                try {
+                    await run("docker", importArgs, ociArchive(reference, saved, layers));
+                } catch (error) {
+                    if (layers.length === saved.layers.length) throw error;
+                    // The node dropped a layer since it was listed (image garbage collection): send all.
+                    layers = saved.layers;
+                    await run("docker", importArgs, ociArchive(reference, saved, layers));
+                }
             } catch (error) {
-                if (layers.length === saved.layers.length) throw error;
-                // The node dropped a layer since it was listed (image garbage collection): send all.
-                layers = saved.layers;
-                await run("docker", importArgs, ociArchive(reference, saved, layers));
+                throw new Error(`node ${node}: ctr images import failed: ${lastLine(/** @type {Error} */ (error).message)}`);
             }
             const bytes = [saved.config, ...layers].reduce((sum, blob) => sum + blob.size, 0);
             return `${image} -> ${node}: ${layers.length} of ${saved.layers.length} layers sent, ${bytes} bytes`;

@@ -76,7 +76,7 @@ describe("the dev loop on a real Kind cluster", () => {
         const failed = await loop.line(failedLine, from, 120);
         await load.stop({ seconds: 5, atLeast: 600 });
         const report = loop.lines.slice(failed.index).join("\n");
-        console.log(`# dev loop, broken edit: ${failed.match[0]}\n# load across it: ${load.summary()}`);
+        console.log(`# dev loop, broken edit:\n${report.split("\n").map((line) => `#   ${line}`).join("\n")}\n# load across it: ${load.summary()}`);
         assert.ok(Number(failed.match.groups!.seconds) < 60, report);
         assert.match(report, /crashed: exited with code 1|CrashLoopBackOff/);
         assert.match(report, /last log lines:\n(.*\n)*.*SyntaxError/);

@@ -311,12 +311,17 @@ function recorded(stack: Stack): Stack {
 
 /** The places in `printed` that hold a cluster's client key, base64 or decoded; none, we hope. */
 export function printedClientKeys(): string[] {
+    return clientKeysIn(printed);
+}
+
+/** The start of each cluster client key that `texts` hold in plain text, base64 or decoded. */
+export function clientKeysIn(texts: string[]): string[] {
     const leaks: string[] = [];
     for (const key of clientKeys) {
         // The key as in the kubeconfig, and each line of its PEM body as kind would print it.
         const pemLines = Buffer.from(key, "base64").toString("utf8").split("\n").filter((line) => line.length >= 40);
         for (const needle of [key, key.slice(0, 64), ...pemLines]) {
-            if (printed.some((text) => text.includes(needle))) {
+            if (texts.some((text) => text.includes(needle))) {
                 leaks.push(needle.slice(0, 12));
             }
         }

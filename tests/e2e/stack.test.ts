@@ -9,7 +9,7 @@ import { after, before, describe, test } from "node:test";
 import * as YAML from "yaml";
 import { contentTag } from "../../image";
 import {
-    changedResources, clientKeys, clusters, get, kind, kubectl, lastLoad, loadLoop, newStack, prepareToolchain, printed, printedClientKeys, removeStack, TestStack,
+    changedResources, clientKeys, clientKeysIn, clusters, get, kind, kubectl, lastLoad, loadLoop, newStack, prepareToolchain, printed, printedClientKeys, removeStack, TestStack,
 } from "./harness";
 
 const toolchain = prepareToolchain();
@@ -79,6 +79,12 @@ describe("the stack on a real Kind cluster", () => {
         assert.ok(replies.size >= 2, `30 connections reached ${replies.size} pod(s)`);
 
         assert.match(kubectl(main, ["get", "nodes"]), / Ready /);
+        // The app's port and the API server's are published on 127.0.0.1 only, as Docker bound them.
+        const bindings = JSON.parse(execFileSync("docker", ["inspect", "--format", "{{json .NetworkSettings.Ports}}", `${main.clusterName}-control-plane`],
+            { env: { ...process.env, ...main.env }, encoding: "utf8" }));
+        const published = Object.values<any[] | null>(bindings).flatMap((b) => b ?? []);
+        assert.equal(published.length, 2, JSON.stringify(bindings));
+        assert.deepEqual([...new Set(published.map((b) => b.HostIp))], ["127.0.0.1"]);
         assert.match(fs.readFileSync(main.kubeconfigPath, "utf8"), /keep-me/, "the user's own context is kept");
         assert.equal(result.outputs.kubeconfig.secret, true);
     });
@@ -251,7 +257,31 @@ describe("the stack on a real Kind cluster", () => {
         assert.ok((kubeconfig.contexts ?? []).some((c: any) => c.name === "mine"));
     });
 
-    scenario("12. drift: a cluster deleted behind the stack's back is rebuilt by the next up", async () => {
+    scenario("12. a failing image load: up fails with one line naming the node and the cause; the next up loads and rolls out", async () => {
+        const node = `${main.clusterName}-control-plane`;
+        const docker = (...args: string[]) => execFileSync("docker", args, { env: { ...process.env, ...main.env }, stdio: "ignore" });
+        // containerd's client on the node, gone: the load cannot list or import anything there.
+        docker("exec", node, "mv", "/usr/local/bin/ctr", "/usr/local/bin/ctr.hidden");
+        const server = path.join(main.dir, "app", "server.js");
+        fs.writeFileSync(server, fs.readFileSync(server, "utf8").replace("`Hello again: ", "`Hello after a failed load: "));
+        try {
+            const error = await main.stack.up().then(() => undefined, (err: Error) => String(err));
+            assert.ok(error, "the up fails");
+            assert.match(error, new RegExp(`failed: node ${node}: [^\n]*ctr[^\n]*not found`));
+            assert.match(await get(url), /^Hello again: /, "the running version still serves");
+        } finally {
+            docker("exec", node, "mv", "/usr/local/bin/ctr.hidden", "/usr/local/bin/ctr");
+        }
+        // The state is consistent: the preview still plans the load, and the next up does it.
+        const events: any[] = [];
+        await main.stack.preview({ onEvent: (e) => events.push(e) });
+        assert.ok(changedResources(events).includes("replace command:local:Command"), changedResources(events).join(", "));
+        await main.stack.up();
+        assert.match(await get(url), /^Hello after a failed load: /);
+        await main.stack.preview({ expectNoChanges: true });
+    });
+
+    scenario("13. drift: a cluster deleted behind the stack's back is rebuilt by the next up", async () => {
         kind(main, ["delete", "cluster", "--name", main.clusterName]);
         await assert.rejects(get(url));
         // The preview already shows the rebuild, the cluster first.
@@ -259,13 +289,13 @@ describe("the stack on a real Kind cluster", () => {
         await main.stack.preview({ onEvent: (e) => events.push(e) });
         assert.ok(changedResources(events).includes("replace command:local:Command"), changedResources(events).join(", "));
         const result = await main.stack.up();
-        assert.match(await get(result.outputs.url.value), /^Hello again: /);
+        assert.match(await get(result.outputs.url.value), /^Hello after a failed load: /);
         const deployment = JSON.parse(kubectl(main, ["get", "deployment", "node-deployment", "-o", "json"]));
         assert.equal(deployment.status.readyReplicas, 5);
         await main.stack.preview({ expectNoChanges: true });
     });
 
-    scenario("13. destroy: no cluster, no kind context, no resources; the user's context stays", async () => {
+    scenario("14. destroy: no cluster, no kind context, no resources; the user's context stays", async () => {
         await main.stack.destroy();
         assert.ok(!clusters(main).includes(main.clusterName));
         const kubeconfig = fs.readFileSync(main.kubeconfigPath, "utf8");
@@ -275,7 +305,7 @@ describe("the stack on a real Kind cluster", () => {
         assert.deepEqual(state.deployment.resources ?? [], []);
     });
 
-    scenario("14. destroy succeeds when the cluster was already deleted outside", async () => {
+    scenario("15. destroy succeeds when the cluster was already deleted outside", async () => {
         await main.stack.up();
         kind(main, ["delete", "cluster", "--name", main.clusterName]);
         await main.stack.destroy();
@@ -283,11 +313,16 @@ describe("the stack on a real Kind cluster", () => {
         assert.deepEqual(state.deployment.resources ?? [], []);
     });
 
-    scenario("15. no output of up, preview or destroy, failed ones included, shows a cluster's client key", async () => {
-        // Scenarios 1, 12 and 14 each made a cluster; the real command plugin quotes a failed
+    scenario("16. no output of up, preview or destroy, failed ones included, shows a cluster's client key", async () => {
+        // Scenarios 1, 13 and 15 each made a cluster; the real command plugin quotes a failed
         // script's whole stdout and stderr, so the kubeconfig must never reach either.
         assert.ok(clientKeys.size >= 3, `${clientKeys.size} cluster keys collected`);
         assert.ok(printed.length > 0);
         assert.deepEqual(printedClientKeys(), []);
+        // Nor does the state: the backend's files, backups and history included.
+        const stateFiles = (fs.readdirSync(path.join(main.dir, "state"), { recursive: true }) as string[])
+            .map((file) => path.join(main.dir, "state", file)).filter((file) => fs.statSync(file).isFile());
+        assert.ok(stateFiles.some((file) => file.endsWith(".json")), stateFiles.join(", "));
+        assert.deepEqual(clientKeysIn(stateFiles.map((file) => fs.readFileSync(file, "utf8"))), []);
     });
 });

@@ -1,7 +1,7 @@
 // The image loader's contract: a node gets the manifest, the config and only the layers it
 // lacks, under the name the kubelet resolves; when that fails, it gets every layer.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -146,6 +146,7 @@ if (command === "save -- node-app:1") {
     const n = fs.readdirSync(dir).filter((f) => f.startsWith("import-" + node)).length;
     fs.writeFileSync(dir + "/import-" + node + "-" + n + ".tar", fs.readFileSync(0));
     if (failFirstImport.includes(node) && n === 0) { console.error("content digest not found"); process.exit(1); }
+    if (failFirstImport.includes("always:" + node)) { console.error("time=x level=info msg=importing\\nctr: failed to ingest: no space left on device"); process.exit(1); }
 } else {
     console.error("unexpected: docker " + command);
     process.exit(3);
@@ -180,4 +181,14 @@ test("when a node's store lost a layer meanwhile, its import is retried with eve
     const { output, sent } = await loadWithFakes({ "demo-control-plane": diffIds.slice(0, 2) }, ["demo-control-plane"]);
     assert.deepEqual(sent["demo-control-plane"], [[blobOf(diffIds[2])], diffIds.map(blobOf).sort()]);
     assert.match(output, /3 of 3 layers sent/);
+});
+
+test("a node whose import keeps failing: one line naming the node and the cause, exit 1", async () => {
+    const dir = tempDir();
+    const bin = fakeCluster(dir, await classicSave(), { "demo-control-plane": [] }, ["always:demo-control-plane"]);
+    const load = spawnSync(process.execPath, [path.join(projectDir, "scripts", "load-image.js"), "node-app:1", "demo"],
+        { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, encoding: "utf8" });
+    assert.equal(load.status, 1);
+    assert.equal(load.stderr, 'loading node-app:1 into kind cluster "demo" failed: node demo-control-plane: ctr images import failed: '
+        + "ctr: failed to ingest: no space left on device\n");
 });
