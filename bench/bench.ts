@@ -75,9 +75,15 @@ async function peakProgramMemory<T>(body: () => Promise<T>): Promise<{ result: T
     }
 }
 
+/** Makes the app answer `<text>: <uuid>`, whatever it answered before. */
 function editReply(appDir: string, text: string) {
     const server = path.join(appDir, "server.js");
-    fs.writeFileSync(server, fs.readFileSync(server, "utf8").replace(/`Hello [^:]*: /, `\`${text}: `));
+    const before = fs.readFileSync(server, "utf8");
+    const after = before.replace(/`[^`$]*: \$\{instanceId\}/, `\`${text}: \${instanceId}`);
+    if (after === before) {
+        throw new Error(`bench: could not change the reply in ${server}`);
+    }
+    fs.writeFileSync(server, after);
 }
 
 /** The seed's commands, typed by hand. */
@@ -96,7 +102,7 @@ async function manualRound(round: number) {
             sh("kind", ["create", "cluster", "--name", name, "--config", "-", "--wait", "3m"], config);
             sh("kind", ["load", "docker-image", "node-app:v1", "--name", name]);
             sh("kubectl", ["--context", `kind-${name}`, "apply", "-f", "-"],
-                fs.readFileSync(path.join(__dirname, "manual.yaml"), "utf8").replace("IMAGE", "node-app:v1"));
+                fs.readFileSync(path.join(__dirname, "manual.yaml"), "utf8").replace("image: IMAGE", "image: node-app:v1"));
             kubectl("rollout", "status", "deployment/node-deployment", "--timeout=3m");
             await untilServing(url, "Hello World");
         }));
@@ -135,10 +141,10 @@ function resourceSteps(events: TimedEvent[]): { name: string; type: string; star
     return steps;
 }
 
-/** Seconds from the start of the named resource's last step to its outputs. */
+/** Seconds of the named resource's longest step (a replacement's create, not its instant delete). */
 function stepSeconds(events: TimedEvent[], name: string): number {
-    const step = resourceSteps(events).filter((s) => s.name === name).pop();
-    return step ? (step.end - step.start) / 1000 : 0;
+    const durations = resourceSteps(events).filter((s) => s.name === name).map((s) => (s.end - s.start) / 1000);
+    return Math.max(0, ...durations);
 }
 
 /** When each resource's step started and ended, in seconds from the operation's start. */

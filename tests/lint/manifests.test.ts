@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as YAML from "yaml";
 import { toolchainDir } from "../e2e/harness";
-import { projectDir, runProgram } from "../unit/harness";
+import { declaredObjects, projectDir } from "../unit/harness";
 
 const kubeScore = path.join(toolchainDir, "bin", "kube-score");
 const waiversFile = path.join(__dirname, "kube-score-waivers.yaml");
@@ -57,9 +57,7 @@ function scoreTheManifests(): void {
     let waived: Map<string, string>;
 
     before(async () => {
-        const run = await runProgram();
-        assert.equal(run.error, undefined);
-        objects = run.declared.filter((d) => d.type.startsWith("kubernetes:")).map((d) => d.inputs);
+        objects = await declaredObjects();
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-manifests-"));
         const manifests = path.join(dir, "manifests.yaml");
         fs.writeFileSync(manifests, objects.map((object) => YAML.stringify(object)).join("---\n"));

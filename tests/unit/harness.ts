@@ -174,3 +174,24 @@ export function only(run: ProgramRun, type: string): Declared {
     }
     return matches[0];
 }
+
+/**
+ * The Kubernetes objects the program declares with the default config, as `kubectl apply` would
+ * get them: Pulumi's own annotations (pulumi.com/...) left out.
+ */
+export async function declaredObjects(): Promise<any[]> {
+    const run = await runProgram();
+    if (run.error) {
+        throw run.error;
+    }
+    return run.declared.filter((d) => d.type.startsWith("kubernetes:")).map((d) => {
+        const object = structuredClone(d.inputs);
+        const annotations = Object.entries<string>(object.metadata?.annotations ?? {}).filter(([k]) => !k.startsWith("pulumi.com/"));
+        if (annotations.length > 0) {
+            object.metadata.annotations = Object.fromEntries(annotations);
+        } else {
+            delete object.metadata?.annotations;
+        }
+        return object;
+    });
+}
