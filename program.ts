@@ -58,8 +58,6 @@ export function kubeDemo(): StackOutputs {
 
     new Workload("app", {
         kubeconfig: cluster.kubeconfig,
-        clusterName: cluster.name,
-        dockerHost,
         cluster: cluster.resource,
         image: appImage.ref,
         replicas: config.replicas,

@@ -31,10 +31,6 @@ poll();
 export interface WorkloadArgs {
     /** Kubeconfig of the cluster (never the user's current context). */
     readonly kubeconfig: pulumi.Input<string>;
-    /** Name of the Kind cluster; the rollout check reads its kubeconfig through `kind`. */
-    readonly clusterName: pulumi.Input<string>;
-    /** The Docker engine that runs the cluster's nodes (prerequisites.ts: dockerHost). */
-    readonly dockerHost: string;
     /** The cluster's resource: a new cluster gets the Kubernetes objects anew. */
     readonly cluster: pulumi.Resource;
     /** `name:tag` of an image already on the nodes. */
@@ -179,9 +175,9 @@ export class Workload extends pulumi.ComponentResource {
         // (scripts/rollout-status.js). Runs again whenever the Deployment's spec changes.
         this.rollout = new command.local.Command(`${name}-rollout`, {
             create: "node scripts/rollout-status.js",
+            // The kubeconfig on stdin: never in the environment, never printed, secret in the state.
+            stdin: args.kubeconfig,
             environment: {
-                CLUSTER_NAME: args.clusterName,
-                DOCKER_HOST: args.dockerHost,
                 NAMESPACE: this.deployment.metadata.namespace,
                 DEPLOYMENT: this.deployment.metadata.name,
                 GENERATION: this.deployment.metadata.generation.apply(String),

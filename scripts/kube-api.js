@@ -1,7 +1,7 @@
 // @ts-check
-// A minimal client of a Kind cluster's API server: the admin kubeconfig comes from
-// `kind get kubeconfig`, so neither the user's kubeconfig nor kubectl is needed, and the
-// credentials never pass through an environment variable or a file.
+// A minimal client of a Kind cluster's API server, from the cluster's own admin kubeconfig
+// (given, or read with `kind get kubeconfig`): neither the user's kubeconfig nor kubectl is
+// needed, and the credentials never pass through an environment variable or a file.
 "use strict";
 
 const { execFileSync } = require("node:child_process");
@@ -22,8 +22,17 @@ const YAML = require("yaml");
  * @returns {KubeApi}
  */
 function kindClusterApi(clusterName) {
-    const kubeconfig = YAML.parse(execFileSync("kind", ["get", "kubeconfig", "--name", clusterName],
-        { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }));
+    return kubeApi(execFileSync("kind", ["get", "kubeconfig", "--name", clusterName], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }));
+}
+
+/**
+ * A client of the cluster of a kubeconfig with one cluster and client-certificate credentials,
+ * as kind writes it.
+ * @param {string} kubeconfigText
+ * @returns {KubeApi}
+ */
+function kubeApi(kubeconfigText) {
+    const kubeconfig = YAML.parse(kubeconfigText);
     const { cluster } = kubeconfig.clusters[0];
     const { user } = kubeconfig.users[0];
     const server = new URL(cluster.server);
@@ -74,4 +83,4 @@ function kindClusterApi(clusterName) {
     };
 }
 
-module.exports = { kindClusterApi };
+module.exports = { kindClusterApi, kubeApi };

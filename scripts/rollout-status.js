@@ -8,9 +8,10 @@
 // Why not the kubernetes provider's own await: it reports ProgressDeadlineExceeded as a
 // warning and keeps waiting until its timeout, and it shows no log lines.
 //
-// Environment: CLUSTER_NAME, NAMESPACE, DEPLOYMENT, GENERATION (the Deployment's
-// metadata.generation to wait for), optionally UNREADY_SECONDS (default 10) and
-// TIMEOUT_SECONDS (default 180). workload.ts runs it; it works by hand too.
+// Input: the cluster's kubeconfig on stdin. Environment: NAMESPACE, DEPLOYMENT, GENERATION (the
+// Deployment's metadata.generation to wait for), optionally UNREADY_SECONDS (default 10) and
+// TIMEOUT_SECONDS (default 180). workload.ts runs it; by hand:
+//   kind get kubeconfig --name kube-demo | DEPLOYMENT=node-deployment GENERATION=1 node scripts/rollout-status.js
 "use strict";
 
 /** Waiting reasons after which a container will not start without a new spec. */
@@ -74,7 +75,7 @@ function verdict(deployment, replicaSets, pods, generation, now, unreadySeconds)
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main() {
-    const { kindClusterApi } = require("./kube-api");
+    const { kubeApi } = require("./kube-api");
     const env = (/** @type {string} */ name, /** @type {string} */ fallback = "") => {
         const value = process.env[name] ?? fallback;
         if (!value) {
@@ -87,7 +88,7 @@ async function main() {
     const generation = Number(env("GENERATION"));
     const unreadySeconds = Number(env("UNREADY_SECONDS", "10"));
     const deadline = Date.now() + Number(env("TIMEOUT_SECONDS", "180")) * 1000;
-    const api = kindClusterApi(env("CLUSTER_NAME"));
+    const api = kubeApi(require("node:fs").readFileSync(0, "utf8"));
     const apps = `/apis/apps/v1/namespaces/${namespace}`;
     const core = `/api/v1/namespaces/${namespace}`;
     try {
@@ -131,7 +132,7 @@ async function main() {
                 process.exitCode = 1;
                 return;
             }
-            await sleep(250);
+            await sleep(100);
         }
     } finally {
         api.close();

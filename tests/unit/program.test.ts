@@ -144,7 +144,8 @@ describe("with the default config", () => {
         const { rollout, cluster } = commands(run);
         assert.equal(deployment.inputs.metadata.annotations["pulumi.com/skipAwait"], "true");
         assert.ok(rollout.dependencies.includes(deployment.urn));
-        assert.equal(rollout.inputs.environment.CLUSTER_NAME, "kube-demo");
+        assert.deepEqual(rollout.inputs.stdin, { [secretSignatureKey]: secretSignature, value: fakeKubeconfig }, "the kubeconfig, secret, on stdin");
+        assert.equal(rollout.inputs.environment.KUBECONFIG, undefined);
         assert.equal(rollout.inputs.environment.DEPLOYMENT, "node-deployment");
         assert.equal(rollout.inputs.triggers.length, 2, "the Deployment's uid and generation");
         assert.deepEqual(rollout.options.replaceWith, [cluster.urn]);
