@@ -118,8 +118,8 @@ async function main() {
                     // A crashed container's last lines are in its status (FallbackToLogsOnError);
                     // the kubelet may already have removed its log file.
                     const logs = message?.trim()
-                        || await api.text(`${core}/pods/${pod}/log?container=${container}&tailLines=10${previous ? "&previous=true" : ""}`).catch(() => "");
-                    const tail = logs.trimEnd().split("\n").filter(Boolean).slice(-10);
+                        || await api.text(`${core}/pods/${pod}/log?container=${container}&tailLines=20${previous ? "&previous=true" : ""}`).catch(() => "");
+                    const tail = logs.trimEnd().split("\n").filter(Boolean).slice(-20);
                     lines.push(tail.length > 0 ? "  last log lines:" : "  no log lines", ...tail.map((l) => `    ${l}`));
                 }
                 console.error(lines.join("\n"));
