@@ -62,6 +62,25 @@ describe("the dev loop on a real Kind cluster", () => {
         assert.equal(loop.updates(from).length, 1, "one save, one update");
     });
 
+    test("saves during an update queue exactly one more update, which serves the last save", { skip }, async () => {
+        const from = loop.lines.length;
+        edit(server, "`Hello from the loop: ", "`Queued 1: ");
+        // The update runs for several seconds (build, load, rollout): these land in the middle of it.
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        edit(server, "`Queued 1: ", "`Queued 2: ");
+        edit(server, "`Queued 2: ", "`Queued 3: ");
+        const first = await loop.line(updateLine, from, 180);
+        const second = await loop.line(updateLine, first.index + 1, 180);
+        await new Promise((resolve) => setTimeout(resolve, 5000));
+        assert.equal(loop.updates(from).length, 2, loop.updates(from).join("\n"));
+        assert.match(second.match[0], /^app\/server\.js -> /);
+        for (let i = 0; i < 10; i++) {
+            assert.match(await get(url), /^Queued 3: /);
+        }
+        edit(server, "`Queued 3: ", "`Hello from the loop: ");
+        await loop.line(updateLine, second.index + 1, 180);
+    });
+
     test("an edit the build does not see (.dockerignore) prints no update", { skip }, async () => {
         const from = loop.lines.length;
         fs.appendFileSync(path.join(stack.dir, "app", "README.md"), "\nAn edit the image does not see.\n");
