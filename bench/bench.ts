@@ -9,7 +9,7 @@ import { appNodePort } from "../config";
 import { contentTag } from "../image";
 import {
     changedResources, DevLoop, freePort, get, lastLoad, newStack, prepareToolchain, projectDir, removeStack, TestStack, updateLine,
-} from "../tests/e2e/harness";
+} from "../tests/support/stacks";
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const toolchain = prepareToolchain();

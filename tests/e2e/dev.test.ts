@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { DevLoop, failedLine, get, loadLoop, newStack, prepareToolchain, processesInGroup, removeStack, TestStack, updateLine } from "./harness";
+import { DevLoop, failedLine, get, loadLoop, newStack, prepareToolchain, processesInGroup, removeStack, TestStack, updateLine } from "../support/stacks";
 
 const toolchain = prepareToolchain();
 const skip = "missing" in toolchain ? `e2e skipped: ${toolchain.missing}` : false;

@@ -10,7 +10,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { clientKeys, clusters, get, newStack, prepareToolchain, printedClientKeys, removeStack, TestStack } from "./harness";
+import { clientKeys, clusters, get, newStack, prepareToolchain, printedClientKeys, removeStack, TestStack } from "../support/stacks";
 
 const toolchain = prepareToolchain();
 const skip = "missing" in toolchain ? `e2e skipped: ${toolchain.missing}` : false;

@@ -10,7 +10,7 @@ import * as YAML from "yaml";
 import { contentTag } from "../../image";
 import {
     changedResources, clientKeys, clientKeysIn, clusters, get, kind, kubectl, lastLoad, loadLoop, newStack, prepareToolchain, printed, printedClientKeys, removeStack, TestStack,
-} from "./harness";
+} from "../support/stacks";
 
 const toolchain = prepareToolchain();
 const skip = "missing" in toolchain ? `e2e skipped: ${toolchain.missing}` : false;

@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as YAML from "yaml";
-import { toolchainDir } from "../e2e/harness";
+import { toolchainDir } from "../support/stacks";
 import { declaredObjects, projectDir } from "../unit/harness";
 
 const kubeScore = path.join(toolchainDir, "bin", "kube-score");

@@ -3,7 +3,7 @@
 // which the e2e suite's one cold up rarely shows; STRESS_CYCLES sets how many (default 20).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { get, newStack, prepareToolchain, removeStack } from "../e2e/harness";
+import { get, newStack, prepareToolchain, removeStack } from "../support/stacks";
 
 const toolchain = prepareToolchain();
 const skip = "missing" in toolchain ? `stress skipped: ${toolchain.missing}` : false;

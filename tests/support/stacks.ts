@@ -1,5 +1,6 @@
-// Drives the real stack (Pulumi CLI, providers, Docker, kind) through the Automation API,
-// each run on a copy of the project with its own state, cluster name, ports and kubeconfig.
+// What the end-to-end tests, the stress test, the lint and the benchmark share: real stacks
+// (Pulumi CLI, providers, Docker, kind) driven through the Automation API, each on a copy of
+// the project with its own state, cluster name, ports and kubeconfig; load, the dev loop.
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
