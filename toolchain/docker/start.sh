@@ -23,6 +23,18 @@ fi
 
 start_dockerd() {
   if docker info >/dev/null 2>&1; then return 0; fi
+  # A dockerd that is shutting down (or still starting) does not answer yet, and a new one
+  # refuses to start while the pid file names a live process: wait until it answers or exits.
+  local old
+  old=$(cat /var/run/docker.pid 2>/dev/null || true)
+  if [ -n "$old" ] && kill -0 "$old" 2>/dev/null; then
+    echo "docker: waiting for dockerd (pid $old) to answer or exit"
+    for _ in $(seq 60); do
+      if docker info >/dev/null 2>&1; then return 0; fi
+      kill -0 "$old" 2>/dev/null || break
+      sleep 0.5
+    done
+  fi
   echo "docker: starting dockerd (log: $DOCKERD_LOG)"
   # Without the lock's descriptor: dockerd outlives this script and would hold the lock.
   nohup dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null 9>&- &
