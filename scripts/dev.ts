@@ -13,14 +13,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { buildContextFiles } from "../image";
 import type { StackOutputs } from "../program";
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { kindClusterApi } = require("./kube-api.js") as { kindClusterApi: (cluster: string) => KubeApi };
-
-interface KubeApi {
-    get(path: string): Promise<any>;
-    stream(path: string, onLine: (line: string) => void): { destroy(): void };
-    close(): void;
-}
+import { kubeApi, type KubeApi } from "./kube-api.js";
 
 const projectDir = path.resolve(__dirname, "..");
 const buildContext = "app";
@@ -114,9 +107,12 @@ class PodLogs {
     private timer?: NodeJS.Timeout;
     private api?: KubeApi;
 
-    start(clusterName: string): void {
-        this.api?.close();
-        this.api = kindClusterApi(clusterName);
+    /** Follows the pods through `api` from now on (a recreated cluster has new credentials). */
+    start(api: KubeApi): void {
+        if (this.api !== api) {
+            this.api?.close();
+        }
+        this.api = api;
         clearInterval(this.timer);
         this.timer = setInterval(() => void this.poll(), 1000);
         void this.poll();
@@ -186,9 +182,12 @@ async function main(): Promise<void> {
         { workDir: projectDir },
     );
     const logs = new PodLogs();
-    let clusterName = String((await stack.outputs()).clusterName?.value ?? "");
-    if (clusterName) {
-        logs.start(clusterName);
+    // The cluster's own kubeconfig, as the stack's (secret) output holds it: no `kind` call.
+    const clusterApi = (outputs: Record<string, { value: unknown }>) =>
+        outputs.kubeconfig?.value ? kubeApi(String(outputs.kubeconfig.value)) : undefined;
+    let api = clusterApi(await stack.outputs());
+    if (api) {
+        logs.start(api);
     }
 
     const update = async (): Promise<void> => {
@@ -208,6 +207,7 @@ async function main(): Promise<void> {
         const errors: string[] = [];
         let image = "";
         let doneAt = 0;
+        const seconds = () => (((doneAt || Date.now()) - savedAt) / 1000).toFixed(1);
         try {
             const result = await stack.up({
                 onEvent: (event) => {
@@ -226,22 +226,20 @@ async function main(): Promise<void> {
                     }
                 },
             });
-            const seconds = (((doneAt || Date.now()) - savedAt) / 1000).toFixed(1);
-            clusterName = String(result.outputs.clusterName?.value ?? clusterName);
-            const api = kindClusterApi(clusterName);
-            const deployment = await api.get("/apis/apps/v1/namespaces/default/deployments/node-deployment").catch(() => undefined);
-            api.close();
+            api = clusterApi(result.outputs) ?? api;
+            const deployment = await api?.get("/apis/apps/v1/namespaces/default/deployments/node-deployment").catch(() => undefined);
             const pods = deployment ? ` on ${deployment.status?.updatedReplicas ?? 0}/${deployment.spec.replicas} pods` : "";
-            console.log(`${what} -> ${image}${pods} in ${seconds} s`);
-            logs.start(clusterName);
+            console.log(`${what} -> ${image}${pods} in ${seconds()} s`);
+            if (api) {
+                logs.start(api);
+            }
         } catch (error) {
-            const seconds = (((doneAt || Date.now()) - savedAt) / 1000).toFixed(1);
             // What failed is in the engine's diagnostics; without any, the CLI's last lines.
             const reason = errors.length > 0 ? errors.join("\n") : String((error as Error).message).trim().split("\n").slice(-5).join("\n");
             // Ctrl-C from a terminal reaches `pulumi` too, which stops what it has not started.
             console.log(stopping
-                ? `${what} -> update interrupted by Ctrl-C after ${seconds} s; \`npm run up\` completes it`
-                : `${what} -> update failed after ${seconds} s; the pods that served before still serve:\n${reason}`);
+                ? `${what} -> update interrupted by Ctrl-C after ${seconds()} s; \`npm run up\` completes it`
+                : `${what} -> update failed after ${seconds()} s; the pods that served before still serve:\n${reason}`);
         } finally {
             // A failed update is not retried until the next save: the same files would fail alike.
             deployed = now;

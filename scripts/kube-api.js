@@ -1,10 +1,9 @@
 // @ts-check
-// A minimal client of a Kind cluster's API server, from the cluster's own admin kubeconfig
-// (given, or read with `kind get kubeconfig`): neither the user's kubeconfig nor kubectl is
-// needed, and the credentials never pass through an environment variable or a file.
+// A minimal client of a Kind cluster's API server, from the cluster's own admin kubeconfig (the
+// stack's secret output): neither the user's kubeconfig nor kubectl is needed, and the
+// credentials never pass through an environment variable or a file.
 "use strict";
 
-const { execFileSync } = require("node:child_process");
 const https = require("node:https");
 const YAML = require("yaml");
 
@@ -16,14 +15,6 @@ const YAML = require("yaml");
  *   close: () => void,
  * }} KubeApi
  */
-
-/**
- * @param {string} clusterName
- * @returns {KubeApi}
- */
-function kindClusterApi(clusterName) {
-    return kubeApi(execFileSync("kind", ["get", "kubeconfig", "--name", clusterName], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }));
-}
 
 /**
  * A client of the cluster of a kubeconfig with one cluster and client-certificate credentials,
@@ -83,4 +74,4 @@ function kubeApi(kubeconfigText) {
     };
 }
 
-module.exports = { kindClusterApi, kubeApi };
+module.exports = { kubeApi };
