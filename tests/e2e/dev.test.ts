@@ -4,14 +4,9 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { DevLoop, failedLine, get, loadLoop, newStack, prepareToolchain, processesInGroup, removeStack, TestStack, updateLine } from "../support/stacks";
+import { DevLoop, failedLine, get, loadLoop, newStack, processesInGroup, removeStack, TestStack, updateLine, toolchainForTests } from "../support/stacks";
 
-const toolchain = prepareToolchain();
-const skip = "missing" in toolchain ? `e2e skipped: ${toolchain.missing}` : false;
-if (skip) {
-    console.log(skip);
-}
-const toolchainEnv = "env" in toolchain ? toolchain.env : {};
+const { env: toolchainEnv, skip } = toolchainForTests("e2e");
 
 function edit(file: string, from: string | RegExp, to: string): void {
     const text = fs.readFileSync(file, "utf8");

@@ -10,11 +10,9 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { clientKeys, clusters, get, newStack, prepareToolchain, printedClientKeys, removeStack, TestStack } from "../support/stacks";
+import { clientKeys, clusters, get, newStack, printedClientKeys, removeStack, TestStack, toolchainForTests } from "../support/stacks";
 
-const toolchain = prepareToolchain();
-const skip = "missing" in toolchain ? `e2e skipped: ${toolchain.missing}` : false;
-const toolchainEnv = "env" in toolchain ? toolchain.env : {};
+const { env: toolchainEnv, skip } = toolchainForTests("e2e");
 const defaultSocket = "/var/run/docker.sock";
 
 /** A unix socket at `socketPath` that forwards every connection to the engine's default socket. */
@@ -54,7 +52,6 @@ describe("an engine reached only through a docker context", () => {
 
     before(async () => {
         if (skip) {
-            console.log(skip);
             return;
         }
         work = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-e2e-context-"));

@@ -9,15 +9,10 @@ import { after, before, describe, test } from "node:test";
 import * as YAML from "yaml";
 import { contentTag } from "../../image";
 import {
-    changedResources, clientKeys, clientKeysIn, clusters, get, kind, kubectl, lastLoad, loadLoop, newStack, prepareToolchain, printed, printedClientKeys, removeStack, TestStack,
+    changedResources, clientKeys, clientKeysIn, clusters, get, kind, kubectl, lastLoad, loadLoop, newStack, printed, printedClientKeys, removeStack, TestStack, toolchainForTests,
 } from "../support/stacks";
 
-const toolchain = prepareToolchain();
-const skip = "missing" in toolchain ? `e2e skipped: ${toolchain.missing}` : false;
-if (skip) {
-    console.log(skip);
-}
-const toolchainEnv = "env" in toolchain ? toolchain.env : {};
+const { env: toolchainEnv, skip } = toolchainForTests("e2e");
 const hello = /^Hello World: [0-9a-f-]{36}\n$/;
 const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
 

@@ -3,17 +3,12 @@
 // which the e2e suite's one cold up rarely shows; STRESS_CYCLES sets how many (default 20).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { get, newStack, prepareToolchain, removeStack } from "../support/stacks";
+import { get, newStack, removeStack, toolchainForTests } from "../support/stacks";
 
-const toolchain = prepareToolchain();
-const skip = "missing" in toolchain ? `stress skipped: ${toolchain.missing}` : false;
-if (skip) {
-    console.log(skip);
-}
+const { env, skip } = toolchainForTests("stress");
 const cycles = Number(process.env.STRESS_CYCLES ?? 20);
 
 test(`${cycles} cold up + no-op preview cycles of fresh stacks, none failing`, { skip }, async () => {
-    const env = "env" in toolchain ? toolchain.env : {};
     const failures: string[] = [];
     for (let cycle = 1; cycle <= cycles; cycle++) {
         const started = Date.now();

@@ -26,6 +26,20 @@ function toolchainEnvironment(): Record<string, string> | undefined {
     }));
 }
 
+/**
+ * The toolchain for a test file that needs it: its environment, or `skip`, the one line (printed
+ * here, once) that says what is missing and how to get it, for the file's tests to report.
+ */
+export function toolchainForTests(suite: string): { env: Record<string, string>; skip: string | false } {
+    const toolchain = prepareToolchain();
+    if ("missing" in toolchain) {
+        const skip = `${suite} skipped: ${toolchain.missing}`;
+        console.log(skip);
+        return { env: {}, skip };
+    }
+    return { env: toolchain.env, skip: false };
+}
+
 function succeeds(command: string, args: string[], env = process.env): boolean {
     return spawnSync(command, args, { env, stdio: "ignore", timeout: 30_000 }).status === 0;
 }
