@@ -19,10 +19,15 @@ export interface KindClusterArgs {
     readonly nodeImage?: string;
     /** The Docker engine kind creates the nodes on (prerequisites.ts: dockerHost). */
     readonly dockerHost: string;
+    /**
+     * Who creates the cluster, unique to one stack of one checkout: the label of the claim that
+     * lets the stack recognise a cluster it began to create in an interrupted update.
+     */
+    readonly owner: string;
 }
 
 /** The kind configuration file for these settings, as YAML. */
-export function kindConfig(args: Omit<KindClusterArgs, "name" | "dockerHost">): string {
+export function kindConfig(args: Omit<KindClusterArgs, "name" | "dockerHost" | "owner">): string {
     const image = args.nodeImage ? { image: args.nodeImage } : {};
     return YAML.stringify({
         kind: "Cluster",
@@ -52,17 +57,41 @@ export function kindConfig(args: Omit<KindClusterArgs, "name" | "dockerHost">): 
 
 // kind refuses a second cluster of one name; refusing here as well gives a message that says
 // why and keeps kind from touching a cluster this stack does not own.
+// A cluster whose creation was interrupted (Ctrl-C, a killed `pulumi up`) is not in the stack's
+// state, yet it is this stack's: before kind starts, the script claims the name with a Docker
+// volume labelled with OWNER (KindClusterArgs.owner), kept as long as the cluster. A cluster
+// that exists with this stack's claim is deleted and created anew; any other is refused.
 // The scripts are constant text: the cluster's name reaches them only as the variable
 // CLUSTER_NAME, always double-quoted, and is matched as a fixed string (grep -F: a '.' in a
 // name is a dot, not any character) and printed as printf's argument (echo could read a
 // backslash in it as an escape).
+const claimedByThisStack = `claimed_by_this_stack() {
+  [ -n "$OWNER" ] && [ "$(docker volume inspect --format '{{index .Labels "kube-demo.owner"}}' "kube-demo-claim-$CLUSTER_NAME" 2>/dev/null)" = "$OWNER" ]
+}`;
+
 const createScript = `set -e
+${claimedByThisStack}
 if kind get clusters 2>/dev/null | grep -qxF -e "$CLUSTER_NAME"; then
-  printf "A kind cluster named '%s' already exists and this stack did not create it; it is left untouched. Delete it yourself (kind delete cluster --name %s) or choose another name (pulumi config set clusterName NAME).\\n" "$CLUSTER_NAME" "$CLUSTER_NAME" >&2
-  exit 1
+  if ! claimed_by_this_stack; then
+    printf "A kind cluster named '%s' already exists and this stack did not create it; it is left untouched. Delete it yourself (kind delete cluster --name %s) or choose another name (pulumi config set clusterName NAME).\\n" "$CLUSTER_NAME" "$CLUSTER_NAME" >&2
+    exit 1
+  fi
+  printf "The kind cluster '%s' is one this stack began to create in an update that was interrupted; deleting it to create it anew.\\n" "$CLUSTER_NAME" >&2
+  kind delete cluster --name "$CLUSTER_NAME" >&2
 fi
+docker volume rm --force "kube-demo-claim-$CLUSTER_NAME" >/dev/null
+docker volume create --label "kube-demo.owner=$OWNER" "kube-demo-claim-$CLUSTER_NAME" >/dev/null
 kind create cluster --name "$CLUSTER_NAME" --config - --wait 3m >&2
 kind get kubeconfig --name "$CLUSTER_NAME"
+`;
+
+// The claim goes with the cluster, unless another stack holds it.
+const deleteScript = `set -e
+${claimedByThisStack}
+kind delete cluster --name "$CLUSTER_NAME"
+if claimed_by_this_stack; then
+  docker volume rm "kube-demo-claim-$CLUSTER_NAME" >/dev/null
+fi
 `;
 
 /**
@@ -144,8 +173,8 @@ export class KindCluster extends pulumi.ComponentResource {
             // Runs when an input other than the triggers changes (say, this script): the cluster
             // stays, only its kubeconfig is read again.
             update: `kind get kubeconfig --name "$CLUSTER_NAME"`,
-            delete: `kind delete cluster --name "$CLUSTER_NAME"`,
-            environment: { CLUSTER_NAME: args.name, DOCKER_HOST: args.dockerHost },
+            delete: deleteScript,
+            environment: { CLUSTER_NAME: args.name, OWNER: args.owner, DOCKER_HOST: args.dockerHost },
             stdin: config,
             // Everything that shapes the cluster is fixed at creation: a change replaces it.
             // The third trigger replaces a cluster deleted outside Pulumi (presenceTrigger).

@@ -42,6 +42,8 @@ export function kubeDemo(): StackOutputs {
         workers: config.workers,
         nodeImage: config.nodeImage,
         dockerHost,
+        // Two checkouts may each have a stack named dev: the folder tells them apart.
+        owner: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()} in ${process.cwd()}`,
     });
 
     const appImage = new AppImage("app", {

@@ -224,8 +224,10 @@ describe("with the default config", () => {
     test("the cluster is replaced by anything that shapes it, and deleted by name", () => {
         const { cluster } = commands(run);
         assert.deepEqual(cluster.inputs.triggers.slice(0, 2), ["kube-demo", cluster.inputs.stdin]);
-        assert.equal(cluster.inputs.delete, 'kind delete cluster --name "$CLUSTER_NAME"');
+        assert.match(cluster.inputs.delete, /^kind delete cluster --name "\$CLUSTER_NAME"$/m);
         assert.equal(cluster.inputs.environment.CLUSTER_NAME, "kube-demo");
+        // The claim's owner: this stack of this checkout (cluster.ts, createScript).
+        assert.equal(cluster.inputs.environment.OWNER, `organization/kube-demo/dev in ${process.cwd()}`);
         assert.match(cluster.inputs.create, /--config - /, "the config comes from stdin, not a temp file");
         assert.equal(cluster.inputs.logging, "stderr", "the kubeconfig on stdout is never printed");
     });

@@ -37,8 +37,8 @@ const hostile = [
 
 /**
  * A folder of fakes that record each call (tool and arguments) as a JSON line in `log` and
- * answer: kind lists FAKE_CLUSTERS and FAKE_NODES and prints a kubeconfig; docker save fails
- * (after a docker exec); pulumi has no config and prints a URL; everything else succeeds.
+ * answer: kind lists FAKE_CLUSTERS and FAKE_NODES and prints a kubeconfig; docker volume
+ * inspect prints FAKE_CLAIM_OWNER (no such volume when unset); docker save fails (after a docker exec); pulumi has no config and prints a URL; everything else succeeds.
  */
 function recordingTools(log: string, tools = ["kind", "docker", "node", "pulumi"]): string {
     const dir = tempDir("tools");
@@ -51,6 +51,10 @@ const call = [tool, ...args.slice(0, 2)].join(" ");
 if (call === "kind get clusters") process.stdout.write(process.env.FAKE_CLUSTERS ?? "");
 else if (call === "kind get nodes") process.stdout.write(process.env.FAKE_NODES ?? "");
 else if (call === "kind get kubeconfig") process.stdout.write("apiVersion: v1\\n");
+else if (call === "docker volume inspect") {
+    if (process.env.FAKE_CLAIM_OWNER === undefined) process.exit(1);
+    console.log(process.env.FAKE_CLAIM_OWNER);
+}
 else if (call === "pulumi config get") process.exit(1);
 else if (call === "pulumi stack output") console.log("http://127.0.0.1:8080");
 else if (tool === "docker" && args[0] === "save") {
@@ -106,7 +110,7 @@ describe("the program's commands take settings only as environment variables", (
         const cluster = command("kind create cluster");
         assert.equal(cluster.environment.CLUSTER_NAME, "canary-cluster");
         assert.equal(cluster.update, 'kind get kubeconfig --name "$CLUSTER_NAME"');
-        assert.equal(cluster.delete, 'kind delete cluster --name "$CLUSTER_NAME"');
+        assert.match(cluster.delete, /^kind delete cluster --name "\$CLUSTER_NAME"$/m);
         const load = command("scripts/load-image.js");
         assert.equal(load.create, 'node scripts/load-image.js "$IMAGE" "$CLUSTER_NAME"');
         assert.match(load.environment.IMAGE, /^canary\/app:[0-9a-f]{16}$/);
@@ -125,16 +129,23 @@ describe("the program's commands take settings only as environment variables", (
         test(`the cluster's create, update and delete pass the name ${named(value)} to kind as one argument`, () => {
             const cluster = command("kind create cluster");
             const log = newLog();
-            const created = sh(cluster.create, cluster, { CLUSTER_NAME: value, FAKE_CLUSTERS: "other\nkube-demo\n" }, log, cluster.stdin);
+            const env = { CLUSTER_NAME: value, OWNER: value };
+            const created = sh(cluster.create, cluster, { ...env, FAKE_CLUSTERS: "other\nkube-demo\n" }, log, cluster.stdin);
             assert.equal(created.status, 0, created.stderr);
-            assert.equal(sh(cluster.update, cluster, { CLUSTER_NAME: value }, log).status, 0);
-            assert.equal(sh(cluster.delete, cluster, { CLUSTER_NAME: value }, log).status, 0);
+            assert.equal(sh(cluster.update, cluster, env, log).status, 0);
+            assert.equal(sh(cluster.delete, cluster, { ...env, FAKE_CLAIM_OWNER: value }, log).status, 0);
+            const claim = `kube-demo-claim-${value}`;
+            const ownerOfClaim = ["docker", "volume", "inspect", "--format", '{{index .Labels "kube-demo.owner"}}', claim];
             assert.deepEqual(calls(log), [
                 ["kind", "get", "clusters"],
+                ["docker", "volume", "rm", "--force", claim],
+                ["docker", "volume", "create", "--label", `kube-demo.owner=${value}`, claim],
                 ["kind", "create", "cluster", "--name", value, "--config", "-", "--wait", "3m"],
                 ["kind", "get", "kubeconfig", "--name", value],
                 ["kind", "get", "kubeconfig", "--name", value],
                 ["kind", "delete", "cluster", "--name", value],
+                ownerOfClaim,
+                ["docker", "volume", "rm", claim],
             ]);
             noMarker();
         });
@@ -152,17 +163,29 @@ describe("the program's commands take settings only as environment variables", (
     test("a cluster of that name that exists is refused with its name as given; a '.' in a name matches only a '.'", () => {
         const cluster = command("kind create cluster");
         for (const value of hostile.filter((v) => !v.includes("\n"))) {
+            // Unclaimed, or claimed by another stack, or by nobody named: refused, untouched.
+            const claims: [Record<string, string>, string][] = [[{}, value], [{ FAKE_CLAIM_OWNER: "another stack" }, value], [{ FAKE_CLAIM_OWNER: "" }, ""]];
+            for (const [claim, owner] of claims) {
+                const log = newLog();
+                const refused = sh(cluster.create, cluster, { CLUSTER_NAME: value, OWNER: owner, FAKE_CLUSTERS: `other\n${value}\n`, ...claim }, log, cluster.stdin);
+                assert.equal(refused.status, 1, `${JSON.stringify(claim)} ${owner} ${refused.stderr}`);
+                assert.equal(refused.stderr, `A kind cluster named '${value}' already exists and this stack did not create it; it is left untouched. Delete it yourself (kind delete cluster --name ${value}) or choose another name (pulumi config set clusterName NAME).\n`);
+                assert.ok(calls(log).every((call) => call[0] === "kind" ? call[1] === "get" : call[2] === "inspect"), JSON.stringify(calls(log)));
+            }
+            // Claimed by this stack: an interrupted create of its own, deleted and made anew.
             const log = newLog();
-            const refused = sh(cluster.create, cluster, { CLUSTER_NAME: value, FAKE_CLUSTERS: `other\n${value}\n` }, log, cluster.stdin);
-            assert.equal(refused.status, 1);
-            assert.equal(refused.stderr, `A kind cluster named '${value}' already exists and this stack did not create it; it is left untouched. Delete it yourself (kind delete cluster --name ${value}) or choose another name (pulumi config set clusterName NAME).\n`);
-            assert.deepEqual(calls(log), [["kind", "get", "clusters"]]);
+            const redone = sh(cluster.create, cluster, { CLUSTER_NAME: value, OWNER: value, FAKE_CLUSTERS: `${value}\n`, FAKE_CLAIM_OWNER: value }, log, cluster.stdin);
+            assert.equal(redone.status, 0, redone.stderr);
+            assert.equal(redone.stderr, `The kind cluster '${value}' is one this stack began to create in an update that was interrupted; deleting it to create it anew.\n`);
+            assert.deepEqual(calls(log).filter((call) => call[0] === "kind").map((call) => call.slice(0, 4)), [
+                ["kind", "get", "clusters"], ["kind", "delete", "cluster", "--name"], ["kind", "create", "cluster", "--name"], ["kind", "get", "kubeconfig", "--name"],
+            ]);
         }
         // grep -F: "team.demo" is not "teamxdemo".
         const log = newLog();
         const created = sh(cluster.create, cluster, { CLUSTER_NAME: "team.demo", FAKE_CLUSTERS: "teamxdemo\n" }, log, cluster.stdin);
         assert.equal(created.status, 0, created.stderr);
-        assert.deepEqual(calls(log)[1], ["kind", "create", "cluster", "--name", "team.demo", "--config", "-", "--wait", "3m"]);
+        assert.deepEqual(calls(log).find((call) => call[1] === "create" && call[0] === "kind"), ["kind", "create", "cluster", "--name", "team.demo", "--config", "-", "--wait", "3m"]);
         noMarker();
     });
 });
