@@ -38,6 +38,8 @@ mkdir -p .pulumi-state   # the local backend named in Pulumi.yaml
 # Stack secrets (the kubeconfig) are encrypted with this passphrase; empty unless you set one.
 export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE-}
 pulumi stack select dev --create >/dev/null
+# A `pulumi up` killed before it finished leaves its lock and pending operations behind.
+node scripts/recover-interrupted.js .pulumi-state dev
 
 # Without a registry, the cluster and the app need the toolchain's local images. The image
 # stays one quoted argument from the environment to `pulumi config set` ("--": never an option);
