@@ -107,6 +107,20 @@ export class Workload extends pulumi.ComponentResource {
                 template: {
                     metadata: { labels: appLabels },
                     spec: {
+                        // One pod more on a node than on any other, at most: on a cluster with
+                        // workers the pods spread over them, so a node going away takes few of
+                        // them. Tainted nodes (kind's control plane, when there are workers) are no
+                        // place for a pod and do not count; each version spreads on its own
+                        // (pod-template-hash), so a rollout's new pods spread too. On one node
+                        // nothing changes, and more pods than nodes is still allowed.
+                        topologySpreadConstraints: [{
+                            maxSkew: 1,
+                            topologyKey: "kubernetes.io/hostname",
+                            whenUnsatisfiable: "DoNotSchedule",
+                            nodeTaintsPolicy: "Honor",
+                            labelSelector: { matchLabels: appLabels },
+                            matchLabelKeys: ["pod-template-hash"],
+                        }],
                         // Shorter than the default 30 s: the app drains in well under a second.
                         terminationGracePeriodSeconds: 15,
                         securityContext: {

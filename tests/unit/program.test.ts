@@ -105,6 +105,20 @@ describe("with the default config", () => {
         assert.equal(budget.metadata.name, "node-disruption-budget");
     });
 
+    test("the pods spread over the nodes that take pods, one more per node at most, each version on its own", () => {
+        const deployment = only(run, Deployment).inputs;
+        const [spread, ...more] = deployment.spec.template.spec.topologySpreadConstraints;
+        assert.deepEqual(more, []);
+        assert.equal(spread.topologyKey, "kubernetes.io/hostname");
+        assert.equal(spread.maxSkew, 1, "more pods than nodes stays schedulable");
+        // Ignore would count kind's tainted control plane as a node with no pod: then no worker
+        // could take a second pod, and 3 replicas on 2 workers would leave one Pending.
+        assert.equal(spread.nodeTaintsPolicy, "Honor");
+        assert.equal(spread.whenUnsatisfiable, "DoNotSchedule");
+        assert.deepEqual(spread.labelSelector.matchLabels, deployment.spec.template.metadata.labels);
+        assert.deepEqual(spread.matchLabelKeys, ["pod-template-hash"], "a rollout's new pods spread among themselves");
+    });
+
     test("the network policy lets the pods accept TCP on their port 8080 from anywhere and open nothing", () => {
         const policy = only(run, NetworkPolicy).inputs;
         const pod = only(run, Deployment).inputs.spec.template;
