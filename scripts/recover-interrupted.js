@@ -7,6 +7,10 @@
 //   refuses every later update until `pulumi cancel` removes it. Removed only when the lock was
 //   taken on this machine by a process that no longer runs; a live update keeps its lock, and
 //   the next `pulumi up` says it is locked.
+// - Plugins of the killed CLI: the language host stops when its engine stops answering, the
+//   resource providers run on. Those left by an update of this project (their parent gone,
+//   their folder this one, their engine's address not answering) are stopped. Linux only: it
+//   reads /proc.
 // - Pending operations: Pulumi records each operation before it starts and clears it when the
 //   provider answers; a killed update leaves them, and every later update warns about them.
 //   Pending creates are dropped (`pulumi refresh --clear-pending-creates`): every create in this
@@ -21,6 +25,7 @@
 
 const { execFileSync } = require("node:child_process");
 const fs = require("node:fs");
+const net = require("node:net");
 const os = require("node:os");
 const path = require("node:path");
 
@@ -72,10 +77,64 @@ function stale(held) {
     return held.length > 0 && held.every((lock) => lock.hostname === os.hostname() && !running(lock.pid));
 }
 
+/**
+ * Whether something accepts connections at HOST:PORT (within a second).
+ * @param {string} address @returns {Promise<boolean>}
+ */
+function answers(address) {
+    const at = address.lastIndexOf(":");
+    return new Promise((resolve) => {
+        const socket = net.connect({ host: address.slice(0, at), port: Number(address.slice(at + 1)), timeout: 1000 });
+        socket.once("connect", () => { socket.destroy(); resolve(true); });
+        socket.once("error", () => resolve(false));
+        socket.once("timeout", () => { socket.destroy(); resolve(false); });
+    });
+}
+
+/**
+ * Whether the parent of process `pid` is a `pulumi` CLI. A plugin whose CLI was killed has been
+ * re-parented: to pid 1, or to a subreaper such as `systemd --user`.
+ * @param {string} pid
+ */
+function parentIsPulumi(pid) {
+    // The parent pid is the second field after the command name, which may hold spaces.
+    const ppid = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ")[1];
+    try {
+        return path.basename(fs.readFileSync(`/proc/${ppid}/cmdline`, "utf8").split("\0")[0] ?? "") === "pulumi";
+    } catch {
+        return false;
+    }
+}
+
+/**
+ * Pulumi plugins (`pulumi-resource-*`, `pulumi-language-*`, started with their engine's address)
+ * running in `dir` whose CLI is gone: no `pulumi` parent, and nothing at the engine's address.
+ * @param {string} dir @returns {Promise<{ pid: number, name: string }[]>}
+ */
+async function orphanedPlugins(dir) {
+    if (!fs.existsSync("/proc/self/stat")) {
+        return [];
+    }
+    const found = [];
+    for (const entry of fs.readdirSync("/proc").filter((e) => /^\d+$/.test(e))) {
+        try {
+            const [program = "", engine = ""] = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+            const name = path.basename(program);
+            if (/^pulumi-(resource|language|analyzer)-/.test(name) && /^[\w.-]+:\d+$/.test(engine)
+                && !parentIsPulumi(entry) && fs.realpathSync(`/proc/${entry}/cwd`) === dir && !(await answers(engine))) {
+                found.push({ pid: Number(entry), name });
+            }
+        } catch {
+            // Gone meanwhile, or not ours to read.
+        }
+    }
+    return found;
+}
+
 /** @param {string} kind */
 const describe = (kind) => ({ creating: "create", updating: "update", deleting: "delete", reading: "read", importing: "import" })[kind] ?? kind;
 
-function main() {
+async function main() {
     const [stateDir, stack] = process.argv.slice(2);
     if (!stateDir || !stack) {
         console.error("usage: recover-interrupted.js STATE_DIR STACK");
@@ -94,6 +153,14 @@ function main() {
         console.log(`The last update of stack ${stack} (pid ${lock.pid}, started ${lock.timestamp}) was stopped before it finished; removing its lock (pulumi cancel).`);
     }
     pulumi(["cancel", "--yes", "--stack", stack]);
+
+    const orphans = await orphanedPlugins(fs.realpathSync("."));
+    if (orphans.length > 0) {
+        console.log(`Stopping the plugins it left running: ${orphans.map((o) => `${o.name} (pid ${o.pid})`).join(", ")}.`);
+        for (const orphan of orphans) {
+            process.kill(orphan.pid, "SIGTERM");
+        }
+    }
 
     /** @type {{ deployment?: { pending_operations?: PendingOperation[] } }} */
     const state = JSON.parse(pulumi(["stack", "export", "--stack", stack]));
@@ -116,4 +183,4 @@ function main() {
     }
 }
 
-main();
+void main();

@@ -46,7 +46,7 @@ if (args[0] === "stack" && args[1] === "export") {
         cwd: dir, env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, encoding: "utf8",
     });
     const calls = () => fs.existsSync(log) ? fs.readFileSync(log, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as string[]) : [];
-    return { run, calls };
+    return { dir, run, calls };
 }
 
 /** A pid that no process has now: one of a child that has exited. */
@@ -95,6 +95,33 @@ describe("scripts/recover-interrupted.js", () => {
         const { run, calls } = project([{ pid: deadPid(), hostname: os.hostname(), timestamp: "t" }], []);
         assert.equal(run().status, 0);
         assert.deepEqual(calls(), [["cancel", "--yes", "--stack", "dev"], ["stack", "export", "--stack", "dev"]]);
+    });
+
+    test("plugins a killed CLI left running in this folder are stopped; others are not", { skip: !fs.existsSync("/proc/self/stat") && "reads /proc (Linux only)" }, async () => {
+        const { dir, run } = project([{ pid: deadPid(), hostname: os.hostname(), timestamp: "t" }], []);
+        const plugin = (name: string, cwd: string) => {
+            // Named like a plugin with its engine's address as the argument (that is node running a
+            // script file of that name), started by a shell that exits at once: the plugin loses
+            // its parent, as when the CLI is killed.
+            fs.writeFileSync(path.join(cwd, "127.0.0.1:1"), "setInterval(() => undefined, 1000);\n");
+            const sh = spawnSync("bash", ["-c", `(exec -a "$0" "$1" 127.0.0.1:1 >/dev/null 2>&1 &) ; sleep 0.5; pgrep -f "^$0 127.0.0.1:1$"`, name, process.execPath], { cwd, encoding: "utf8" });
+            return Number(sh.stdout.trim());
+        };
+        const leftover = plugin("pulumi-resource-leftover", dir);
+        const elsewhere = plugin("pulumi-resource-elsewhere", fs.mkdtempSync(path.join(root, "elsewhere-")));
+        try {
+            const result = run();
+            assert.equal(result.status, 0, result.stderr);
+            assert.match(result.stdout, new RegExp(`Stopping the plugins it left running: pulumi-resource-leftover \\(pid ${leftover}\\)\\.`));
+            await new Promise((resolve) => setTimeout(resolve, 300));
+            const alive = (pid: number) => { try { process.kill(pid, 0); return !/^\S+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8")); } catch { return false; } };
+            assert.equal(alive(leftover), false);
+            assert.equal(alive(elsewhere), true, "a plugin in another folder is not this project's");
+        } finally {
+            for (const pid of [leftover, elsewhere]) {
+                try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
+            }
+        }
     });
 
     test("operations still pending after the refresh: one line with the command to run, and a failure", () => {
