@@ -142,6 +142,81 @@ export function kindClusters(): string[] {
     }
 }
 
+/** A node of a kind cluster, as Docker reports its container. */
+export interface NodeContainer {
+    readonly name: string;
+    readonly running: boolean;
+    /** RFC 3339 times, as `docker inspect` gives them. */
+    readonly created: string;
+    readonly startedAt: string;
+}
+
+/** The node containers of kind cluster `name` (kind labels each with its cluster's name). */
+export function nodeContainers(name: string): NodeContainer[] {
+    const docker = (args: string[]) => execFileSync("docker", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    const ids = docker(["ps", "--all", "--quiet", "--filter", `label=io.x-k8s.kind.cluster=${name}`]).split("\n").filter(Boolean);
+    if (ids.length === 0) {
+        return [];
+    }
+    return docker(["inspect", "--format", "{{.Name}} {{.State.Running}} {{.Created}} {{.State.StartedAt}}", ...ids])
+        .split("\n").filter(Boolean).map((line) => {
+            const [node = "", running, created = "", startedAt = ""] = line.split(" ");
+            return { name: node.replace(/^\//, ""), running: running === "true", created, startedAt };
+        });
+}
+
+/**
+ * Changes when a node of the cluster has been started again since kind created it (the Docker
+ * engine or the machine restarted): the latest such start, else "as created". kind starts a
+ * node within seconds of creating its container; a later start is a restart. Constant while
+ * nothing restarts, so an up with nothing to do stays one.
+ */
+export function bootTrigger(nodes: readonly NodeContainer[]): string {
+    const restarts = nodes.filter((node) => Date.parse(node.startedAt) - Date.parse(node.created) > 60_000)
+        .map((node) => node.startedAt).sort();
+    return restarts.length > 0 ? `restarted at ${restarts[restarts.length - 1]}` : "as created";
+}
+
+// Polls https://127.0.0.1:PORT/readyz (open to anonymous clients in a kubeadm cluster) until it
+// answers 200, for at most SECONDS; prints how long it waited.
+const apiServerProbe = `const https = require("node:https");
+const [port, seconds] = process.argv.slice(1).map(Number);
+const started = Date.now();
+function poll() {
+  const request = https.get({ host: "127.0.0.1", port, path: "/readyz", rejectUnauthorized: false, timeout: 2000 }, (response) => {
+    response.resume();
+    if (response.statusCode === 200) console.log(Date.now() - started);
+    else retry("/readyz answered " + response.statusCode);
+  });
+  request.on("timeout", () => request.destroy(new Error("no answer within 2 s")));
+  request.on("error", (error) => retry(error.message));
+}
+poll();
+function retry(why) {
+  if (Date.now() - started > seconds * 1000) { console.error(why); process.exit(1); }
+  setTimeout(poll, 250);
+}`;
+
+/**
+ * Waits until the API server of a cluster that exists answers, so that the Kubernetes provider,
+ * which gives up on a cluster it cannot reach when it starts, finds it: right after the Docker
+ * engine restarted, the nodes are back in seconds and their API server some seconds later.
+ */
+export function waitForApiServer(clusterName: string, port: number, nodes: readonly NodeContainer[], seconds = 120): void {
+    const stopped = nodes.filter((node) => !node.running).map((node) => node.name);
+    if (stopped.length > 0) {
+        throw new pulumi.RunError(`the kind cluster '${clusterName}' has stopped nodes (${stopped.join(", ")}); Docker did not start them again. Start them (docker start ${stopped.join(" ")}) and run this again, or delete the cluster (kind delete cluster --name ${clusterName}) to have it recreated`);
+    }
+    const probe = spawnSync("node", ["-e", apiServerProbe, String(port), String(seconds)], { encoding: "utf8", timeout: (seconds + 10) * 1000 });
+    if (probe.error || probe.status !== 0) {
+        throw new pulumi.RunError(`the API server of the kind cluster '${clusterName}' (https://127.0.0.1:${port}) did not answer within ${seconds} s: ${(probe.stderr || probe.error?.message || "").trim()}`);
+    }
+    const waited = Number(probe.stdout.trim());
+    if (waited > 1000) {
+        void pulumi.log.info(`waited ${(waited / 1000).toFixed(1)} s for the API server of the kind cluster '${clusterName}' (its node started at ${nodes.map((n) => n.startedAt).sort().pop()})`);
+    }
+}
+
 export class KindCluster extends pulumi.ComponentResource {
     /** The cluster's name. */
     public readonly name: pulumi.Output<string>;
@@ -153,6 +228,8 @@ export class KindCluster extends pulumi.ComponentResource {
     public readonly identity: pulumi.Output<string>;
     /** The resource that is the cluster: what lives in it is replaced and deleted with it. */
     public readonly resource: command.local.Command;
+    /** Changes when the cluster's nodes were started again, after a Docker restart (bootTrigger). */
+    public readonly boot: pulumi.Output<string>;
 
     constructor(name: string, args: KindClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kube-demo:index:KindCluster", name, {}, opts);
@@ -166,6 +243,10 @@ export class KindCluster extends pulumi.ComponentResource {
         const taken = exists ? [] : takenPorts({ hostPort: args.hostPort, apiServerPort: args.apiServerPort });
         if (taken.length > 0) {
             throw new pulumi.RunError(taken.join("; "));
+        }
+        const nodes = exists ? nodeContainers(args.name) : [];
+        if (nodes.length > 0) {
+            waitForApiServer(args.name, args.apiServerPort, nodes);
         }
 
         const cluster = new command.local.Command(`${name}-kind`, {
@@ -195,9 +276,10 @@ export class KindCluster extends pulumi.ComponentResource {
         this.kubeconfig = pulumi.secret(cluster.stdout);
         this.identity = cluster.id;
         this.resource = cluster;
+        this.boot = pulumi.output(bootTrigger(nodes));
         this.registerOutputs({
             name: this.name, kubeContext: this.kubeContext, kubeconfig: this.kubeconfig,
-            identity: this.identity,
+            identity: this.identity, boot: this.boot,
         });
     }
 }

@@ -65,6 +65,7 @@ export function kubeDemo(): StackOutputs {
         replicas: config.replicas,
         nodePort: appNodePort,
         url,
+        clusterBoot: cluster.boot,
         after: [appImage.loaded],
     });
 

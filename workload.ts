@@ -40,6 +40,8 @@ export interface WorkloadArgs {
     readonly nodePort: number;
     /** Where the app answers on the host; `pulumi up` ends once it does. */
     readonly url: string;
+    /** Changes when the cluster's nodes restarted (KindCluster.boot): the up waits for the URL again. */
+    readonly clusterBoot: pulumi.Input<string>;
     /** Resources that must finish first (the image load). */
     readonly after?: pulumi.Input<pulumi.Resource>[];
 }
@@ -241,13 +243,14 @@ export class Workload extends pulumi.ComponentResource {
         // Ready pods are not yet an answering URL: on a new cluster kube-proxy may still be
         // starting, and the host port mapping goes through it. `up` ends when the URL answers.
         // Later rollouts keep old pods serving until new ones are Ready, so only a new cluster
-        // or Service needs this.
+        // or Service needs this, or nodes that restarted with the Docker engine (their pods
+        // restart with them).
         // It waits for the network policy too, so that the answer has come through it.
         this.answers = new command.local.Command(`${name}-answers`, {
             interpreter: ["node", "-e"],
             create: waitForAnswerScript,
             environment: { URL: args.url, TIMEOUT_SECONDS: "120" },
-            triggers: [this.service.id, args.url],
+            triggers: [this.service.id, args.url, args.clusterBoot],
             logging: "stderr",
         }, { parent: this, dependsOn: [this.rollout, this.service, this.networkPolicy], replaceWith: [args.cluster] });
 

@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { before, describe, test } from "node:test";
 import * as YAML from "yaml";
-import { presenceTrigger, presenceTriggerPath } from "../../cluster";
+import { bootTrigger, presenceTrigger, presenceTriggerPath, waitForApiServer } from "../../cluster";
 import { appNodePort } from "../../config";
 import { contentTag } from "../../image";
 import { fakeImageId, fakeKubeconfig, fakeTools, only, projectDir, ProgramRun, runProgram, value } from "./harness";
@@ -200,11 +200,12 @@ describe("with the default config", () => {
         assert.equal(cluster.options.deleteBeforeReplace, true, "kind refuses two clusters of one name");
     });
 
-    test("the up ends when the URL answers; a new cluster or Service waits again", () => {
+    test("the up ends when the URL answers; a new cluster or Service, or restarted nodes, wait again", () => {
         const { answers, cluster } = commands(run);
         assert.deepEqual(answers.inputs.interpreter, ["node", "-e"]);
         assert.equal(answers.inputs.environment.URL, "http://127.0.0.1:8080");
-        assert.deepEqual(answers.inputs.triggers, [`${only(run, Service).name}-id`, "http://127.0.0.1:8080"]);
+        // The third: the nodes' boot (bootTrigger), "as created" until the Docker engine restarts them.
+        assert.deepEqual(answers.inputs.triggers, [`${only(run, Service).name}-id`, "http://127.0.0.1:8080", "as created"]);
         assert.ok(answers.dependencies.includes(commands(run).rollout.urn));
         assert.ok(answers.dependencies.includes(only(run, Service).urn));
         assert.ok(answers.dependencies.includes(only(run, NetworkPolicy).urn), "the answer comes through the network policy");
@@ -310,6 +311,36 @@ describe("a cluster deleted outside Pulumi is noticed and rebuilt", () => {
     test("presenceTrigger: present when the cluster exists, else the time it was found missing", () => {
         assert.equal(presenceTrigger(true, new Date(0)), "present");
         assert.equal(presenceTrigger(false, new Date(0)), "missing at 1970-01-01T00:00:00.000Z");
+    });
+});
+
+describe("a cluster whose Docker engine restarted", () => {
+    const node = (created: string, startedAt: string, running = true) => ({ name: "kube-demo-control-plane", running, created, startedAt });
+
+    test("bootTrigger: constant while the nodes run as kind started them; the latest restart once one restarted", () => {
+        assert.equal(bootTrigger([]), "as created");
+        assert.equal(bootTrigger([node("2026-12-01T07:00:00Z", "2026-12-01T07:00:01Z")]), "as created");
+        const restarted = [node("2026-12-01T07:00:00Z", "2026-12-01T09:00:00Z"), node("2026-12-01T07:00:00Z", "2026-12-01T09:00:05Z")];
+        assert.equal(bootTrigger(restarted), "restarted at 2026-12-01T09:00:05Z");
+        assert.equal(bootTrigger([node("2026-12-01T07:00:00Z", "2026-12-01T07:00:01Z"), restarted[0]]), "restarted at 2026-12-01T09:00:00Z");
+    });
+
+    test("stopped nodes: one line naming them and how to start them, before anything is asked of the cluster", () => {
+        assert.throws(() => waitForApiServer("kube-demo", 1, [node("a", "b", false)]),
+            /the kind cluster 'kube-demo' has stopped nodes \(kube-demo-control-plane\); Docker did not start them again\. Start them \(docker start kube-demo-control-plane\)/);
+    });
+
+    test("an API server that does not answer: one line with its address, after the wait", () => {
+        const server = net.createServer((socket) => socket.destroy());
+        return new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve)).then(() => {
+            const port = (server.address() as net.AddressInfo).port;
+            try {
+                assert.throws(() => waitForApiServer("kube-demo", port, [], 1),
+                    new RegExp(`the API server of the kind cluster 'kube-demo' \\(https://127\\.0\\.0\\.1:${port}\\) did not answer within 1 s: `));
+            } finally {
+                server.close();
+            }
+        });
     });
 });
 
