@@ -24,7 +24,7 @@ if [ "${1:-}" = "--check" ]; then
   exec bash "$TOOLCHAIN_DIR/check.sh"
 fi
 
-steps=(docker kind base-image pulumi kubernetes-provider upstream-plugins node-image kubectl kube-score)
+steps=(docker kind base-image pulumi kubernetes-provider upstream-plugins kindnetd node-image kubectl kube-score)
 if [ $# -gt 0 ]; then
   for step in "$@"; do
     if [[ " ${steps[*]} " != *" $step "* ]]; then

@@ -31,6 +31,11 @@ COREDNS_VERSION=1.14.3
 NODE_IMAGE_SUITE=bookworm
 # crictl, which `kind load docker-image` runs on the node (matches Kubernetes' minor).
 CRICTL_VERSION=1.34.0
+# kindnetd, kind's default CNI, from kind v0.31.0's images/kindnetd (../shared/upstream): later
+# kinds' kindnetd needs a kube-network-policies pseudo-version the proxy refuses. The node image
+# carries kind v0.31.0's manifest for it (pkg/build/nodeimage/const_cni.go).
+KINDNETD_VERSION=0.31.0
+KINDNETD_IMAGE=kube-demo/kindnetd:v$KINDNETD_VERSION
 
 # Released upstream source of what the Go module proxy refuses (../shared/upstream, see its
 # README): each archive is checked against this sha256 before it is built.
@@ -38,3 +43,4 @@ UPSTREAM_DIR=${KUBE_DEMO_UPSTREAM:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." &
 UPSTREAM_COMMAND_SHA256=0b97423431167a2d6da9d1b2b3f6576fc9025dc7d2442d2af383eadcda49404b
 UPSTREAM_DOCKER_SHA256=124a6c43ddba66e3410d7dceb0b923b8001bc1de742412b6e277c5ff6452e15a
 UPSTREAM_PULUMI_SHA256=64a9019d43838f8442de2626cae048a269678d22f630cff92b3b9a66e15eece5
+UPSTREAM_KINDNETD_SHA256=cec73d1568a80d75f91d79992531f86b558f608244bdb1a1a7cd564357e6caab
