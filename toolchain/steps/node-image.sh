@@ -2,7 +2,8 @@
 # pause/etcd/coredns/kindnetd images and cannot work offline. Three steps, each cached:
 #   node-binaries   Go/C builds: Kubernetes, containerd, etcd, coredns, pause
 #   node-rootfs     debootstrap root filesystem plus kind's base image files
-#   node-image      component images + the node image itself
+#   node-image      component images + the node image itself, with the image of the kindnetd
+#                   step (toolchain/steps/kindnetd.sh) and kind's manifest for it
 # Static inputs live in toolchain/node-image/ (see its README).
 NODE_DIR=$TOOLCHAIN_DIR/node-image
 NODE_WORK=$CACHE/node-image
@@ -128,10 +129,32 @@ component_images() {
   done
 }
 
+# kind's default CNI manifest, /kind/manifests/default-cni.yaml, as kind's node-image builder
+# writes it (pkg/build/nodeimage/const_cni.go of the kind release kindnetd comes from): still a
+# template that `kind create cluster` fills in (pod subnet, API server endpoint), with the
+# kindnetd image made here, which is never pulled.
+write_cni_manifest() {
+  local const_cni upstream_image
+  const_cni=$(go mod download -json "sigs.k8s.io/kind@v$KINDNETD_VERSION" | jq -r .Dir)/pkg/build/nodeimage/const_cni.go
+  upstream_image=$(go run "$NODE_DIR/go/kind-cni/main.go" kindnetdImage <"$const_cni")
+  go run "$NODE_DIR/go/kind-cni/main.go" defaultCNIManifest <"$const_cni" \
+    | sed "s|^\( *\)image: $upstream_image\$|\1image: $KINDNETD_IMAGE\n\1imagePullPolicy: Never|" >"$1"
+  if [ "$(grep -c "image: $KINDNETD_IMAGE\$" "$1")" != 1 ] || [ "$(grep -c 'imagePullPolicy: Never$' "$1")" != 1 ] \
+    || ! grep -q 'would you kindly template this file' "$1" || grep -q "$upstream_image" "$1"; then
+    echo "toolchain: kind's manifest in $const_cni is no longer one kindnetd container on a template: read it" >&2
+    return 1
+  fi
+  echo "$1: kind v$KINDNETD_VERSION's manifest, $upstream_image replaced by $KINDNETD_IMAGE"
+}
+
 # The node image: the base root filesystem plus binaries, configuration and the component
 # images in containerd's content store, saved with `docker commit` (kind's own method).
 build_node_image() {
   local layer=$NODE_WORK/layer ctr_name=kube-demo-node-build-$$ pause images
+  if ! docker image inspect "$KINDNETD_IMAGE" >/dev/null 2>&1; then
+    echo "toolchain: no image $KINDNETD_IMAGE: build it first (npm run toolchain -- kindnetd)" >&2
+    return 1
+  fi
   NODE_BASE=kube-demo/kind-node-base:$NODE_IMAGE_SUITE-kind-v$KIND_VERSION
   # The images a rebuild replaces, removed at the end so reruns leave no untagged images.
   local old_ids
@@ -146,9 +169,9 @@ build_node_image() {
   images=$("$NODE_BINARIES/kubeadm" config images list --kubernetes-version "v$KUBERNETES_VERSION")
   pause=$(grep /pause: <<<"$images")
 
-  # Files added to the base: binaries, the static CNI, kubelet drop-ins, /kind/*.
-  rm -rf "$layer" && mkdir -p "$layer"/{usr/bin,usr/local/bin,kind}
-  cp -r "$NODE_DIR/files/." "$layer/"
+  # Files added to the base: binaries, /kind/*.
+  rm -rf "$layer" && mkdir -p "$layer"/{usr/bin,usr/local/bin,kind/manifests}
+  write_cni_manifest "$layer/kind/manifests/default-cni.yaml"
   cp "$NODE_BINARIES"/{kubelet,kubeadm,kubectl} "$layer/usr/bin/"
   cp "$NODE_BINARIES"/{containerd,containerd-shim-runc-v2,ctr,crictl} "$layer/usr/local/bin/"
   echo "v$KUBERNETES_VERSION" >"$layer/kind/version"
@@ -174,7 +197,7 @@ build_node_image() {
     nohup containerd >/tmp/containerd.log 2>&1 & echo \$! >/tmp/containerd.pid
     for i in \$(seq 30); do [ -S /run/containerd/containerd.sock ] && ctr version >/dev/null 2>&1 && break; sleep 1; done"
   # shellcheck disable=SC2086
-  docker save $images | run docker exec -i "$ctr_name" ctr --namespace=k8s.io images import \
+  docker save $images "$KINDNETD_IMAGE" | run docker exec -i "$ctr_name" ctr --namespace=k8s.io images import \
     --label=io.cri-containerd.pinned=pinned --all-platforms --no-unpack --digests -
   run docker exec "$ctr_name" bash -euc '
     ctr --namespace=k8s.io images list -q
@@ -192,8 +215,13 @@ build_node_image() {
   done
 }
 
-# Rebuild the node image when its inputs change: the files under toolchain/node-image/ and this script.
-NODE_IMAGE_INPUTS=$(cd "$TOOLCHAIN_DIR" && tar -c --sort=name --mtime=@0 --owner=0 --group=0 node-image steps/node-image.sh | sha256sum | cut -c1-10)
+# Rebuild the node image when its inputs change: the files under toolchain/node-image/, this
+# script, and the kindnetd image (its ID: a rebuilt kindnetd is a new image).
+NODE_IMAGE_INPUTS=$({
+  (cd "$TOOLCHAIN_DIR" && tar -c --sort=name --mtime=@0 --owner=0 --group=0 node-image steps/node-image.sh)
+  echo "$KINDNETD_IMAGE"
+  docker image inspect -f '{{.Id}}' "$KINDNETD_IMAGE" 2>/dev/null || true
+} | sha256sum | cut -c1-10)
 
 mkdir -p "$NODE_WORK"
 run_step node-binaries "${NODE_BINARIES##*/bin-}" "$NODE_BINARIES" build_node_binaries
