@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Verifies the Kind side of the toolchain end to end, offline, and cleans up after itself:
-# a cluster from $KIND_NODE_IMAGE, an app image built FROM $NODE_BASE_IMAGE loaded with
-# `kind load docker-image`, and a pod from it (imagePullPolicy IfNotPresent) that answers.
+# a two-node cluster (control plane + worker) from $KIND_NODE_IMAGE with its kindnetd, an app
+# image built FROM $NODE_BASE_IMAGE loaded with `kind load docker-image`, and a pod from it
+# (imagePullPolicy IfNotPresent) on the worker that answers a pod on the control plane.
 #   bash toolchain/check-cluster.sh
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -34,9 +35,13 @@ for image in "$KIND_NODE_IMAGE" "$NODE_BASE_IMAGE"; do
   docker image inspect "$image" >/dev/null 2>&1 || { echo "missing image $image: run npm run toolchain" >&2; exit 1; }
 done
 
-phase "kind create cluster --image $KIND_NODE_IMAGE"
-kind create cluster --name "$CLUSTER" --image "$KIND_NODE_IMAGE" --wait 3m --kubeconfig "$KUBECONFIG"
+phase "kind create cluster --image $KIND_NODE_IMAGE (control plane + worker)"
+printf 'kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n- role: worker\n' >"$WORK/kind.yaml"
+kind create cluster --name "$CLUSTER" --image "$KIND_NODE_IMAGE" --config "$WORK/kind.yaml" --wait 3m --kubeconfig "$KUBECONFIG"
 kubectl() { docker exec -i "$CLUSTER-control-plane" kubectl --kubeconfig /etc/kubernetes/admin.conf "$@"; }
+# --wait covers the control plane only.
+kubectl wait --for=condition=Ready node --all --timeout=120s
+kubectl -n kube-system rollout status daemonset/kindnet --timeout=60s
 kubectl get nodes -o wide
 
 phase "build $APP_IMAGE FROM $NODE_BASE_IMAGE"
@@ -56,17 +61,19 @@ docker build -q --build-arg BASE_IMAGE="$NODE_BASE_IMAGE" -t "$APP_IMAGE" "$WORK
 phase "kind load docker-image $APP_IMAGE"
 kind load docker-image "$APP_IMAGE" --name "$CLUSTER"
 
-phase "run a pod from it (imagePullPolicy IfNotPresent) and ask it over the pod network"
-kubectl run check --image "$APP_IMAGE" --image-pull-policy IfNotPresent --port 8080
+# Pods placed by nodeName: the answer crosses from one node's pod range to the other's (kindnetd's routes).
+on() { printf '{"spec": {"nodeName": "%s"}}' "$CLUSTER-$1"; }
+phase "run a pod from it (imagePullPolicy IfNotPresent) on the worker and ask it from the control plane"
+kubectl run check --image "$APP_IMAGE" --image-pull-policy IfNotPresent --port 8080 --overrides "$(on worker)"
 kubectl wait --for=condition=Ready pod/check --timeout=120s
 ip=$(kubectl get pod check -o jsonpath='{.status.podIP}')
-kubectl run ask --image "$APP_IMAGE" --image-pull-policy IfNotPresent --restart Never \
+kubectl run ask --image "$APP_IMAGE" --image-pull-policy IfNotPresent --restart Never --overrides "$(on control-plane)" \
   --command -- node -e "fetch('http://$ip:8080').then(r => r.text()).then(t => { process.stdout.write(t); process.exit(t.includes('ok') ? 0 : 1) })"
 kubectl wait --for=jsonpath='{.status.phase}'=Succeeded pod/ask --timeout=120s
 phase "pod answered: $(kubectl logs ask)"
 
-phase "cluster DNS (coredns) resolves kubernetes.default"
-kubectl run dns --image "$APP_IMAGE" --image-pull-policy IfNotPresent --restart Never \
+phase "cluster DNS (coredns) resolves kubernetes.default, asked from the worker"
+kubectl run dns --image "$APP_IMAGE" --image-pull-policy IfNotPresent --restart Never --overrides "$(on worker)" \
   --command -- node -e "
     // coredns and kube-proxy's service rules may still be settling: try for a minute.
     const dns = require('dns'); let n = 0;
