@@ -227,8 +227,8 @@ export class Workload extends pulumi.ComponentResource {
 
         // The pods accept connections on their one port, from anywhere: the NodePort path comes
         // from the node, and so do the kubelet's probes. They open none: the app calls nothing,
-        // not even DNS. Enforced where the CNI enforces policies (kindnetd does; the offline
-        // node image's static CNI does not).
+        // not even DNS. Enforced where the CNI enforces policies: kindnetd does, with nftables'
+        // queue (a kernel without CONFIG_NFT_QUEUE, as on some VMs, lets all traffic through).
         this.networkPolicy = new k8s.networking.v1.NetworkPolicy(`${name}-network-policy`, {
             metadata: { name: "node-network-policy", labels: appLabels },
             spec: {
