@@ -9,16 +9,23 @@ export const containerPortName = "http";
 const containerPort = 8080;
 
 /**
- * Node.js code that exits 0 once $URL answers 200, or 1 after $TIMEOUT_SECONDS. Each try gives
- * up after 2 s, so a connection that hangs (a port mapping before kube-proxy is ready) is retried.
+ * Node.js code that exits 0 once $URL answers 200, or 1 after $TIMEOUT_SECONDS. Each try is a
+ * new connection that gives up after 2 s: a connection that hangs (a port mapping before
+ * kube-proxy is ready) is retried, and one kept alive to whatever answered first after a Docker
+ * restart is never asked again (fetch's pool did that, and saw 404 for minutes).
  */
-export const waitForAnswerScript = `const deadline = Date.now() + Number(process.env.TIMEOUT_SECONDS) * 1000;
-async function poll() {
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), 2000);
-  const ok = await fetch(process.env.URL, { signal: abort.signal }).then((r) => r.ok, () => false);
-  clearTimeout(timer);
-  if (ok) return;
+export const waitForAnswerScript = `const http = require("node:http");
+const deadline = Date.now() + Number(process.env.TIMEOUT_SECONDS) * 1000;
+function poll() {
+  const request = http.get(process.env.URL, { agent: false, headers: { connection: "close" }, timeout: 2000 }, (response) => {
+    response.resume();
+    if (response.statusCode === 200) process.exit(0);
+    retry();
+  });
+  request.on("timeout", () => request.destroy());
+  request.on("error", retry);
+}
+function retry() {
   if (Date.now() > deadline) {
     console.error("no answer from " + process.env.URL + " within " + process.env.TIMEOUT_SECONDS + " s");
     process.exit(1);

@@ -55,3 +55,21 @@ test("nothing listening: it gives up after the timeout with a message", async ()
     assert.equal(result.code, 1);
     assert.match(result.stderr, /no answer/);
 });
+
+test("each try is a connection of its own: a kept-alive connection to what answered before the app is not asked again", async (t) => {
+    // After a Docker restart, the first connection through the port mapping can reach something
+    // that answers 404 with keep-alive (seen with fetch's connection pool: 577 tries, 2 minutes,
+    // while new connections had the app). Here the first connection answers 404, later ones 200.
+    let connections = 0;
+    const server = http.createServer((req, res) => {
+        const first = (req.socket as net.Socket & { first?: boolean }).first;
+        res.writeHead(first ? 404 : 200, { connection: "keep-alive" }).end(first ? "not the app\n" : "Hello World\n");
+    });
+    server.keepAliveTimeout = 60_000;
+    server.on("connection", (socket: net.Socket & { first?: boolean }) => { socket.first = connections++ === 0; });
+    t.after(() => { server.closeAllConnections(); server.close(); });
+    const port = await listen(server);
+    const result = await runWait(`http://127.0.0.1:${port}/`, 5);
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok(connections >= 2);
+});
