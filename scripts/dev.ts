@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { buildContextFiles } from "../image";
 import type { StackOutputs } from "../program";
-import { kubeApi, type KubeApi } from "./kube-api.js";
+import { kubeApi, type Deployment, type KubeApi, type List, type Pod } from "./kube-api.js";
 
 const projectDir = path.resolve(__dirname, "..");
 const buildContext = "app";
@@ -51,6 +51,7 @@ function changedFiles(before: Map<string, string>, after: Map<string, string>): 
 function freshProgram(): () => StackOutputs {
     for (const id of Object.keys(require.cache)) {
         if (id.startsWith(projectDir + path.sep) && !id.includes(`${path.sep}node_modules${path.sep}`) && !id.includes(`${path.sep}scripts${path.sep}`)) {
+            // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- Node's module registry: deleting an entry is how a module is loaded anew
             delete require.cache[id];
         }
     }
@@ -119,7 +120,7 @@ class PodLogs {
     }
 
     private async poll(): Promise<void> {
-        const pods = await this.api?.get("/api/v1/namespaces/default/pods?labelSelector=app%3Dnode-web").catch(() => undefined);
+        const pods = await this.api?.get<List<Pod>>("/api/v1/namespaces/default/pods?labelSelector=app%3Dnode-web").catch(() => undefined);
         for (const pod of pods?.items ?? []) {
             const container = pod.status?.containerStatuses?.[0];
             if (!container?.state?.running) {
@@ -134,7 +135,11 @@ class PodLogs {
             const startedBefore = Date.parse(container.state.running.startedAt) < Date.parse(this.since);
             const query = `follow=true&container=${container.name}${startedBefore ? `&sinceTime=${this.since}` : ""}`;
             const prefix = `[${pod.metadata.name}]`;
-            this.followed.set(key, this.api!.stream(`/api/v1/namespaces/default/pods/${pod.metadata.name}/log?${query}`,
+            const api = this.api;
+            if (!api) {
+                return; // never: pods came through it, and start() only ever replaces it
+            }
+            this.followed.set(key, api.stream(`/api/v1/namespaces/default/pods/${pod.metadata.name}/log?${query}`,
                 (line) => { console.log(`${prefix} ${line}`); }));
         }
     }
@@ -150,7 +155,7 @@ class PodLogs {
 
 async function main(): Promise<void> {
     const { values } = parseArgs({ options: { stack: { type: "string", default: "dev" } } });
-    const stackName = values.stack!;
+    const stackName = values.stack;
     process.chdir(projectDir);
 
     // What `npm run up` just deployed; saves from here on are watched, even during start-up.
@@ -183,8 +188,10 @@ async function main(): Promise<void> {
     );
     const logs = new PodLogs();
     // The cluster's own kubeconfig, as the stack's (secret) output holds it: no `kind` call.
-    const clusterApi = (outputs: Record<string, { value: unknown }>) =>
-        outputs.kubeconfig?.value ? kubeApi(String(outputs.kubeconfig.value)) : undefined;
+    const clusterApi = (outputs: Record<string, { value: unknown }>) => {
+        const kubeconfig = outputs.kubeconfig?.value;
+        return typeof kubeconfig === "string" && kubeconfig ? kubeApi(kubeconfig) : undefined;
+    };
     let api = clusterApi(await stack.outputs());
     if (api) {
         logs.start(api);
@@ -217,7 +224,10 @@ async function main(): Promise<void> {
                     }
                     const step = event.resOutputsEvent?.metadata;
                     if (step?.type === "docker:index/image:Image") {
-                        image = String(step.new?.outputs?.imageName ?? "");
+                        // null when the engine sends no outputs (a nil map in its JSON), whatever the type says
+                        const outputs = step.new?.outputs as Record<string, unknown> | null | undefined;
+                        const imageName = outputs?.imageName;
+                        image = typeof imageName === "string" ? imageName : "";
                     }
                     // The update is done here; the API then reads the outputs back with two more
                     // CLI runs, which are not part of save-to-served.
@@ -227,7 +237,7 @@ async function main(): Promise<void> {
                 },
             });
             api = clusterApi(result.outputs) ?? api;
-            const deployment = await api?.get("/apis/apps/v1/namespaces/default/deployments/node-deployment").catch(() => undefined);
+            const deployment = await api?.get<Deployment>("/apis/apps/v1/namespaces/default/deployments/node-deployment").catch(() => undefined);
             const pods = deployment ? ` on ${deployment.status?.updatedReplicas ?? 0}/${deployment.spec.replicas} pods` : "";
             console.log(`${what} -> ${image}${pods} in ${seconds()} s`);
             if (api) {
@@ -235,7 +245,7 @@ async function main(): Promise<void> {
             }
         } catch (error) {
             // What failed is in the engine's diagnostics; without any, the CLI's last lines.
-            const reason = errors.length > 0 ? errors.join("\n") : String((error as Error).message).trim().split("\n").slice(-5).join("\n");
+            const reason = errors.length > 0 ? errors.join("\n") : String((error as { message?: unknown }).message).trim().split("\n").slice(-5).join("\n");
             // Ctrl-C from a terminal reaches `pulumi` too, which stops what it has not started.
             console.log(stopping
                 ? `${what} -> update interrupted by Ctrl-C after ${seconds()} s; \`npm run up\` completes it`

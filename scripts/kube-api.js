@@ -6,14 +6,51 @@
 
 const https = require("node:https");
 const YAML = require("yaml");
+const { asType } = require("./as-type");
 
 /**
+ * The fields read by this project of the objects the API server returns (apps/v1 Deployment and
+ * ReplicaSet, v1 Pod and Event), each optional where the API may leave it out.
+ * @typedef {{ [key: string]: string }} Labels
+ * @typedef {{ name: string, uid?: string, generation?: number, labels?: Labels, annotations?: Labels,
+ *   ownerReferences?: { uid: string }[], deletionTimestamp?: string }} ObjectMeta
+ * @typedef {{ type: string, status: string, reason?: string, message?: string }} Condition
  * @typedef {{
- *   get: (path: string) => Promise<any>,
+ *   metadata: ObjectMeta,
+ *   spec: { replicas?: number, selector: { matchLabels: Labels } },
+ *   status?: { observedGeneration?: number, replicas?: number, updatedReplicas?: number,
+ *     availableReplicas?: number, conditions?: Condition[] },
+ * }} Deployment
+ * @typedef {{ metadata: ObjectMeta }} ReplicaSet
+ * @typedef {{ exitCode: number, reason?: string, message?: string }} Terminated
+ * @typedef {{
+ *   name: string, ready: boolean, restartCount: number,
+ *   state?: { waiting?: { reason: string, message?: string }, running?: { startedAt: string } },
+ *   lastState?: { terminated?: Terminated },
+ * }} ContainerStatus
+ * @typedef {{ metadata: ObjectMeta, status?: { containerStatuses?: ContainerStatus[] } }} Pod
+ * @typedef {{ reason?: string, message: string }} Event
+ */
+/**
+ * @template T
+ * @typedef {{ items: T[] }} List
+ */
+
+/**
+ * `get` parses the JSON answer as the object type the caller names (the API server's schema).
+ * @typedef {{
+ *   get: <T>(path: string) => Promise<T>,
  *   text: (path: string) => Promise<string>,
  *   stream: (path: string, onLine: (line: string) => void) => import("node:http").ClientRequest,
  *   close: () => void,
  * }} KubeApi
+ */
+
+/**
+ * The fields of a kubeconfig read here; kind's has one cluster and one user.
+ * @typedef {{ cluster: { server: string, "certificate-authority-data": string } }} NamedCluster
+ * @typedef {{ user: { "client-certificate-data": string, "client-key-data": string } }} NamedUser
+ * @typedef {{ clusters: [NamedCluster, ...NamedCluster[]], users: [NamedUser, ...NamedUser[]] }} Kubeconfig
  */
 
 /**
@@ -23,7 +60,8 @@ const YAML = require("yaml");
  * @returns {KubeApi}
  */
 function kubeApi(kubeconfigText) {
-    const kubeconfig = YAML.parse(kubeconfigText);
+    /** @type {Kubeconfig} */
+    const kubeconfig = asType(YAML.parse(kubeconfigText));
     const { cluster } = kubeconfig.clusters[0];
     const { user } = kubeconfig.users[0];
     const server = new URL(cluster.server);
@@ -40,7 +78,7 @@ function kubeApi(kubeconfigText) {
     const text = (path) => new Promise((resolve, reject) => {
         https.get(options(path), (response) => {
             /** @type {Buffer[]} */ const chunks = [];
-            response.on("data", (chunk) => chunks.push(chunk));
+            response.on("data", (/** @type {Buffer} */ chunk) => { chunks.push(chunk); });
             response.on("end", () => {
                 const body = Buffer.concat(chunks).toString("utf8");
                 if (response.statusCode === 200) {
@@ -53,14 +91,17 @@ function kubeApi(kubeconfigText) {
         }).on("error", reject);
     });
 
+    /** @template T @param {string} path @returns {Promise<T>} */
+    const get = async (path) => asType(JSON.parse(await text(path)));
+
     return {
         text,
-        get: async (path) => JSON.parse(await text(path)),
+        get,
         stream: (path, onLine) => {
             const request = https.get(options(path), (response) => {
                 let rest = "";
                 response.setEncoding("utf8");
-                response.on("data", (chunk) => {
+                response.on("data", (/** @type {string} */ chunk) => {
                     const lines = (rest + chunk).split("\n");
                     rest = lines.pop() ?? "";
                     lines.forEach(onLine);
@@ -70,7 +111,7 @@ function kubeApi(kubeconfigText) {
             request.on("error", () => {});
             return request;
         },
-        close: () => agent.destroy(),
+        close: () => { agent.destroy(); },
     };
 }
 

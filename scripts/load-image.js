@@ -21,12 +21,15 @@ const path = require("node:path");
 const { pipeline } = require("node:stream/promises");
 const toml = require("smol-toml");
 const tar = require("tar-stream");
+const { asType } = require("./as-type");
 
 const ociManifestType = "application/vnd.oci.image.manifest.v1+json";
 const ociConfigType = "application/vnd.oci.image.config.v1+json";
 
 /** @typedef {{ digest: string, size: number, mediaType: string, file: string }} Blob */
 /** @typedef {{ config: Blob, layers: Blob[] }} SavedImage */
+/** An entry of a `docker save` archive's manifest.json. @typedef {{ Config: string, Layers: string[] }} SaveManifest */
+/** The part of an image config read here. @typedef {{ rootfs: { diff_ids: string[] } }} ImageConfig */
 
 const sha256 = (/** @type {Buffer} */ bytes) => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 
@@ -37,12 +40,16 @@ const sha256 = (/** @type {Buffer} */ bytes) => `sha256:${createHash("sha256").u
  */
 function exited(child, description) {
     /** @type {Buffer[]} */ const err = [];
-    child.stderr?.on("data", (chunk) => err.push(chunk));
+    child.stderr?.on("data", (/** @type {Buffer} */ chunk) => err.push(chunk));
     return new Promise((resolve, reject) => {
         child.on("error", reject);
-        child.on("close", (code) => code === 0
-            ? resolve()
-            : reject(new Error(`${description} failed (exit ${code}): ${Buffer.concat(err).toString().trim()}`)));
+        child.on("close", (code) => {
+            if (code === 0) {
+                resolve();
+            } else {
+                reject(new Error(`${description} failed (exit ${code}): ${Buffer.concat(err).toString().trim()}`));
+            }
+        });
     });
 }
 
@@ -54,10 +61,10 @@ function exited(child, description) {
 async function run(command, args, input) {
     const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"] });
     /** @type {Buffer[]} */ const out = [];
-    child.stdout.on("data", (chunk) => out.push(chunk));
+    child.stdout.on("data", (/** @type {Buffer} */ chunk) => out.push(chunk));
     // A command that exits early closes its stdin; its exit code tells what happened.
     child.stdin.on("error", () => {});
-    const inputFailed = new Promise((_, reject) => input?.on("error", (error) => {
+    const inputFailed = new Promise((_, reject) => input?.on("error", (/** @type {Error} */ error) => {
         child.kill();
         reject(error);
     }));
@@ -82,13 +89,13 @@ async function readSavedImage(archive, dir) {
     const extract = tar.extract();
     extract.on("entry", (header, stream, next) => {
         if (header.type !== "file") {
-            stream.on("end", () => next()).resume();
+            stream.on("end", () => { next(); }).resume();
             return;
         }
         // Files are stored under their position, so no entry name ever becomes a path here.
         const file = path.join(dir, String(entries.size));
         entries.set(path.posix.normalize(header.name), { file, size: header.size ?? 0 });
-        pipeline(stream, fs.createWriteStream(file)).then(() => next(), next);
+        pipeline(stream, fs.createWriteStream(file)).then(() => { next(); }, next);
     });
     await pipeline(archive, extract);
 
@@ -97,19 +104,23 @@ async function readSavedImage(archive, dir) {
         if (!found) throw new Error(`the image archive from docker save has no ${name}`);
         return found;
     };
-    const [manifest] = JSON.parse(fs.readFileSync(entry("manifest.json").file, "utf8"));
+    /** @type {[SaveManifest, ...SaveManifest[]]} one entry: one image was saved */
+    const [manifest] = asType(JSON.parse(fs.readFileSync(entry("manifest.json").file, "utf8")));
     const configEntry = entry(manifest.Config);
     const configBytes = fs.readFileSync(configEntry.file);
-    /** @type {string[]} */
-    const diffIds = JSON.parse(configBytes.toString()).rootfs.diff_ids;
+    /** @type {ImageConfig} */
+    const imageConfig = asType(JSON.parse(configBytes.toString()));
+    const diffIds = imageConfig.rootfs.diff_ids;
     return {
         config: { digest: sha256(configBytes), size: configBytes.length, mediaType: ociConfigType, file: configEntry.file },
-        layers: manifest.Layers.map((/** @type {string} */ name, /** @type {number} */ i) => {
+        layers: manifest.Layers.map((name, i) => {
             const { file, size } = entry(name);
             // Docker 25+ names blobs by digest; before, layer.tar is the uncompressed layer,
             // whose digest is its diff ID.
             const named = /^blobs\/sha256\/([0-9a-f]{64})$/.exec(path.posix.normalize(name));
-            return { digest: named ? `sha256:${named[1]}` : diffIds[i], size, mediaType: layerMediaType(file), file };
+            const digest = named ? `sha256:${named[1]}` : diffIds[i];
+            if (digest === undefined) throw new Error(`the image archive from docker save has no diff ID for layer ${name}`);
+            return { digest, size, mediaType: layerMediaType(file), file };
         }),
     };
 }
@@ -173,7 +184,13 @@ function ociArchive(reference, image, layersToSend) {
 
     const pack = tar.pack();
     const addFile = (/** @type {Blob} */ blob) => new Promise((resolve, reject) => {
-        const entry = pack.entry({ name: blobPath(blob.digest), size: blob.size }, (error) => (error ? reject(error) : resolve(undefined)));
+        const entry = pack.entry({ name: blobPath(blob.digest), size: blob.size }, (error) => {
+            if (error) {
+                reject(error);
+            } else {
+                resolve(undefined);
+            }
+        });
         fs.createReadStream(blob.file).on("error", reject).pipe(entry);
     });
     (async () => {
@@ -188,7 +205,7 @@ function ociArchive(reference, image, layersToSend) {
             }
         }
         pack.finalize();
-    })().catch((error) => pack.destroy(error));
+    })().catch((/** @type {unknown} */ error) => pack.destroy(/** @type {Error} */ (error)));
     return pack;
 }
 
@@ -199,8 +216,17 @@ function ociArchive(reference, image, layersToSend) {
  * @returns {string | undefined}
  */
 function criSnapshotter(configDump) {
-    /** @type {any} */
-    const config = toml.parse(configDump);
+    /**
+     * The settings read here, of config version 2 or 3.
+     * @type {{
+     *   version?: unknown,
+     *   plugins?: {
+     *     "io.containerd.grpc.v1.cri"?: { containerd?: { snapshotter?: unknown } },
+     *     "io.containerd.cri.v1.images"?: { snapshotter?: unknown },
+     *   },
+     * }}
+     */
+    const config = asType(toml.parse(configDump));
     const plugins = config.plugins ?? {};
     const snapshotter = config.version === 2
         ? plugins["io.containerd.grpc.v1.cri"]?.containerd?.snapshotter
@@ -216,7 +242,7 @@ async function nodeStore(node) {
     const separator = "#--- content ---";
     const out = await run("docker", ["exec", node, "sh", "-c",
         `containerd config dump && echo '${separator}' && ctr --namespace=k8s.io content ls --quiet`]);
-    const [configDump, digests] = out.split(`\n${separator}\n`);
+    const [configDump = "", digests] = out.split(`\n${separator}\n`);
     return { snapshotter: criSnapshotter(configDump), present: new Set((digests ?? "").split(/\s+/).filter(Boolean)) };
 }
 
@@ -250,11 +276,10 @@ async function loadImage(image, cluster) {
         if (nodes.length === 0) {
             throw new Error(`kind cluster "${cluster}" has no nodes (kind get nodes --name ${cluster})`);
         }
-        const [saved, ...stores] = await Promise.all([saving, ...nodes.map((node) => nodeStore(node).catch((/** @type {Error} */ error) => {
-            throw new Error(`node ${node}: cannot list its containerd content: ${lastLine(error.message)}`);
+        const [saved, ...stores] = await Promise.all([saving, ...nodes.map((node) => nodeStore(node).then((store) => ({ node, ...store }), (/** @type {unknown} */ error) => {
+            throw new Error(`node ${node}: cannot list its containerd content: ${lastLine(/** @type {Error} */ (error).message)}`);
         }))]);
-        return await Promise.all(nodes.map(async (node, i) => {
-            const { snapshotter, present } = stores[i];
+        return await Promise.all(stores.map(async ({ node, snapshotter, present }) => {
             const importArgs = ["exec", "-i", node, "ctr", "--namespace=k8s.io", "images", "import",
                 "--all-platforms", "--digests", ...(snapshotter ? [`--snapshotter=${snapshotter}`] : []), "-"];
             let layers = saved.layers.filter((layer) => !present.has(layer.digest));
@@ -287,9 +312,9 @@ if (require.main === module) {
         process.exit(2);
     }
     loadImage(image, cluster).then(
-        (lines) => console.log(lines.join("\n")),
-        (error) => {
-            console.error(`loading ${image} into kind cluster "${cluster}" failed: ${error.message}`);
+        (lines) => { console.log(lines.join("\n")); },
+        (/** @type {unknown} */ error) => {
+            console.error(`loading ${image} into kind cluster "${cluster}" failed: ${/** @type {Error} */ (error).message}`);
             process.exit(1);
         });
 }

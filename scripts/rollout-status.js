@@ -19,13 +19,24 @@ const hopeless = new Set(["CrashLoopBackOff", "ErrImagePull", "ImagePullBackOff"
     "InvalidImageName", "CreateContainerConfigError", "CreateContainerError", "RunContainerError"]);
 
 /**
- * @typedef {{ pod: string, container: string, state: string, previous: boolean, message?: string }} Failure
+ * @typedef {import("./kube-api").Deployment} Deployment
+ * @typedef {import("./kube-api").ReplicaSet} ReplicaSet
+ * @typedef {import("./kube-api").Pod} Pod
+ * @typedef {import("./kube-api").Event} Event
+ */
+/**
+ * @template T
+ * @typedef {import("./kube-api").List<T>} List
+ */
+
+/**
+ * @typedef {{ pod: string, container: string, state: string, previous: boolean, message?: string | undefined }} Failure
  * @typedef {{ done: true, summary: string } | { done: false, failure?: Failure }} Verdict
  */
 
 /**
  * What the rollout's state says, from the objects as the API server returns them.
- * @param {any} deployment @param {any[]} replicaSets @param {any[]} pods
+ * @param {Deployment} deployment @param {ReplicaSet[]} replicaSets @param {Pod[]} pods
  * @param {number} generation @param {number} now milliseconds @param {number} unreadySeconds
  * @returns {Verdict}
  */
@@ -40,7 +51,7 @@ function verdict(deployment, replicaSets, pods, generation, now, unreadySeconds)
     }
     const revision = deployment.metadata.annotations?.["deployment.kubernetes.io/revision"];
     const newest = replicaSets.find((rs) =>
-        rs.metadata.ownerReferences?.some((/** @type {any} */ owner) => owner.uid === deployment.metadata.uid)
+        rs.metadata.ownerReferences?.some((owner) => owner.uid === deployment.metadata.uid)
         && rs.metadata.annotations?.["deployment.kubernetes.io/revision"] === revision);
     const hash = newest?.metadata.labels?.["pod-template-hash"];
     for (const pod of pods.filter((p) => hash && p.metadata.labels?.["pod-template-hash"] === hash && !p.metadata.deletionTimestamp)) {
@@ -64,7 +75,7 @@ function verdict(deployment, replicaSets, pods, generation, now, unreadySeconds)
             }
         }
     }
-    const progressing = (status.conditions ?? []).find((/** @type {any} */ c) => c.type === "Progressing");
+    const progressing = (status.conditions ?? []).find((c) => c.type === "Progressing");
     if (progressing?.status === "False") {
         return { done: false, failure: { pod: "", container: "", state: `${progressing.reason}: ${progressing.message}`, previous: false } };
     }
@@ -93,12 +104,14 @@ async function main() {
     const core = `/api/v1/namespaces/${namespace}`;
     try {
         for (;;) {
+            /** @type {Deployment} */
             const deployment = await api.get(`${apps}/deployments/${name}`);
             const selector = encodeURIComponent(Object.entries(deployment.spec.selector.matchLabels).map(([k, v]) => `${k}=${v}`).join(","));
-            const [replicaSets, pods] = await Promise.all([
-                api.get(`${apps}/replicasets?labelSelector=${selector}`),
-                api.get(`${core}/pods?labelSelector=${selector}`),
-            ]);
+            /** @type {Promise<List<ReplicaSet>>} */
+            const replicaSetsRequest = api.get(`${apps}/replicasets?labelSelector=${selector}`);
+            /** @type {Promise<List<Pod>>} */
+            const podsRequest = api.get(`${core}/pods?labelSelector=${selector}`);
+            const [replicaSets, pods] = await Promise.all([replicaSetsRequest, podsRequest]);
             const result = verdict(deployment, replicaSets.items, pods.items, generation, Date.now(), unreadySeconds);
             if (result.done) {
                 console.error(`deployment/${name}: ${result.summary}`);
@@ -108,8 +121,10 @@ async function main() {
                 const { pod, container, state, previous, message } = result.failure;
                 const lines = [`deployment/${name} will not become ready; its old pods keep serving. ${pod ? `Pod ${pod}: ` : ""}${state}`];
                 if (pod && !previous) {
-                    const events = await api.get(`${core}/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${pod}`)}`).catch(() => ({ items: [] }));
-                    const unhealthy = events.items.filter((/** @type {any} */ e) => e.reason === "Unhealthy" && /^Readiness/.test(e.message)).pop();
+                    /** @type {Promise<List<Event>>} */
+                    const eventsRequest = api.get(`${core}/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${pod}`)}`);
+                    const events = await eventsRequest.catch(() => ({ items: [] }));
+                    const unhealthy = events.items.filter((e) => e.reason === "Unhealthy" && /^Readiness/.test(e.message)).pop();
                     if (unhealthy) {
                         lines.push(`  last probe: ${unhealthy.message.trim()}`);
                     }
@@ -140,8 +155,8 @@ async function main() {
 }
 
 if (require.main === module) {
-    main().catch((error) => {
-        console.error(`deployment rollout: ${error.message}`);
+    main().catch((/** @type {unknown} */ error) => {
+        console.error(`deployment rollout: ${/** @type {Error} */ (error).message}`);
         process.exitCode = 1;
     });
 }
