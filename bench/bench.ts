@@ -10,6 +10,8 @@ import { contentTag } from "../image";
 import {
     changedResources, DevLoop, freePort, get, lastLoad, newStack, prepareToolchain, projectDir, removeStack, TestStack, updateLine,
 } from "../tests/support/stacks";
+import { at, found } from "../tests/support/present";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const toolchain = prepareToolchain();
@@ -27,7 +29,7 @@ const record = (side: Figures, figure: string, value: number) => (side[figure] ?
 const sh = (command: string, args: string[], input?: string) =>
     execFileSync(command, args, { env, encoding: "utf8", input, stdio: ["pipe", "pipe", "pipe"], maxBuffer: 1 << 30 });
 
-async function timed(body: () => Promise<unknown> | unknown): Promise<number> {
+async function timed(body: () => unknown): Promise<number> {
     const started = performance.now();
     await body();
     return (performance.now() - started) / 1000;
@@ -124,7 +126,7 @@ async function manualRound(round: number) {
     }
 }
 
-type TimedEvent = { at: number; event: any };
+type TimedEvent = { at: number; event: EngineEvent };
 
 /** Each resource step (not "same" or "read") of an operation: the resource and when it started and ended. */
 function resourceSteps(events: TimedEvent[]): { name: string; type: string; start: number; end: number }[] {
@@ -134,8 +136,9 @@ function resourceSteps(events: TimedEvent[]): { name: string; type: string; star
         const pre = event.resourcePreEvent?.metadata;
         if (pre && !["same", "read"].includes(pre.op)) started.set(pre.urn, at);
         const done = event.resOutputsEvent?.metadata;
-        if (done && started.has(done.urn)) {
-            steps.push({ name: done.urn.split("::").pop(), type: done.type, start: started.get(done.urn)!, end: at });
+        const start = done && started.get(done.urn);
+        if (done && start !== undefined) {
+            steps.push({ name: done.urn.split("::").pop() ?? done.urn, type: done.type, start, end: at });
         }
     }
     return steps;
@@ -164,7 +167,7 @@ const profile: string[] = [];
  * Runs a `pulumi` command as a user types it, in the stack's project copy. Engine events come
  * from --event-log, stamped as they appear; the Pulumi program's peak memory is sampled.
  */
-async function pulumi(test: TestStack, label: string, args: string[]): Promise<{ events: any[]; stepSeconds: (name: string) => number }> {
+async function pulumi(test: TestStack, label: string, args: string[]): Promise<{ events: EngineEvent[]; stepSeconds: (name: string) => number }> {
     const eventLog = path.join(test.dir, `events-${Date.now()}.jsonl`);
     const events: TimedEvent[] = [];
     let read = 0;
@@ -173,7 +176,7 @@ async function pulumi(test: TestStack, label: string, args: string[]): Promise<{
         const text = fs.readFileSync(eventLog, "utf8");
         const complete = text.slice(0, text.lastIndexOf("\n") + 1);
         for (const line of complete.slice(read).split("\n").filter(Boolean)) {
-            events.push({ at: Date.now(), event: JSON.parse(line) });
+            events.push({ at: Date.now(), event: JSON.parse(line) as EngineEvent });
         }
         read = complete.length;
     };
@@ -187,14 +190,18 @@ async function pulumi(test: TestStack, label: string, args: string[]): Promise<{
         });
         // The CLI prints its errors on stdout; keep the end of both for a failure's message.
         let output = "";
-        const keep = (chunk: Buffer) => (output = (output + chunk).slice(-8000));
+        const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8000));
         child.stdout.on("data", keep);
         child.stderr.on("data", keep);
         const poll = setInterval(tail, 50);
         child.on("exit", (code) => {
             clearInterval(poll);
             tail();
-            code === 0 ? resolve() : reject(new Error(`pulumi ${args.join(" ")} failed (${label}):\n${output}`));
+            if (code === 0) {
+                resolve();
+            } else {
+                reject(new Error(`pulumi ${args.join(" ")} failed (${label}):\n${output}`));
+            }
         });
     }));
     // A command too quick for the 100 ms sampler shows no program process at all.
@@ -241,7 +248,7 @@ async function stackRound(round: number) {
                 await untilServing(url, `Loop edit ${round}`);
             }));
             const printed = (await loop.line(updateLine, from, 120)).match;
-            record(stack, "dev loop: its printed save-to-served", Number(printed.groups!.seconds));
+            record(stack, "dev loop: its printed save-to-served", Number(found(printed.groups, "the line's fields").seconds));
             profile.push(`round ${round} dev loop printed: ${printed[0]}`);
             const stopping = performance.now();
             process.kill(-loop.pid, "SIGINT"); // as a terminal does: to the whole foreground group
@@ -250,9 +257,9 @@ async function stackRound(round: number) {
         } finally {
             await loop.stop();
         }
-        const tag = contentTag(path.join(test.dir, "app"), { BASE_IMAGE: env.NODE_BASE_IMAGE! });
+        const tag = contentTag(path.join(test.dir, "app"), { BASE_IMAGE: found(env.NODE_BASE_IMAGE, "NODE_BASE_IMAGE") });
         const imageBytes = Number(sh("docker", ["image", "inspect", "-f", "{{.Size}}", `node-app:${tag}`]).trim());
-        const baseBytes = Number(sh("docker", ["image", "inspect", "-f", "{{.Size}}", env.NODE_BASE_IMAGE!]).trim());
+        const baseBytes = Number(sh("docker", ["image", "inspect", "-f", "{{.Size}}", found(env.NODE_BASE_IMAGE, "NODE_BASE_IMAGE")]).trim());
         record(stack, "image size over its base (KiB)", (imageBytes - baseBytes) / 1024);
         record(stack, "bytes loaded per edit (KiB)", (await lastLoad(test)).reduce((sum, node) => sum + node.bytes, 0) / 1024);
         record(stack, "teardown", await timed(() => pulumi(test, `round ${round} destroy`, ["destroy", "--yes", "--skip-preview"])));
@@ -264,7 +271,7 @@ async function stackRound(round: number) {
 function stats(values: number[] | undefined): [number, number, number] | undefined {
     if (!values?.length) return undefined;
     const sorted = [...values].sort((a, b) => a - b);
-    return [sorted[0], sorted[Math.floor((sorted.length - 1) / 2)], sorted[sorted.length - 1]];
+    return [at(sorted, 0), at(sorted, Math.floor((sorted.length - 1) / 2)), at(sorted, sorted.length - 1)];
 }
 
 function table(): string {
@@ -287,7 +294,7 @@ async function main() {
         console.log(`round ${round}/${rounds}: stack`);
         await stackRound(round);
     }
-    const machine = `${os.cpus().length} cores (${os.cpus()[0].model}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}`;
+    const machine = `${os.cpus().length} cores (${at(os.cpus(), 0).model}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}`;
     const report = [
         "# Benchmarks", "",
         `Measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench\` (${rounds} rounds, manual and stack alternately) on ${machine}.`,
@@ -307,7 +314,7 @@ async function main() {
     fs.writeFileSync(path.join(projectDir, "BENCHMARKS.md"), report);
 }
 
-main().catch((err) => {
+main().catch((err: unknown) => {
     console.error(err);
     process.exit(1);
 });

@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { DevLoop, failedLine, get, loadLoop, newStack, processesInGroup, removeStack, TestStack, updateLine, toolchainForTests } from "../support/stacks";
+import { DevLoop, failedLine, get, loadLoop, newStack, processesInGroup, removeStack, stringOutput, TestStack, updateLine, toolchainForTests } from "../support/stacks";
+import { found } from "../support/present";
 
 const { env: toolchainEnv, skip } = toolchainForTests("e2e");
 
@@ -27,7 +28,7 @@ describe("the dev loop on a real Kind cluster", () => {
             return;
         }
         stack = await newStack(toolchainEnv, {});
-        url = (await stack.stack.up()).outputs.url.value;
+        url = stringOutput((await stack.stack.up()).outputs, "url");
         server = path.join(stack.dir, "app", "server.js");
         goodServer = fs.readFileSync(server, "utf8");
         loop = new DevLoop(stack);
@@ -35,8 +36,9 @@ describe("the dev loop on a real Kind cluster", () => {
     });
 
     after(async () => {
-        if (stack) {
-            await loop?.stop();
+        // Unset when the suite is skipped, or before() failed first.
+        if ((stack as TestStack | undefined) !== undefined) {
+            await (loop as DevLoop | undefined)?.stop();
             await removeStack(stack);
         }
     });
@@ -46,9 +48,10 @@ describe("the dev loop on a real Kind cluster", () => {
         edit(server, "`Hello World: ", "`Hello from the loop: ");
         const { match } = await loop.line(updateLine, from, 180);
         console.log(`# dev loop: ${match[0]}`);
-        assert.equal(match.groups!.what, "app/server.js");
-        assert.equal(match.groups!.ready, match.groups!.want);
-        assert.equal(match.groups!.want, "3");
+        const groups = found(match.groups, "the line's fields");
+        assert.equal(groups.what, "app/server.js");
+        assert.equal(groups.ready, groups.want);
+        assert.equal(groups.want, "3");
         for (let i = 0; i < 10; i++) {
             assert.match(await get(url), /^Hello from the loop: /);
         }
@@ -91,7 +94,7 @@ describe("the dev loop on a real Kind cluster", () => {
         await load.stop({ seconds: 5, atLeast: 600 });
         const report = loop.lines.slice(failed.index).join("\n");
         console.log(`# dev loop, broken edit:\n${report.split("\n").map((line) => `#   ${line}`).join("\n")}\n# load across it: ${load.summary()}`);
-        assert.ok(Number(failed.match.groups!.seconds) < 60, report);
+        assert.ok(Number(found(failed.match.groups, "the line's fields").seconds) < 60, report);
         assert.match(report, /crashed: exited with code 1|CrashLoopBackOff/);
         assert.match(report, /last log lines:\n(.*\n)*.*SyntaxError/);
         assert.deepEqual(load.failures, [], load.summary());
@@ -118,7 +121,7 @@ describe("the dev loop on a real Kind cluster", () => {
         edit(server, /return reply\(req, res, 200, path === '\/healthz'/, "return reply(req, res, path === '/healthz' ? 503 : 200, path === '/healthz'");
         const load = loadLoop(url);
         const started = Date.now();
-        const error = await stack.stack.up().then(() => undefined, (err: Error) => err);
+        const error = await stack.stack.up().then(() => undefined, (err: unknown) => err as Error);
         const seconds = (Date.now() - started) / 1000;
         await load.stop({ seconds: 5, atLeast: 600 });
         console.log(`# plain up, never ready: failed after ${seconds.toFixed(1)} s\n# load across it: ${load.summary()}`);

@@ -10,7 +10,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { clientKeys, clusters, get, newStack, printedClientKeys, removeStack, TestStack, toolchainForTests } from "../support/stacks";
+import { clientKeys, clusters, get, newStack, printedClientKeys, removeStack, stringOutput, TestStack, toolchainForTests } from "../support/stacks";
 
 const { env: toolchainEnv, skip } = toolchainForTests("e2e");
 const defaultSocket = "/var/run/docker.sock";
@@ -24,7 +24,7 @@ function socketProxy(socketPath: string): Promise<net.Server> {
         client.on("error", () => engine.destroy());
         engine.on("error", () => client.destroy());
     });
-    return new Promise((resolve) => server.listen(socketPath, () => resolve(server)));
+    return new Promise((resolve) => server.listen(socketPath, () => { resolve(server); }));
 }
 
 /** A `bin/pulumi` under the returned root that runs the CLI in a mount namespace where the default socket is gone. */
@@ -67,10 +67,11 @@ describe("an engine reached only through a docker context", () => {
     });
 
     after(async () => {
-        if (stack) {
+        // Each unset when the suite is skipped, or before() failed before making it.
+        if ((stack as TestStack | undefined) !== undefined) {
             await removeStack(direct(stack));
         }
-        proxy?.close();
+        (proxy as net.Server | undefined)?.close();
         if (work) {
             fs.rmSync(work, { recursive: true, force: true });
         }
@@ -79,7 +80,7 @@ describe("an engine reached only through a docker context", () => {
     test("up builds, loads and serves through the context's engine; destroy removes the cluster", { skip }, async () => {
         assert.equal(stack.env.DOCKER_HOST, undefined);
         const result = await stack.stack.up();
-        assert.match(await get(result.outputs.url.value), /^Hello World: /);
+        assert.match(await get(stringOutput(result.outputs, "url")), /^Hello World: /);
         assert.ok(clusters(direct(stack)).includes(stack.clusterName));
         await stack.stack.destroy();
         assert.ok(!clusters(direct(stack)).includes(stack.clusterName));

@@ -6,18 +6,25 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
 import * as YAML from "yaml";
 import { contentTag } from "../../image";
 import {
-    changedResources, clientKeys, clientKeysIn, clusters, get, kind, kubectl, lastLoad, loadLoop, newStack, printed, printedClientKeys, removeStack, TestStack, toolchainForTests,
+    changedResources, clientKeys, clientKeysIn, clusters, get, kind, kubectl, lastLoad, loadLoop, newStack, printed, printedClientKeys, removeStack, stateResources,
+    stringOutput, TestStack, toolchainForTests,
 } from "../support/stacks";
+import { at, found } from "../support/present";
+
+/** What kubectl prints (-o json) of a Deployment and of pods: the fields read here. */
+interface DeploymentJson { status: { readyReplicas?: number } }
+interface PodListJson { items: { spec: { containers: { image: string }[] } }[] }
 
 const { env: toolchainEnv, skip } = toolchainForTests("e2e");
 const hello = /^Hello World: [0-9a-f-]{36}\n$/;
 const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
 
 /** Runs a scenario and prints how long it took. */
-function scenario(name: string, body: () => Promise<void>) {
+function scenario(name: string, body: () => void | Promise<void>) {
     test(name, { skip }, async () => {
         const started = Date.now();
         await body();
@@ -44,27 +51,28 @@ describe("the stack on a real Kind cluster", () => {
     });
 
     after(async () => {
-        if (main) {
+        // Unset when the suite is skipped, or before() failed first.
+        if ((main as TestStack | undefined) !== undefined) {
             await removeStack(main);
         }
     });
 
     scenario("1. cold up: the app answers from 3 ready pods running the content-tagged image", async () => {
         const result = await main.stack.up();
-        url = result.outputs.url.value;
+        url = stringOutput(result.outputs, "url");
         assert.match(await get(url), hello);
 
-        const deployment = JSON.parse(kubectl(main, ["get", "deployment", "node-deployment", "-o", "json"]));
+        const deployment = JSON.parse(kubectl(main, ["get", "deployment", "node-deployment", "-o", "json"])) as DeploymentJson;
         assert.equal(deployment.status.readyReplicas, 3);
-        const pods = JSON.parse(kubectl(main, ["get", "pods", "-l", "app=node-web", "-o", "json"])).items;
+        const pods = (JSON.parse(kubectl(main, ["get", "pods", "-l", "app=node-web", "-o", "json"])) as PodListJson).items;
         assert.equal(pods.length, 3);
 
-        const tag = contentTag(path.join(main.dir, "app"), { BASE_IMAGE: toolchainEnv.NODE_BASE_IMAGE });
-        assert.equal(result.outputs.image.value, `node-app:${tag}`);
-        const [load] = await lastLoad(main);
+        const tag = contentTag(path.join(main.dir, "app"), { BASE_IMAGE: found(toolchainEnv.NODE_BASE_IMAGE, "NODE_BASE_IMAGE") });
+        assert.equal(stringOutput(result.outputs, "image"), `node-app:${tag}`);
+        const load = at(await lastLoad(main), 0);
         assert.equal(load.sent, load.total, "a new cluster gets every layer of the image");
         for (const pod of pods) {
-            assert.equal(pod.spec.containers[0].image, `node-app:${tag}`);
+            assert.equal(at(pod.spec.containers, 0).image, `node-app:${tag}`);
         }
 
         const replies = new Set<string>();
@@ -76,16 +84,16 @@ describe("the stack on a real Kind cluster", () => {
         assert.match(kubectl(main, ["get", "nodes"]), / Ready /);
         // The app's port and the API server's are published on 127.0.0.1 only, as Docker bound them.
         const bindings = JSON.parse(execFileSync("docker", ["inspect", "--format", "{{json .NetworkSettings.Ports}}", `${main.clusterName}-control-plane`],
-            { env: { ...process.env, ...main.env }, encoding: "utf8" }));
-        const published = Object.values<any[] | null>(bindings).flatMap((b) => b ?? []);
+            { env: { ...process.env, ...main.env }, encoding: "utf8" })) as Record<string, { HostIp: string }[] | null>;
+        const published = Object.values(bindings).flatMap((b) => b ?? []);
         assert.equal(published.length, 2, JSON.stringify(bindings));
         assert.deepEqual([...new Set(published.map((b) => b.HostIp))], ["127.0.0.1"]);
         assert.match(fs.readFileSync(main.kubeconfigPath, "utf8"), /keep-me/, "the user's own context is kept");
-        assert.equal(result.outputs.kubeconfig.secret, true);
+        assert.equal(found(result.outputs.kubeconfig, "the kubeconfig output").secret, true);
     });
 
     scenario("2. no-op: a second up changes nothing, builds nothing, loads nothing", async () => {
-        const events: any[] = [];
+        const events: EngineEvent[] = [];
         const result = await main.stack.up({ onEvent: (e) => events.push(e) });
         assert.deepEqual(changedResources(events), []);
         // Only "same": the program reads nothing back from its own stack (cluster.ts).
@@ -95,9 +103,9 @@ describe("the stack on a real Kind cluster", () => {
 
     scenario("3. two ups at once: the state lock refuses the second with a clear message; the state stays intact", async () => {
         const [first, second] = await Promise.allSettled([main.stack.up(), main.stack.up()]);
-        const refused = [first, second].filter((r) => r.status === "rejected") as PromiseRejectedResult[];
+        const refused = [first, second].filter((r): r is PromiseRejectedResult => r.status === "rejected");
         assert.equal(refused.length, 1, `${refused.length} of 2 concurrent ups were refused`);
-        assert.match(String(refused[0].reason), /currently locked/);
+        assert.match(String(at(refused, 0).reason), /currently locked/);
         await main.stack.preview({ expectNoChanges: true });
         assert.match(await get(url), hello);
     });
@@ -112,7 +120,7 @@ describe("the stack on a real Kind cluster", () => {
         const server = path.join(main.dir, "app", "server.js");
         fs.writeFileSync(server, fs.readFileSync(server, "utf8").replace("`Hello World: ", "`Hello again: "));
 
-        const events: any[] = [];
+        const events: EngineEvent[] = [];
         await main.stack.preview({ onEvent: (e) => events.push(e) });
         assert.deepEqual(changedResources(events), [
             "replace command:local:Command", // the load, for the new image
@@ -134,17 +142,17 @@ describe("the stack on a real Kind cluster", () => {
             assert.match(await get(url), /^Hello again: /);
         }
         // The node already had the base image's layers: only the app's new layer went over.
-        const [sent] = await lastLoad(main);
+        const sent = at(await lastLoad(main), 0);
         assert.ok(sent.sent < sent.total, `${sent.sent} of ${sent.total} layers sent`);
         assert.ok(sent.bytes < 64 * 1024, `${sent.bytes} bytes sent for a one-line edit`);
     });
 
     scenario("6. scale 3 to 5: only the Deployment changes (and its rollout is awaited); 5 pods Ready", async () => {
         await main.stack.setConfig("replicas", { value: "5" });
-        const events: any[] = [];
+        const events: EngineEvent[] = [];
         await main.stack.up({ onEvent: (e) => events.push(e) });
         assert.deepEqual(changedResources(events), ["replace command:local:Command", "update kubernetes:apps/v1:Deployment"]);
-        const deployment = JSON.parse(kubectl(main, ["get", "deployment", "node-deployment", "-o", "json"]));
+        const deployment = JSON.parse(kubectl(main, ["get", "deployment", "node-deployment", "-o", "json"])) as DeploymentJson;
         assert.equal(deployment.status.readyReplicas, 5);
     });
 
@@ -187,7 +195,7 @@ describe("the stack on a real Kind cluster", () => {
                     await assert.rejects(bad.stack.up(), message);
                     assert.ok(Date.now() - started < 60_000);
                     const state = await bad.stack.exportStack();
-                    assert.deepEqual((state.deployment.resources ?? []).filter((r: any) => r.type !== "pulumi:pulumi:Stack"), []);
+                    assert.deepEqual(stateResources(state).filter((r) => r.type !== "pulumi:pulumi:Stack"), []);
                     assert.ok(!clusters(bad).includes(bad.clusterName));
                 } finally {
                     await removeStack(bad);
@@ -209,7 +217,7 @@ describe("the stack on a real Kind cluster", () => {
             assert.ok(Date.now() - started < 30_000);
             assert.ok(!clusters(taken).includes(taken.clusterName));
             const state = await taken.stack.exportStack();
-            assert.deepEqual((state.deployment.resources ?? []).filter((r: any) => r.type === "command:local:Command"), []);
+            assert.deepEqual(stateResources(state).filter((r) => r.type === "command:local:Command"), []);
         } finally {
             holder.close();
             await removeStack(taken);
@@ -219,7 +227,7 @@ describe("the stack on a real Kind cluster", () => {
     scenario("10. a missing prerequisite is one clear line; nothing is created", async () => {
         // PATH with everything the toolchain has but kind.
         const withoutKind = fs.mkdtempSync(path.join(main.dir, "bin-"));
-        const toolchainBin = toolchainEnv.PATH.split(":")[0];
+        const toolchainBin = at(found(toolchainEnv.PATH, "PATH").split(":"), 0);
         for (const tool of fs.readdirSync(toolchainBin).filter((t) => t !== "kind")) {
             fs.symlinkSync(path.join(toolchainBin, tool), path.join(withoutKind, tool));
         }
@@ -232,7 +240,7 @@ describe("the stack on a real Kind cluster", () => {
             try {
                 await assert.rejects(broken.stack.up(), message);
                 const state = await broken.stack.exportStack();
-                assert.deepEqual((state.deployment.resources ?? []).filter((r: any) => r.type !== "pulumi:pulumi:Stack"), []);
+                assert.deepEqual(stateResources(state).filter((r) => r.type !== "pulumi:pulumi:Stack"), []);
             } finally {
                 await broken.stack.workspace.removeStack(broken.stack.name, { force: true });
                 fs.rmSync(broken.dir, { recursive: true, force: true });
@@ -247,9 +255,9 @@ describe("the stack on a real Kind cluster", () => {
         await main.stack.up();
         await main.stack.preview({ expectNoChanges: true });
         assert.match(await get(url), /^Hello again: /);
-        const kubeconfig = YAML.parse(fs.readFileSync(main.kubeconfigPath, "utf8"));
-        assert.ok(!(kubeconfig.contexts ?? []).some((c: any) => c.name === context), "the user's edit is respected");
-        assert.ok((kubeconfig.contexts ?? []).some((c: any) => c.name === "mine"));
+        const kubeconfig = YAML.parse(fs.readFileSync(main.kubeconfigPath, "utf8")) as { contexts?: { name: string }[] };
+        assert.ok(!(kubeconfig.contexts ?? []).some((c) => c.name === context), "the user's edit is respected");
+        assert.ok((kubeconfig.contexts ?? []).some((c) => c.name === "mine"));
     });
 
     scenario("12. a failing image load: up fails with one line naming the node and the cause; the next up loads and rolls out", async () => {
@@ -260,7 +268,7 @@ describe("the stack on a real Kind cluster", () => {
         const server = path.join(main.dir, "app", "server.js");
         fs.writeFileSync(server, fs.readFileSync(server, "utf8").replace("`Hello again: ", "`Hello after a failed load: "));
         try {
-            const error = await main.stack.up().then(() => undefined, (err: Error) => String(err));
+            const error = await main.stack.up().then(() => undefined, (err: unknown) => String(err));
             assert.ok(error, "the up fails");
             assert.match(error, new RegExp(`failed: node ${node}: [^\n]*ctr[^\n]*not found`));
             assert.match(await get(url), /^Hello again: /, "the running version still serves");
@@ -268,7 +276,7 @@ describe("the stack on a real Kind cluster", () => {
             docker("exec", node, "mv", "/usr/local/bin/ctr.hidden", "/usr/local/bin/ctr");
         }
         // The state is consistent: the preview still plans the load, and the next up does it.
-        const events: any[] = [];
+        const events: EngineEvent[] = [];
         await main.stack.preview({ onEvent: (e) => events.push(e) });
         assert.ok(changedResources(events).includes("replace command:local:Command"), changedResources(events).join(", "));
         await main.stack.up();
@@ -280,12 +288,12 @@ describe("the stack on a real Kind cluster", () => {
         kind(main, ["delete", "cluster", "--name", main.clusterName]);
         await assert.rejects(get(url));
         // The preview already shows the rebuild, the cluster first.
-        const events: any[] = [];
+        const events: EngineEvent[] = [];
         await main.stack.preview({ onEvent: (e) => events.push(e) });
         assert.ok(changedResources(events).includes("replace command:local:Command"), changedResources(events).join(", "));
         const result = await main.stack.up();
-        assert.match(await get(result.outputs.url.value), /^Hello after a failed load: /);
-        const deployment = JSON.parse(kubectl(main, ["get", "deployment", "node-deployment", "-o", "json"]));
+        assert.match(await get(stringOutput(result.outputs, "url")), /^Hello after a failed load: /);
+        const deployment = JSON.parse(kubectl(main, ["get", "deployment", "node-deployment", "-o", "json"])) as DeploymentJson;
         assert.equal(deployment.status.readyReplicas, 5);
         await main.stack.preview({ expectNoChanges: true });
     });
@@ -297,7 +305,7 @@ describe("the stack on a real Kind cluster", () => {
         assert.doesNotMatch(kubeconfig, new RegExp(`kind-${main.clusterName}`));
         assert.match(kubeconfig, /keep-me/);
         const state = await main.stack.exportStack();
-        assert.deepEqual(state.deployment.resources ?? [], []);
+        assert.deepEqual(stateResources(state), []);
     });
 
     scenario("15. destroy succeeds when the cluster was already deleted outside", async () => {
@@ -305,10 +313,10 @@ describe("the stack on a real Kind cluster", () => {
         kind(main, ["delete", "cluster", "--name", main.clusterName]);
         await main.stack.destroy();
         const state = await main.stack.exportStack();
-        assert.deepEqual(state.deployment.resources ?? [], []);
+        assert.deepEqual(stateResources(state), []);
     });
 
-    scenario("16. no output of up, preview or destroy, failed ones included, shows a cluster's client key", async () => {
+    scenario("16. no output of up, preview or destroy, failed ones included, shows a cluster's client key", () => {
         // Scenarios 1, 13 and 15 each made a cluster; the real command plugin quotes a failed
         // script's whole stdout and stderr, so the kubeconfig must never reach either.
         assert.ok(clientKeys.size >= 3, `${clientKeys.size} cluster keys collected`);

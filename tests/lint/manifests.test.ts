@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as YAML from "yaml";
 import { toolchainDir } from "../support/stacks";
-import { declaredObjects, projectDir } from "../unit/harness";
+import { declaredObjects, KubernetesObject, projectDir } from "../unit/harness";
 
 const kubeScore = path.join(toolchainDir, "bin", "kube-score");
 const waiversFile = path.join(__dirname, "kube-score-waivers.yaml");
@@ -49,9 +49,21 @@ interface Ignored { object: string; check: string; grade: number }
 const key = (grade: string, check: string) => `${grade} ${check}`;
 const describeFinding = (f: Finding) => `${f.grade} ${f.check} on ${f.object}: ${f.comments.join("; ")}`;
 
+/** kube-score's JSON (--output-format json): the fields read here. */
+interface ScoredObject {
+    type_meta: { kind: string };
+    object_meta: { name: string };
+    checks: {
+        check: { id: string; optional?: boolean };
+        grade: number;
+        skipped: boolean;
+        comments: { path?: string; summary: string }[] | null;
+    }[];
+}
+
 function scoreTheManifests(): void {
     let dir: string;
-    let objects: any[];
+    let objects: KubernetesObject[];
     let findings: Finding[];
     let ignored: Ignored[];
     let waived: Map<string, string>;
@@ -65,30 +77,31 @@ function scoreTheManifests(): void {
         // Exit status 1 means "a CRITICAL finding"; whatever it found is in the JSON.
         const score = spawnSync(kubeScore, ["score", "--output-format", "json", "--kubernetes-version", kubernetesVersion(), manifests],
             { encoding: "utf8" });
-        let scored: any[];
+        let scored: ScoredObject[];
         try {
-            scored = JSON.parse(score.stdout);
+            scored = JSON.parse(score.stdout) as ScoredObject[];
         } catch {
             throw new Error(`kube-score gave no JSON (exit ${score.status}): ${score.stderr.trim() || score.error?.message}`);
         }
         assert.equal(scored.length, objects.length, `kube-score scored ${scored.length} of the ${objects.length} objects`);
-        const name = (object: any) => `${object.type_meta.kind}/${object.object_meta.name}`;
+        const name = (object: ScoredObject) => `${object.type_meta.kind}/${object.object_meta.name}`;
         findings = scored.flatMap((object) => object.checks
-            .filter((c: any) => !c.skipped && c.grade in grades)
-            .map((c: any): Finding => ({
+            .filter((c) => !c.skipped && c.grade in grades)
+            .map((c): Finding => ({
                 object: name(object),
                 check: c.check.id,
                 grade: grades[c.grade as keyof typeof grades],
-                comments: (c.comments ?? []).map((m: any) => (m.path ? `(${m.path}) ` : "") + m.summary),
+                comments: (c.comments ?? []).map((m) => (m.path ? `(${m.path}) ` : "") + m.summary),
             })));
         // kube-score still runs an ignored check and keeps its grade; only this comment says why
         // it was skipped (scorecard.go in kube-score). Optional checks not enabled get it too.
         ignored = scored.flatMap((object) => object.checks
-            .filter((c: any) => c.skipped && !c.check.optional
-                && (c.comments ?? []).some((m: any) => m.summary === `Skipped because ${c.check.id} is ignored`))
-            .map((c: any): Ignored => ({ object: name(object), check: c.check.id, grade: c.grade })));
+            .filter((c) => c.skipped && !c.check.optional
+                && (c.comments ?? []).some((m) => m.summary === `Skipped because ${c.check.id} is ignored`))
+            .map((c): Ignored => ({ object: name(object), check: c.check.id, grade: c.grade })));
 
-        const file = YAML.parse(fs.readFileSync(waiversFile, "utf8")) ?? {};
+        // grade: { check: reason }; each checked below. null for an empty file or grade.
+        const file = (YAML.parse(fs.readFileSync(waiversFile, "utf8")) as Record<string, Record<string, unknown> | null> | null) ?? {};
         waived = new Map();
         for (const [grade, checks] of Object.entries(file)) {
             assert.ok(Object.values(grades).includes(grade as Grade), `${waiversFile}: '${grade}' is not CRITICAL or WARNING`);

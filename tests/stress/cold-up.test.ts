@@ -3,7 +3,7 @@
 // which the e2e suite's one cold up rarely shows; STRESS_CYCLES sets how many (default 20).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { get, newStack, removeStack, toolchainForTests } from "../support/stacks";
+import { get, newStack, removeStack, stringOutput, toolchainForTests } from "../support/stacks";
 
 const { env, skip } = toolchainForTests("stress");
 const cycles = Number(process.env.STRESS_CYCLES ?? 20);
@@ -15,12 +15,12 @@ test(`${cycles} cold up + no-op preview cycles of fresh stacks, none failing`, {
         const stack = await newStack(env, {});
         try {
             const result = await stack.stack.up();
-            assert.match(await get(result.outputs.url.value), /^Hello World: /);
+            assert.match(await get(stringOutput(result.outputs, "url")), /^Hello World: /);
             await stack.stack.preview({ expectNoChanges: true });
         } catch (err) {
             failures.push(`cycle ${cycle}: ${String(err).split("\n").slice(0, 12).join("\n")}`);
         } finally {
-            await removeStack(stack).catch((err) => failures.push(`cycle ${cycle} teardown: ${err}`));
+            await removeStack(stack).catch((err: unknown) => failures.push(`cycle ${cycle} teardown: ${String(err)}`));
         }
         console.log(`# cycle ${cycle}/${cycles}: ${failures.length} failed so far, ${((Date.now() - started) / 1000).toFixed(1)} s`);
     }

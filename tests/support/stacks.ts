@@ -1,13 +1,15 @@
 // What the end-to-end tests, the stress test, the lint and the benchmark share: real stacks
 // (Pulumi CLI, providers, Docker, kind) driven through the Automation API, each on a copy of
 // the project with its own state, cluster name, ports and kubeconfig; load, the dev loop.
-import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import { Deployment, EngineEvent, LocalWorkspace, OutputMap, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import assert from "node:assert/strict";
 import { ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
+import { found } from "./present";
 
 export const projectDir = path.resolve(__dirname, "../..");
 export const toolchainDir = process.env.KUBE_DEMO_TOOLCHAIN
@@ -45,9 +47,9 @@ function succeeds(command: string, args: string[], env = process.env): boolean {
 }
 
 const pluginVersions = (): Record<string, string> => {
-    const lock = JSON.parse(fs.readFileSync(path.join(projectDir, "package-lock.json"), "utf8"));
+    const lock = JSON.parse(fs.readFileSync(path.join(projectDir, "package-lock.json"), "utf8")) as { packages: Record<string, { version: string }> };
     return Object.fromEntries(["command", "docker", "kubernetes"].map((name) =>
-        [name, lock.packages[`node_modules/@pulumi/${name}`].version]));
+        [name, found(lock.packages[`node_modules/@pulumi/${name}`], `@pulumi/${name} in package-lock.json`).version]));
 };
 
 /**
@@ -70,7 +72,9 @@ export function prepareToolchain(): { env: Record<string, string> } | { missing:
     if (!succeeds("docker", ["info"], env)) {
         const start = spawnSync("bash", [path.join(projectDir, "toolchain/docker/start.sh")], { env, encoding: "utf8" });
         if (start.status !== 0 || !succeeds("docker", ["info"], env)) {
-            return { missing: `a Docker engine (toolchain/docker/start.sh failed: ${(start.stderr ?? "").trim().split("\n").pop()}): ${build}` };
+            // null, whatever the type says, when bash could not be started at all
+            const stderr = start.stderr as string | null;
+            return { missing: `a Docker engine (toolchain/docker/start.sh failed: ${(stderr ?? "").trim().split("\n").pop()}): ${build}` };
         }
     }
     for (const image of [env.KIND_NODE_IMAGE, env.NODE_BASE_IMAGE]) {
@@ -78,9 +82,10 @@ export function prepareToolchain(): { env: Record<string, string> } | { missing:
             return { missing: `the local image ${image ?? "(unnamed)"}: ${build}` };
         }
     }
-    const plugins = JSON.parse(execFileSync("pulumi", ["plugin", "ls", "--json"], { env, encoding: "utf8" }) || "[]");
+    const plugins = JSON.parse(execFileSync("pulumi", ["plugin", "ls", "--json"], { env, encoding: "utf8" }) || "[]") as
+        { name: string; kind: string; version: string }[];
     for (const [name, version] of Object.entries(pluginVersions())) {
-        if (!plugins.some((p: any) => p.name === name && p.kind === "resource" && p.version === version)) {
+        if (!plugins.some((p) => p.name === name && p.kind === "resource" && p.version === version)) {
             return { missing: `the Pulumi plugin ${name} v${version}: ${build}` };
         }
     }
@@ -92,8 +97,8 @@ export function prepareToolchain(): { env: Record<string, string> } | { missing:
 function canListen(port: number): Promise<boolean> {
     const server = net.createServer();
     return new Promise((resolve) => {
-        server.once("error", () => resolve(false));
-        server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+        server.once("error", () => { resolve(false); });
+        server.listen(port, "127.0.0.1", () => server.close(() => { resolve(true); }));
     });
 }
 
@@ -124,7 +129,7 @@ export function copyProject(): string {
         fs.cpSync(path.join(projectDir, file), path.join(dir, file), { recursive: true });
     }
     fs.symlinkSync(path.join(projectDir, "node_modules"), path.join(dir, "node_modules"));
-    const project = YAML.parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8"));
+    const project = YAML.parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) as Record<string, unknown>;
     fs.mkdirSync(path.join(dir, "state"));
     project.backend = { url: `file://${dir}/state` };
     fs.writeFileSync(path.join(dir, "Pulumi.yaml"), YAML.stringify(project));
@@ -157,13 +162,13 @@ export async function newStack(toolchainEnv: Record<string, string>, config: Rec
         ...envOverrides,
     };
     const stack = recorded(await LocalWorkspace.createStack({ workDir: dir, stackName: `e2e-${suffix}` },
-        { workDir: dir, envVars: env, pulumiCommand }));
+        { workDir: dir, envVars: env, ...(pulumiCommand ? { pulumiCommand } : {}) }));
     const settings: Record<string, string> = {
         clusterName,
         hostPort: String(await freePort()),
         apiServerPort: String(await freePort()),
-        nodeImage: toolchainEnv.KIND_NODE_IMAGE,
-        baseImage: toolchainEnv.NODE_BASE_IMAGE,
+        nodeImage: found(toolchainEnv.KIND_NODE_IMAGE, "KIND_NODE_IMAGE"),
+        baseImage: found(toolchainEnv.NODE_BASE_IMAGE, "NODE_BASE_IMAGE"),
         ...config,
     };
     await stack.setAllConfig(Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, { value: v }])));
@@ -198,7 +203,7 @@ export function kubectl(test: TestStack, args: string[]): string {
 export async function get(url: string): Promise<string> {
     // Bounded: a port mapping with nothing ready behind it accepts and then hangs.
     const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(new Error(`no answer from ${url} within 5 s`)), 5_000);
+    const timer = setTimeout(() => { abort.abort(new Error(`no answer from ${url} within 5 s`)); }, 5_000);
     try {
         const res = await fetch(url, { headers: { connection: "close" }, signal: abort.signal });
         const body = await res.text();
@@ -268,7 +273,7 @@ export function loadLoop(url: string, perSecond = 30, connections = 5): Load {
  * "<op> <type>" for each resource an operation changes, from its engine events: one entry per
  * resource, its replacement steps counted as one "replace". Reads are not changes.
  */
-export function changedResources(events: any[]): string[] {
+export function changedResources(events: EngineEvent[]): string[] {
     const changes = new Map<string, string>();
     for (const event of events) {
         const meta = event.resourcePreEvent?.metadata;
@@ -281,19 +286,38 @@ export function changedResources(events: any[]): string[] {
     return [...changes.values()].sort();
 }
 
+/** A resource of an exported state (apitype.ResourceV3): the fields read here. */
+export interface StateResource {
+    urn: string;
+    type: string;
+    outputs?: { stdout?: string };
+}
+
+/** The resources of an exported state (its JSON, apitype.DeploymentV3); none when it has none. */
+export function stateResources(state: Deployment): StateResource[] {
+    return (state.deployment as { resources?: StateResource[] }).resources ?? [];
+}
+
+/** A stack output that is a string (url, image, kubeconfig). */
+export function stringOutput(outputs: OutputMap, name: string): string {
+    const value: unknown = outputs[name]?.value;
+    assert.ok(typeof value === "string", `the stack's ${name} output is a string`);
+    return value;
+}
+
 /**
  * What the last image load sent, as scripts/load-image.js reported it: per node, the layers
  * sent of the image's total and the bytes.
  */
 export async function lastLoad(test: TestStack): Promise<{ node: string; sent: number; total: number; bytes: number }[]> {
     const state = await test.stack.exportStack();
-    const load = state.deployment.resources.find((resource: any) => resource.urn.endsWith("::app-load"));
-    const report: string = load?.outputs?.stdout ?? "";
+    const load = stateResources(state).find((resource) => resource.urn.endsWith("::app-load"));
+    const report = load?.outputs?.stdout ?? "";
     const lines = [...report.matchAll(/-> (\S+): (\d+) of (\d+) layers sent, (\d+) bytes$/gm)];
     if (lines.length === 0) {
         throw new Error(`the image load reported nothing: ${JSON.stringify(report)}`);
     }
-    return lines.map(([, node, sent, total, bytes]) => ({ node, sent: Number(sent), total: Number(total), bytes: Number(bytes) }));
+    return lines.map(([, node = "", sent, total, bytes]) => ({ node, sent: Number(sent), total: Number(total), bytes: Number(bytes) }));
 }
 
 /** Everything the CLI printed for the stacks of this process, and every error it ended with. */
@@ -305,13 +329,16 @@ export const clientKeys = new Set<string>();
 function recorded(stack: Stack): Stack {
     const keep = (text: string) => { printed.push(text); };
     const also = (handler?: (text: string) => void) => (text: string) => { keep(text); handler?.(text); };
+    // What each of these operations takes and gives, as far as it is read here.
+    type Printing = { onOutput?: (text: string) => void; onError?: (text: string) => void };
+    type Kubeconfig = { users?: { user: { "client-key-data": string } }[] };
     for (const operation of ["up", "preview", "refresh", "destroy"] as const) {
-        const original = (stack[operation] as (opts?: any) => Promise<any>).bind(stack);
-        (stack as any)[operation] = async (opts: any = {}) => {
+        const original = (stack[operation] as (opts?: Printing) => Promise<{ outputs?: OutputMap }>).bind(stack);
+        Object.assign(stack, { [operation]: async (opts: Printing = {}) => {
             try {
                 const result = await original({ ...opts, onOutput: also(opts.onOutput), onError: also(opts.onError) });
-                const kubeconfig = result?.outputs?.kubeconfig?.value;
-                for (const user of kubeconfig ? YAML.parse(kubeconfig).users ?? [] : []) {
+                const kubeconfig: unknown = result.outputs?.kubeconfig?.value;
+                for (const user of typeof kubeconfig === "string" && kubeconfig ? (YAML.parse(kubeconfig) as Kubeconfig).users ?? [] : []) {
                     clientKeys.add(user.user["client-key-data"]);
                 }
                 return result;
@@ -319,7 +346,7 @@ function recorded(stack: Stack): Stack {
                 keep(String(err));
                 throw err;
             }
-        };
+        } });
     }
     return stack;
 }
@@ -363,13 +390,14 @@ export class DevLoop {
             rest = parts.pop() ?? "";
             this.lines.push(...parts);
         };
-        this.child.stdout!.on("data", collect);
-        this.child.stderr!.on("data", collect);
+        // Both are pipes (stdio above).
+        found(this.child.stdout, "the dev loop's stdout").on("data", collect);
+        found(this.child.stderr, "the dev loop's stderr").on("data", collect);
         this.exited = new Promise((resolve) => this.child.on("exit", resolve));
     }
 
     get pid(): number {
-        return this.child.pid!;
+        return found(this.child.pid, "the dev loop's pid");
     }
 
     /** The first line from index `from` on that matches, within `seconds`. */
@@ -377,7 +405,7 @@ export class DevLoop {
         const deadline = Date.now() + seconds * 1000;
         for (;;) {
             for (let i = from; i < this.lines.length; i++) {
-                const match = this.lines[i].match(pattern);
+                const match = this.lines[i]?.match(pattern);
                 if (match) {
                     return { index: i, match };
                 }

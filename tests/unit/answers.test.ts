@@ -14,7 +14,7 @@ function runWait(url: string, timeoutSeconds: number): Promise<{ code: number | 
         env: { ...process.env, URL: url, TIMEOUT_SECONDS: String(timeoutSeconds) },
     });
     let stderr = "";
-    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     return once(child, "exit").then(([code]) => ({ code: code as number | null, seconds: (Date.now() - started) / 1000, stderr }));
 }
 

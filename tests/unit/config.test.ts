@@ -18,16 +18,17 @@ test("no settings give the seed workflow: kube-demo, 3 replicas, port 8080, node
 });
 
 test("Pulumi.yaml declares every setting, with a description and the program's default", () => {
-    const project = YAML.parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8"));
+    const project = YAML.parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) as
+        { config: Record<string, { description?: string; default?: unknown; type?: string }> };
     assert.deepEqual(Object.keys(project.config).sort(), [...settingNames].sort());
-    for (const [name, declared] of Object.entries<any>(project.config)) {
-        assert.ok(declared.description?.length > 20, `${name} has a description`);
+    for (const [name, declared] of Object.entries(project.config)) {
+        assert.ok((declared.description?.length ?? 0) > 20, `${name} has a description`);
         const programDefault = (defaults as Record<string, unknown>)[name] ?? "";
         assert.equal(declared.default, programDefault, `${name} defaults alike in Pulumi.yaml and config.ts`);
         assert.equal(declared.type, typeof programDefault === "number" ? "integer" : "string");
     }
     // Pulumi.yaml's defaults, as the CLI passes them, give the same config as no settings.
-    const asPassed = Object.fromEntries(Object.entries<any>(project.config).map(([k, v]) => [k, String(v.default)]));
+    const asPassed = Object.fromEntries(Object.entries(project.config).map(([k, v]) => [k, String(v.default)]));
     assert.deepEqual(parseConfig(asPassed), parseConfig({}));
 });
 
@@ -110,7 +111,7 @@ test("image strings are at most 255 characters, as Docker's repository names", (
 });
 
 test("names, image references and their hosts start and end with a letter or digit: '-' and '.' only inside (a leading '-' reads as an option)", () => {
-    for (const [key, raw] of [["nodeImage", "--help"], ["baseImage", "-x"], ["baseImage", ".x/node:20"], ["nodeImage", "x-/node:1"],
+    for (const [key, raw] of <[string, string][]>[["nodeImage", "--help"], ["baseImage", "-x"], ["baseImage", ".x/node:20"], ["nodeImage", "x-/node:1"],
         ["imageName", "-h/app"], ["imageName", "h-/app"], ["imageName", "-app"], ["clusterName", "-demo"]]) {
         assert.throws(() => parseConfig({ [key]: raw }), new RegExp(`^ConfigError: invalid config ${key}="${raw.replace(/[.]/g, "\\.")}"`));
     }

@@ -1,19 +1,58 @@
 // Runs the whole program (index.ts) under Pulumi's runtime mocks and records what it declares.
+import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { at, found } from "../support/present";
+
+export { at, found };
 
 export const projectDir = path.resolve(__dirname, "../..");
 export const fakeKubeconfig = "apiVersion: v1\nkind: Config\nclusters: []\n";
 export const fakeImageId = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
-export interface Declared {
+/** The inputs of a `command:local:Command`, as the tests read them. */
+export interface CommandInputs {
+    create: string;
+    update?: string;
+    delete?: string;
+    /** Text, or a secret's wrapper (Pulumi's signature key and `value`). */
+    stdin?: unknown;
+    environment: Record<string, string>;
+    triggers: unknown[];
+    interpreter?: string[];
+    logging?: string;
+}
+
+/** The inputs of a `docker:index/image:Image`, as the tests read them. */
+export interface ImageInputs {
+    imageName: string;
+    skipPush: boolean;
+    build: { context: string; platform: string; args?: Record<string, string> };
+}
+
+/**
+ * The inputs the mocks receive (Outputs resolved to plain values), by resource type, for the
+ * types the tests read; a Kubernetes object's are that object.
+ */
+export interface InputsOf {
+    "kubernetes:apps/v1:Deployment": k8s.types.output.apps.v1.Deployment;
+    "kubernetes:core/v1:Service": k8s.types.output.core.v1.Service;
+    "kubernetes:policy/v1:PodDisruptionBudget": k8s.types.output.policy.v1.PodDisruptionBudget;
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy": k8s.types.output.networking.v1.NetworkPolicy;
+    "command:local:Command": CommandInputs;
+    "docker:index/image:Image": ImageInputs;
+    "pulumi:providers:kubernetes": { kubeconfig: unknown; deleteUnreachable: string; clusterIdentifier: string };
+    "pulumi:providers:docker": { host: string };
+}
+
+export interface Declared<Inputs = Record<string, unknown>> {
     type: string;
     name: string;
-    inputs: any;
+    inputs: Inputs;
     /** Provider reference `urn::id`, when one was passed. */
-    provider?: string;
+    provider?: string | undefined;
     urn: string;
     /** URNs this resource waits for (dependsOn and inputs). */
     dependencies: string[];
@@ -25,8 +64,8 @@ export interface ProgramRun {
     declared: Declared[];
     /** Resource types and invoke tokens, in the order the program sent them to the engine. */
     requests: string[];
-    outputs: Record<string, pulumi.Output<any>>;
-    error?: Error;
+    outputs: Record<string, pulumi.Output<unknown>>;
+    error?: Error | undefined;
 }
 
 /**
@@ -63,12 +102,14 @@ export interface World {
 }
 
 /** What the mocked providers compute: the kubeconfig a cluster prints, an image's ID. */
-function mockState(type: string, inputs: any, world: World): any {
+function mockState(type: string, inputs: Record<string, unknown>): Record<string, unknown> {
     switch (type) {
-        case "command:local:Command":
-            return { ...inputs, stdout: inputs.create?.includes("kind get kubeconfig") ? fakeKubeconfig : "", stderr: "" };
+        case "command:local:Command": {
+            const { create } = inputs as Partial<CommandInputs>;
+            return { ...inputs, stdout: create?.includes("kind get kubeconfig") ? fakeKubeconfig : "", stderr: "" };
+        }
         case "docker:index/image:Image":
-            return { ...inputs, repoDigest: fakeImageId, baseImageName: inputs.imageName, registryServer: "" };
+            return { ...inputs, repoDigest: fakeImageId, baseImageName: (inputs as Partial<ImageInputs>).imageName, registryServer: "" };
         default:
             return inputs;
     }
@@ -78,6 +119,7 @@ const dockerVariables = ["DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG"] as co
 
 function setVariable(name: string, value: string | undefined): void {
     if (value === undefined) {
+        // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- an unset variable is a deleted key of process.env
         delete process.env[name];
     } else {
         process.env[name] = value;
@@ -93,21 +135,22 @@ export async function runProgram(config: Record<string, string> = {}, world: Wor
     const requests: string[] = [];
     await pulumi.runtime.setMocks({
         newResource: (args) => {
-            monitorRecords.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
+            const inputs = args.inputs as Record<string, unknown>;
+            monitorRecords.push({ type: args.type, name: args.name, inputs, provider: args.provider });
             requests.push(args.type);
-            return { id: `${args.name}-id`, state: mockState(args.type, args.inputs, world) };
+            return { id: `${args.name}-id`, state: mockState(args.type, inputs) };
         },
         call: (args) => {
             requests.push(args.token);
-            return args.inputs;
+            return args.inputs as Record<string, unknown>;
         },
     }, "kube-demo", "dev", false, "organization");
     // The mocks API hides a registration's dependencies; read them off the request.
-    const monitor = pulumi.runtime.getMonitor() as any;
+    const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitor;
     const dependencies = new Map<string, string[]>();
     const options = new Map<string, Declared["options"]>();
     const registerResource = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, callback: any) => {
+    monitor.registerResource = (req, callback) => {
         dependencies.set(req.getName(), req.getDependenciesList());
         options.set(req.getName(), {
             replaceWith: req.getReplaceWithList(),
@@ -122,6 +165,7 @@ export async function runProgram(config: Record<string, string> = {}, world: Wor
     // A fresh copy of the program's modules for every run.
     for (const id of Object.keys(require.cache)) {
         if (id.startsWith(projectDir) && !id.includes(`${path.sep}node_modules${path.sep}`)) {
+            // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- Node's module registry: deleting an entry is how a module is loaded anew
             delete require.cache[id];
         }
     }
@@ -134,10 +178,12 @@ export async function runProgram(config: Record<string, string> = {}, world: Wor
     for (const name of dockerVariables) {
         setVariable(name, dockerEnv[name]);
     }
-    let outputs: Record<string, pulumi.Output<any>> = {};
+    let outputs: Record<string, pulumi.Output<unknown>> = {};
     let error: Error | undefined;
     try {
-        outputs = require(path.join(projectDir, "index.ts"));
+        // A fresh load of the program each run, which an import cannot do.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        outputs = require(path.join(projectDir, "index.ts")) as Record<string, pulumi.Output<unknown>>;
     } catch (err) {
         error = err as Error;
     } finally {
@@ -152,12 +198,12 @@ export async function runProgram(config: Record<string, string> = {}, world: Wor
         fs.rmSync(dir, { recursive: true, force: true });
     }
 
-    const urns = [...(monitor.getRegisteredResources() as Map<string, unknown>).keys()];
+    const urns = [...monitor.getRegisteredResources().keys()];
     const declared = monitorRecords.map((record) => ({
         ...record,
-        urn: urns.find((urn) => urn.endsWith(`::${record.name}`) && urn.split("::")[2].endsWith(record.type))!,
+        urn: found(urns.find((urn) => urn.endsWith(`::${record.name}`) && urn.split("::")[2]?.endsWith(record.type)), `the URN of ${record.name}`),
         dependencies: dependencies.get(record.name) ?? [],
-        options: options.get(record.name)!,
+        options: found(options.get(record.name), `the options of ${record.name}`),
     }));
     return { declared, requests, outputs, error };
 }
@@ -167,31 +213,60 @@ export function value<T>(output: pulumi.Input<T>): Promise<T> {
     return new Promise((resolve) => pulumi.output(output).apply((v) => { resolve(v as T); return v; }));
 }
 
-export function only(run: ProgramRun, type: string): Declared {
-    const matches = run.declared.filter((d) => d.type === type);
+/** What the program declared of `type`, with the inputs of that type. */
+export function declaredOf<T extends keyof InputsOf>(run: ProgramRun, type: T): Declared<InputsOf[T]>[] {
+    return run.declared.filter((d) => d.type === type) as unknown as Declared<InputsOf[T]>[];
+}
+
+export function only<T extends keyof InputsOf>(run: ProgramRun, type: T): Declared<InputsOf[T]> {
+    const matches = declaredOf(run, type);
     if (matches.length !== 1) {
         throw new Error(`expected one ${type}, found ${matches.length}`);
     }
-    return matches[0];
+    return at(matches, 0);
 }
 
 /**
  * The Kubernetes objects the program declares with the default config, as `kubectl apply` would
  * get them: Pulumi's own annotations (pulumi.com/...) left out.
  */
-export async function declaredObjects(): Promise<any[]> {
+export async function declaredObjects(): Promise<KubernetesObject[]> {
     const run = await runProgram();
     if (run.error) {
         throw run.error;
     }
     return run.declared.filter((d) => d.type.startsWith("kubernetes:")).map((d) => {
-        const object = structuredClone(d.inputs);
-        const annotations = Object.entries<string>(object.metadata?.annotations ?? {}).filter(([k]) => !k.startsWith("pulumi.com/"));
-        if (annotations.length > 0) {
+        const object = structuredClone(d.inputs) as KubernetesObject;
+        const annotations = Object.entries(object.metadata?.annotations ?? {}).filter(([k]) => !k.startsWith("pulumi.com/"));
+        if (annotations.length > 0 && object.metadata) {
             object.metadata.annotations = Object.fromEntries(annotations);
         } else {
             delete object.metadata?.annotations;
         }
         return object;
     });
+}
+
+/** A Kubernetes object as `kubectl apply` takes it: the fields the tests read, and any others. */
+export interface KubernetesObject {
+    apiVersion: string;
+    kind: string;
+    metadata?: { name?: string; annotations?: Record<string, string> };
+    [field: string]: unknown;
+}
+
+/** The part of the mock monitor (@pulumi/pulumi's runtime/mocks.ts) read and wrapped here. */
+interface MockMonitor {
+    registerResource(req: RegisterResourceRequest, callback: unknown): unknown;
+    getRegisteredResources(): Map<string, unknown>;
+}
+
+/** The getters read here of the engine's RegisterResourceRequest (generated protobuf). */
+interface RegisterResourceRequest {
+    getName(): string;
+    getDependenciesList(): string[];
+    getReplaceWithList(): string[];
+    getDeletedwith(): string;
+    getDeletebeforereplace(): boolean;
+    getIgnorechangesList(): string[];
 }

@@ -11,7 +11,7 @@ import { test } from "node:test";
 import { gzipSync } from "node:zlib";
 import * as tar from "tar-stream";
 import * as loader from "../../scripts/load-image.js";
-import { projectDir } from "./harness";
+import { at, found, projectDir } from "./harness";
 
 const sha256 = (bytes: Buffer | string) => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-load-test-"));
@@ -26,7 +26,7 @@ async function tarOf(files: [string, Buffer | string][]): Promise<Buffer> {
     }
     pack.finalize();
     const chunks: Buffer[] = [];
-    for await (const chunk of pack) chunks.push(chunk as Buffer);
+    for await (const chunk of pack) chunks.push(chunk);
     return Buffer.concat(chunks);
 }
 
@@ -38,15 +38,15 @@ async function filesOf(archive: Buffer | NodeJS.ReadableStream): Promise<Map<str
     source.pipe(extract);
     for await (const entry of extract) {
         const chunks: Buffer[] = [];
-        for await (const chunk of entry) chunks.push(chunk as Buffer);
+        for await (const chunk of entry) chunks.push(chunk);
         files.set(entry.header.name, Buffer.concat(chunks));
     }
     return files;
 }
 
 // An image of three layers: a big base, a small one, the app's.
-const layerBytes = [Buffer.alloc(300_000, 1), Buffer.from("small layer"), Buffer.from("the app's layer")];
-const diffIds = layerBytes.map((bytes) => sha256(bytes));
+const layerBytes: [Buffer, Buffer, Buffer] = [Buffer.alloc(300_000, 1), Buffer.from("small layer"), Buffer.from("the app's layer")];
+const diffIds = layerBytes.map((bytes) => sha256(bytes)) as [string, string, string];
 const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: diffIds } }));
 
 /** What `docker save` writes before Docker 25: `<v1 id>/layer.tar`, `<image id>.json`, manifest.json. */
@@ -64,7 +64,7 @@ test("a classic docker save archive: each layer's digest is its diff ID, the con
     assert.equal(saved.config.digest, sha256(config));
     assert.deepEqual(saved.layers.map((layer) => [layer.digest, layer.size, layer.mediaType]),
         layerBytes.map((bytes, i) => [diffIds[i], bytes.length, "application/vnd.oci.image.layer.v1.tar"]));
-    assert.deepEqual(fs.readFileSync(saved.layers[2].file), layerBytes[2]);
+    assert.deepEqual(fs.readFileSync(at(saved.layers, 2).file), layerBytes[2]);
 });
 
 test("a Docker 25 archive: blobs named by digest, compressed layers keep their compressed digest", async () => {
@@ -77,7 +77,7 @@ test("a Docker 25 archive: blobs named by digest, compressed layers keep their c
     ]);
     const saved = await loader.readSavedImage(Readable.from([archive]), tempDir());
     assert.deepEqual(saved.layers.map((layer) => layer.digest), [diffIds[0], diffIds[1], sha256(compressed)]);
-    assert.equal(saved.layers[2].mediaType, "application/vnd.oci.image.layer.v1.tar+gzip");
+    assert.equal(at(saved.layers, 2).mediaType, "application/vnd.oci.image.layer.v1.tar+gzip");
 });
 
 test("an archive without manifest.json is refused with its name", async () => {
@@ -87,22 +87,25 @@ test("an archive without manifest.json is refused with its name", async () => {
 
 test("the OCI archive holds the manifest of every layer but the blobs of only those sent", async () => {
     const saved = await loader.readSavedImage(Readable.from([await classicSave()]), tempDir());
-    const files = await filesOf(loader.ociArchive("docker.io/library/node-app:1", saved, [saved.layers[2]]));
+    const files = await filesOf(loader.ociArchive("docker.io/library/node-app:1", saved, [at(saved.layers, 2)]));
 
-    const index = JSON.parse(files.get("index.json")!.toString());
+    // The OCI image index and manifest: the fields read here.
+    type Descriptor = { digest: string; size: number; annotations?: Record<string, string> };
+    const index = JSON.parse(found(files.get("index.json"), "index.json").toString()) as { manifests: Descriptor[] };
     assert.equal(index.manifests.length, 1);
-    assert.equal(index.manifests[0].annotations["io.containerd.image.name"], "docker.io/library/node-app:1");
-    const manifestBytes = files.get(blobOf(index.manifests[0].digest))!;
-    assert.equal(sha256(manifestBytes), index.manifests[0].digest);
-    const manifest = JSON.parse(manifestBytes.toString());
+    const [entry] = index.manifests as [Descriptor];
+    assert.equal(entry.annotations?.["io.containerd.image.name"], "docker.io/library/node-app:1");
+    const manifestBytes = found(files.get(blobOf(entry.digest)), "the manifest's blob");
+    assert.equal(sha256(manifestBytes), entry.digest);
+    const manifest = JSON.parse(manifestBytes.toString()) as { config: Descriptor; layers: Descriptor[] };
     assert.equal(manifest.config.digest, sha256(config));
-    assert.deepEqual(manifest.layers.map((layer: any) => [layer.digest, layer.size]), layerBytes.map((bytes, i) => [diffIds[i], bytes.length]));
+    assert.deepEqual(manifest.layers.map((layer) => [layer.digest, layer.size]), layerBytes.map((bytes, i) => [diffIds[i], bytes.length]));
 
     const blobs = [...files.keys()].filter((name) => name.startsWith("blobs/")).sort();
-    const expected = [index.manifests[0].digest, sha256(config), diffIds[2]].map(blobOf).sort();
+    const expected = [entry.digest, sha256(config), diffIds[2]].map(blobOf).sort();
     assert.deepEqual(blobs, expected);
     for (const name of blobs) {
-        assert.equal(sha256(files.get(name)!), name.slice(6).replace("/", ":"), `${name} holds what its name says`);
+        assert.equal(sha256(found(files.get(name), name)), name.slice(6).replace("/", ":"), `${name} holds what its name says`);
     }
     assert.ok(files.has("oci-layout"));
 });

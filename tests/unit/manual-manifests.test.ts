@@ -5,12 +5,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 import * as YAML from "yaml";
-import { declaredObjects, projectDir } from "./harness";
+import { declaredObjects, KubernetesObject, projectDir } from "./harness";
 
 test("bench/manual.yaml holds exactly the objects the program declares", async () => {
     const declared = (await declaredObjects()).map((object) =>
-        JSON.parse(JSON.stringify(object).replace(/"node-app:[0-9a-f]{16}"/, '"IMAGE"')));
-    const manual = YAML.parseAllDocuments(fs.readFileSync(path.join(projectDir, "bench", "manual.yaml"), "utf8")).map((d) => d.toJS());
-    const byKind = (objects: any[]) => [...objects].sort((a, b) => String(a.kind).localeCompare(String(b.kind)));
+        JSON.parse(JSON.stringify(object).replace(/"node-app:[0-9a-f]{16}"/, '"IMAGE"')) as KubernetesObject);
+    const manual = YAML.parseAllDocuments(fs.readFileSync(path.join(projectDir, "bench", "manual.yaml"), "utf8")).map((d) => d.toJS() as KubernetesObject);
+    const byKind = (objects: KubernetesObject[]) => [...objects].sort((a, b) => a.kind.localeCompare(b.kind));
     assert.deepEqual(byKind(manual), byKind(declared));
 });

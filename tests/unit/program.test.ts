@@ -11,7 +11,9 @@ import * as YAML from "yaml";
 import { bootTrigger, presenceTrigger, presenceTriggerPath, waitForApiServer } from "../../cluster";
 import { appNodePort } from "../../config";
 import { contentTag } from "../../image";
-import { fakeImageId, fakeKubeconfig, fakeTools, only, projectDir, ProgramRun, runProgram, value } from "./harness";
+import {
+    at, CommandInputs, Declared, declaredOf, fakeImageId, fakeKubeconfig, fakeTools, found, only, projectDir, ProgramRun, runProgram, value,
+} from "./harness";
 
 const Deployment = "kubernetes:apps/v1:Deployment";
 const { specialSigKey: secretSignatureKey, specialSecretSig: secretSignature } = pulumi.runtime;
@@ -20,13 +22,25 @@ const DisruptionBudget = "kubernetes:policy/v1:PodDisruptionBudget";
 const NetworkPolicy = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 
 function commands(run: ProgramRun) {
-    const all = run.declared.filter((d) => d.type === "command:local:Command");
+    const all = declaredOf(run, "command:local:Command");
     return {
-        cluster: all.find((d) => d.inputs.create.includes("kind create cluster"))!,
-        load: all.find((d) => d.inputs.create.includes("scripts/load-image.js"))!,
-        answers: all.find((d) => d.name.endsWith("-answers"))!,
-        rollout: all.find((d) => d.inputs.create.includes("scripts/rollout-status.js"))!,
+        cluster: found(all.find((d) => d.inputs.create.includes("kind create cluster")), "the cluster command"),
+        load: found(all.find((d) => d.inputs.create.includes("scripts/load-image.js")), "the load command"),
+        answers: found(all.find((d) => d.name.endsWith("-answers")), "the answers command"),
+        rollout: found(all.find((d) => d.inputs.create.includes("scripts/rollout-status.js")), "the rollout command"),
     };
+}
+
+/** The fields read here of the kind config the cluster command gets on stdin. */
+interface KindConfig {
+    nodes: { role: string; image?: string; extraPortMappings?: { hostPort: number }[] }[];
+    networking: { apiServerAddress: string; apiServerPort: number };
+}
+
+function kindConfigOf(cluster: Declared<CommandInputs>): KindConfig {
+    const { stdin } = cluster.inputs;
+    assert.ok(typeof stdin === "string", "the kind config is text on stdin");
+    return YAML.parse(stdin) as KindConfig;
 }
 
 describe("with the default config", () => {
@@ -47,8 +61,8 @@ describe("with the default config", () => {
     });
 
     test("the Service's targetPort names the container's port 8080", () => {
-        const container = only(run, Deployment).inputs.spec.template.spec.containers[0];
-        const port = only(run, Service).inputs.spec.ports[0];
+        const container = at(only(run, Deployment).inputs.spec.template.spec.containers, 0);
+        const port = at(only(run, Service).inputs.spec.ports, 0);
         assert.equal(container.name, "node");
         assert.deepEqual(container.ports, [{ name: "http", containerPort: 8080 }]);
         assert.equal(port.targetPort, "http");
@@ -57,7 +71,7 @@ describe("with the default config", () => {
 
     test("the probes and the rollout keep every request served", () => {
         const spec = only(run, Deployment).inputs.spec;
-        const container = spec.template.spec.containers[0];
+        const container = at(spec.template.spec.containers, 0);
         assert.equal(spec.replicas, 3);
         assert.equal(spec.strategy.rollingUpdate.maxUnavailable, 0);
         assert.equal(spec.strategy.rollingUpdate.maxSurge, "100%", "all new pods start at once");
@@ -67,7 +81,7 @@ describe("with the default config", () => {
     });
 
     test("liveness asks less than readiness: the listening socket, not /healthz, and with more patience", () => {
-        const container = only(run, Deployment).inputs.spec.template.spec.containers[0];
+        const container = at(only(run, Deployment).inputs.spec.template.spec.containers, 0);
         // Readiness missing once takes a pod out of the Service; a restart needs the port closed
         // for three tries ten seconds apart.
         assert.deepEqual(container.livenessProbe, { tcpSocket: { port: "http" }, periodSeconds: 10, failureThreshold: 3 });
@@ -76,7 +90,7 @@ describe("with the default config", () => {
 
     test("the container runs locked down, with requests and limits", () => {
         const pod = only(run, Deployment).inputs.spec.template.spec;
-        const container = pod.containers[0];
+        const container = at(pod.containers, 0);
         assert.equal(pod.securityContext.runAsNonRoot, true);
         assert.deepEqual(pod.securityContext.seccompProfile, { type: "RuntimeDefault" });
         assert.equal(container.securityContext.allowPrivilegeEscalation, false);
@@ -93,7 +107,7 @@ describe("with the default config", () => {
         // Above 10000: a Kind node shares this machine's user namespace.
         assert.equal(pod.securityContext.runAsUser, 10001);
         assert.equal(pod.securityContext.runAsGroup, 10001);
-        assert.equal(pod.containers[0].securityContext.runAsUser, undefined, "set once, for the pod");
+        assert.equal(at(pod.containers, 0).securityContext.runAsUser, undefined, "set once, for the pod");
         const dockerfile = fs.readFileSync(path.join(projectDir, "app/Dockerfile"), "utf8");
         assert.deepEqual(dockerfile.match(/^USER .*$/gm), [`USER ${pod.securityContext.runAsUser}:${pod.securityContext.runAsGroup}`]);
     });
@@ -127,12 +141,12 @@ describe("with the default config", () => {
         assert.equal(policy.spec.egress, undefined, "no egress rule: nothing out, DNS included");
         // No `from`: the NodePort path and the kubelet's probes come from the node.
         assert.deepEqual(policy.spec.ingress, [{ ports: [{ protocol: "TCP", port: "http" }] }]);
-        assert.deepEqual(pod.spec.containers[0].ports, [{ name: "http", containerPort: 8080 }]);
+        assert.deepEqual(at(pod.spec.containers, 0).ports, [{ name: "http", containerPort: 8080 }]);
         assert.equal(policy.metadata.name, "node-network-policy");
     });
 
     test("the pods run the content-tagged image from the nodes, never :latest or a registry pull", async () => {
-        const container = only(run, Deployment).inputs.spec.template.spec.containers[0];
+        const container = at(only(run, Deployment).inputs.spec.template.spec.containers, 0);
         const tag = contentTag(path.join(projectDir, "app"));
         assert.equal(container.image, `node-app:${tag}`);
         assert.equal(await value(run.outputs.image), `node-app:${tag}`);
@@ -150,7 +164,7 @@ describe("with the default config", () => {
         const { cluster, load } = commands(run);
         assert.deepEqual(load.inputs.triggers, [fakeImageId, `${cluster.name}-id`]);
         assert.equal(load.inputs.environment.CLUSTER_NAME, "kube-demo");
-        assert.match(load.inputs.environment.IMAGE, /^node-app:[0-9a-f]{16}$/);
+        assert.match(found(load.inputs.environment.IMAGE, "IMAGE"), /^node-app:[0-9a-f]{16}$/);
     });
 
     test("the rollout check, not the provider, awaits the Deployment, and runs again for each new spec", () => {
@@ -228,10 +242,10 @@ describe("with the default config", () => {
 
     test("the kind config binds the app's port to 127.0.0.1 on the NodePort the Service uses", () => {
         const { cluster } = commands(run);
-        const kindConfig = YAML.parse(cluster.inputs.stdin);
-        const mapping = kindConfig.nodes[0].extraPortMappings[0];
+        const kindConfig = kindConfigOf(cluster);
+        const mapping = at(found(at(kindConfig.nodes, 0).extraPortMappings, "port mappings"), 0);
         assert.deepEqual(mapping, { containerPort: appNodePort, hostPort: 8080, listenAddress: "127.0.0.1", protocol: "TCP" });
-        assert.equal(only(run, Service).inputs.spec.ports[0].nodePort, appNodePort);
+        assert.equal(at(only(run, Service).inputs.spec.ports, 0).nodePort, appNodePort);
         assert.equal(only(run, Service).inputs.spec.type, "NodePort");
         assert.deepEqual(kindConfig.networking, { apiServerAddress: "127.0.0.1", apiServerPort: 6443 });
     });
@@ -248,12 +262,12 @@ describe("with the default config", () => {
     });
 
     test("the kubeconfig output is secret; the url, names and context are plain", async () => {
-        assert.equal(await pulumi.isSecret(run.outputs.kubeconfig), true);
+        assert.equal(await pulumi.isSecret(found(run.outputs.kubeconfig, "the kubeconfig output")), true);
         assert.equal(await value(run.outputs.kubeconfig), fakeKubeconfig);
         assert.equal(await value(run.outputs.url), "http://127.0.0.1:8080");
         assert.equal(await value(run.outputs.clusterName), "kube-demo");
         assert.equal(await value(run.outputs.kubeContext), "kind-kube-demo");
-        assert.equal(await pulumi.isSecret(run.outputs.kubeContext), false);
+        assert.equal(await pulumi.isSecret(found(run.outputs.kubeContext, "the kubeContext output")), false);
     });
 });
 
@@ -265,10 +279,10 @@ test("replicas, ports, workers, names and images come from config", async () => 
     assert.equal(run.error, undefined);
     assert.equal(only(run, Deployment).inputs.spec.replicas, 5);
     const { cluster, load } = commands(run);
-    const kindConfig = YAML.parse(cluster.inputs.stdin);
-    assert.deepEqual(kindConfig.nodes.map((n: any) => n.role), ["control-plane", "worker", "worker"]);
-    assert.ok(kindConfig.nodes.every((n: any) => n.image === "kube-demo/kind-node:v1.34.4"));
-    assert.equal(kindConfig.nodes[0].extraPortMappings[0].hostPort, 9090);
+    const kindConfig = kindConfigOf(cluster);
+    assert.deepEqual(kindConfig.nodes.map((n) => n.role), ["control-plane", "worker", "worker"]);
+    assert.ok(kindConfig.nodes.every((n) => n.image === "kube-demo/kind-node:v1.34.4"));
+    assert.equal(at(found(at(kindConfig.nodes, 0).extraPortMappings, "port mappings"), 0).hostPort, 9090);
     assert.equal(kindConfig.networking.apiServerPort, 7443);
     assert.equal(cluster.inputs.environment.CLUSTER_NAME, "demo-2");
     assert.equal(load.inputs.environment.CLUSTER_NAME, "demo-2");
@@ -299,8 +313,10 @@ describe("a cluster deleted outside Pulumi is noticed and rebuilt", () => {
         await new Promise((resolve) => setTimeout(resolve, 5));
         const second = await clusterIn(["other"]);
         assert.deepEqual(first.options.ignoreChanges, [], "the new value must reach the engine's diff");
-        assert.match(first.inputs.triggers[2], /^missing at /);
-        assert.notEqual(first.inputs.triggers[2], second.inputs.triggers[2]);
+        const trigger = at(first.inputs.triggers, 2);
+        assert.ok(typeof trigger === "string");
+        assert.match(trigger, /^missing at /);
+        assert.notEqual(trigger, second.inputs.triggers[2]);
     });
 
     test("the program never reads its own stack's state (the engine writes it while the program runs)", async () => {
@@ -386,7 +402,7 @@ describe("every part uses the one Docker engine the docker CLI resolves", () => 
         fs.writeFileSync(path.join(tools, "docker"), "#!/bin/sh\n[ \"$1\" = context ] && exit 1\nexit 0\n", { mode: 0o755 });
         const run = await runProgram({}, { tools, dockerEnv: { DOCKER_CONTEXT: "gone" } });
         assert.ok(run.error instanceof pulumi.RunError);
-        assert.match(run.error!.message, /^the Docker engine's address is unknown .*DOCKER_HOST.*docker context use/);
+        assert.match(run.error.message, /^the Docker engine's address is unknown .*DOCKER_HOST.*docker context use/);
         assert.deepEqual(run.declared, []);
     });
 });
@@ -412,11 +428,11 @@ describe("a port another process holds stops the program before a cluster is cre
     // running beside the tests) cannot add a second complaint.
     const freePort = () => holding((port) => Promise.resolve(port));
 
-    for (const [setting, other] of [["hostPort", "apiServerPort"], ["apiServerPort", "hostPort"]]) {
+    for (const [setting, other] of [["hostPort", "apiServerPort"], ["apiServerPort", "hostPort"]] as const) {
         test(`${setting} taken: one line naming the port and the setting; no cluster declared`, () => holding(async (port) => {
             const run = await runProgram({ [setting]: String(port), [other]: String(await freePort()) }, { tools: withRealNode() });
             assert.ok(run.error instanceof pulumi.RunError);
-            assert.equal(run.error!.message, `port ${port} on 127.0.0.1 (${setting}) is taken by another process: stop it, or choose another port (pulumi config set ${setting} PORT)`);
+            assert.equal(run.error.message, `port ${port} on 127.0.0.1 (${setting}) is taken by another process: stop it, or choose another port (pulumi config set ${setting} PORT)`);
             assert.deepEqual(run.declared.filter((d) => d.type === "command:local:Command"), []);
         }));
     }
@@ -449,8 +465,8 @@ describe("bad config stops the program before anything is declared", () => {
         test(JSON.stringify(config), async () => {
             const run = await runProgram(config);
             assert.ok(run.error instanceof pulumi.RunError, "a RunError prints one line, no stack trace");
-            assert.match(run.error!.message, message);
-            assert.doesNotMatch(run.error!.message, /\n/);
+            assert.match(run.error.message, message);
+            assert.doesNotMatch(run.error.message, /\n/);
             assert.deepEqual(run.declared, []);
         });
     }
@@ -554,7 +570,7 @@ describe("a missing prerequisite stops the program before anything is declared",
     test("kind not on PATH", async () => {
         const run = await runProgram({}, { tools: fakeTools(["docker"]) });
         assert.ok(run.error instanceof pulumi.RunError);
-        assert.match(run.error!.message, /^kind is not on PATH: install it from https:\/\/kind\.sigs\.k8s\.io\/ \(.*npm run toolchain/);
+        assert.match(run.error.message, /^kind is not on PATH: install it from https:\/\/kind\.sigs\.k8s\.io\/ \(.*npm run toolchain/);
         assert.deepEqual(run.declared, []);
     });
 
@@ -563,7 +579,7 @@ describe("a missing prerequisite stops the program before anything is declared",
         fs.writeFileSync(path.join(tools, "docker"), "#!/bin/sh\necho 'Cannot connect to the Docker daemon' >&2\nexit 1\n", { mode: 0o755 });
         const run = await runProgram({}, { tools });
         assert.ok(run.error instanceof pulumi.RunError);
-        assert.match(run.error!.message, /^Docker is not answering/);
+        assert.match(run.error.message, /^Docker is not answering/);
         assert.deepEqual(run.declared, []);
     });
 
@@ -573,7 +589,7 @@ describe("a missing prerequisite stops the program before anything is declared",
             "#!/bin/sh\n[ \"$1 $2\" = \"get clusters\" ] && { echo 'ERROR: permission denied' >&2; exit 1; }\nexit 0\n", { mode: 0o755 });
         const run = await runProgram({}, { tools });
         assert.ok(run.error instanceof pulumi.RunError);
-        assert.equal(run.error!.message, "`kind get clusters` failed, so the cluster's state is unknown: ERROR: permission denied");
+        assert.equal(run.error.message, "`kind get clusters` failed, so the cluster's state is unknown: ERROR: permission denied");
         // Components and providers only: neither touches anything the user has.
         assert.deepEqual(run.declared.filter((d) => !["kube-demo:", "pulumi:providers:"].some((p) => d.type.startsWith(p))), []);
     });

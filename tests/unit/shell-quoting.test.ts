@@ -10,16 +10,16 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { projectDir, ProgramRun, runProgram } from "./harness";
+import { CommandInputs, Declared, declaredOf, found, projectDir, ProgramRun, runProgram } from "./harness";
 
 const marker = path.join(os.tmpdir(), `kube-demo-marker-${process.pid}-${Date.now()}`);
 // Every folder these tests make is in this one, removed at the end.
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-quoting-"));
-after(() => fs.rmSync(root, { recursive: true, force: true }));
+after(() => { fs.rmSync(root, { recursive: true, force: true }); });
 const tempDir = (name: string) => fs.mkdtempSync(path.join(root, `${name}-`));
 /** A value as a test's name shows it. */
 const named = (value: string) => JSON.stringify(value).replaceAll(marker, "MARKER");
-const noMarker = () => assert.equal(fs.existsSync(marker), false, `${marker} was created: a value reached a shell as code`);
+const noMarker = () => { assert.equal(fs.existsSync(marker), false, `${marker} was created: a value reached a shell as code`); };
 
 /** Values that run `touch marker` (or write to it) if a shell ever reads them as code. */
 const hostile = [
@@ -83,11 +83,11 @@ describe("the program's commands take settings only as environment variables", (
     // Valid values no script text contains by chance.
     const canary = { clusterName: "canary-cluster", imageName: "canary/app", nodeImage: "canary/node:v9", baseImage: "canary/base:9" };
     let run: ProgramRun;
-    let commands: ProgramRun["declared"];
+    let commands: Declared<CommandInputs>[];
     before(async () => {
         run = await runProgram(canary);
         assert.equal(run.error, undefined);
-        commands = run.declared.filter((d) => d.type === "command:local:Command");
+        commands = declaredOf(run, "command:local:Command");
     });
 
     const command = (script: string) => {
@@ -99,7 +99,7 @@ describe("the program's commands take settings only as environment variables", (
     test("no command's script text holds a setting's value; the cluster's name and the image reach them as variables", () => {
         assert.ok(commands.length >= 2);
         for (const { name, inputs } of commands) {
-            for (const script of [inputs.create, inputs.update, inputs.delete].filter(Boolean)) {
+            for (const script of [inputs.create, inputs.update, inputs.delete].filter((s): s is string => Boolean(s))) {
                 for (const value of Object.values(canary)) {
                     assert.ok(!script.includes(value), `${name}'s script text holds ${value}`);
                 }
@@ -113,13 +113,19 @@ describe("the program's commands take settings only as environment variables", (
         assert.match(cluster.delete, /^kind delete cluster --name "\$CLUSTER_NAME"$/m);
         const load = command("scripts/load-image.js");
         assert.equal(load.create, 'node scripts/load-image.js "$IMAGE" "$CLUSTER_NAME"');
-        assert.match(load.environment.IMAGE, /^canary\/app:[0-9a-f]{16}$/);
+        assert.match(found(load.environment.IMAGE, "IMAGE"), /^canary\/app:[0-9a-f]{16}$/);
         assert.equal(load.environment.CLUSTER_NAME, "canary-cluster");
     });
 
+    /** The text of a script or of stdin, which the test knows is there. */
+    const text = (value: unknown): string => {
+        assert.ok(typeof value === "string", "a text");
+        return value;
+    };
+
     /** Runs `script` as the command provider does (/bin/sh -c, the declared environment) with `env` on top. */
-    const sh = (script: string, inputs: any, env: Record<string, string>, log: string, stdin = "") =>
-        spawnSync("/bin/sh", ["-c", script], {
+    const sh = (script: unknown, inputs: CommandInputs, env: Record<string, string>, log: string, stdin = "") =>
+        spawnSync("/bin/sh", ["-c", text(script)], {
             cwd: tempDir("cwd"),
             env: { ...inputs.environment, PATH: `${recordingTools(log)}:/usr/bin:/bin`, ...env },
             input: stdin, encoding: "utf8",
@@ -130,7 +136,7 @@ describe("the program's commands take settings only as environment variables", (
             const cluster = command("kind create cluster");
             const log = newLog();
             const env = { CLUSTER_NAME: value, OWNER: value };
-            const created = sh(cluster.create, cluster, { ...env, FAKE_CLUSTERS: "other\nkube-demo\n" }, log, cluster.stdin);
+            const created = sh(cluster.create, cluster, { ...env, FAKE_CLUSTERS: "other\nkube-demo\n" }, log, text(cluster.stdin));
             assert.equal(created.status, 0, created.stderr);
             assert.equal(sh(cluster.update, cluster, env, log).status, 0);
             assert.equal(sh(cluster.delete, cluster, { ...env, FAKE_CLAIM_OWNER: value }, log).status, 0);
@@ -167,14 +173,14 @@ describe("the program's commands take settings only as environment variables", (
             const claims: [Record<string, string>, string][] = [[{}, value], [{ FAKE_CLAIM_OWNER: "another stack" }, value], [{ FAKE_CLAIM_OWNER: "" }, ""]];
             for (const [claim, owner] of claims) {
                 const log = newLog();
-                const refused = sh(cluster.create, cluster, { CLUSTER_NAME: value, OWNER: owner, FAKE_CLUSTERS: `other\n${value}\n`, ...claim }, log, cluster.stdin);
+                const refused = sh(cluster.create, cluster, { CLUSTER_NAME: value, OWNER: owner, FAKE_CLUSTERS: `other\n${value}\n`, ...claim }, log, text(cluster.stdin));
                 assert.equal(refused.status, 1, `${JSON.stringify(claim)} ${owner} ${refused.stderr}`);
                 assert.equal(refused.stderr, `A kind cluster named '${value}' already exists and this stack did not create it; it is left untouched. Delete it yourself (kind delete cluster --name ${value}) or choose another name (pulumi config set clusterName NAME).\n`);
                 assert.ok(calls(log).every((call) => call[0] === "kind" ? call[1] === "get" : call[2] === "inspect"), JSON.stringify(calls(log)));
             }
             // Claimed by this stack: an interrupted create of its own, deleted and made anew.
             const log = newLog();
-            const redone = sh(cluster.create, cluster, { CLUSTER_NAME: value, OWNER: value, FAKE_CLUSTERS: `${value}\n`, FAKE_CLAIM_OWNER: value }, log, cluster.stdin);
+            const redone = sh(cluster.create, cluster, { CLUSTER_NAME: value, OWNER: value, FAKE_CLUSTERS: `${value}\n`, FAKE_CLAIM_OWNER: value }, log, text(cluster.stdin));
             assert.equal(redone.status, 0, redone.stderr);
             assert.equal(redone.stderr, `The kind cluster '${value}' is one this stack began to create in an update that was interrupted; deleting it to create it anew.\n`);
             assert.deepEqual(calls(log).filter((call) => call[0] === "kind").map((call) => call.slice(0, 4)), [
@@ -183,7 +189,7 @@ describe("the program's commands take settings only as environment variables", (
         }
         // grep -F: "team.demo" is not "teamxdemo".
         const log = newLog();
-        const created = sh(cluster.create, cluster, { CLUSTER_NAME: "team.demo", FAKE_CLUSTERS: "teamxdemo\n" }, log, cluster.stdin);
+        const created = sh(cluster.create, cluster, { CLUSTER_NAME: "team.demo", FAKE_CLUSTERS: "teamxdemo\n" }, log, text(cluster.stdin));
         assert.equal(created.status, 0, created.stderr);
         assert.deepEqual(calls(log).find((call) => call[1] === "create" && call[0] === "kind"), ["kind", "create", "cluster", "--name", "team.demo", "--config", "-", "--wait", "3m"]);
         noMarker();
