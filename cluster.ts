@@ -16,7 +16,7 @@ export interface KindClusterArgs {
     /** Worker nodes besides the control plane. */
     readonly workers: number;
     /** Node image for every node; kind's default when unset. */
-    readonly nodeImage?: string;
+    readonly nodeImage?: string | undefined;
     /** The Docker engine kind creates the nodes on (prerequisites.ts: dockerHost). */
     readonly dockerHost: string;
     /**

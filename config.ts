@@ -14,11 +14,11 @@ export interface StackConfig {
     /** Worker nodes besides the control plane. */
     readonly workers: number;
     /** Kind node image; kind's default when unset. */
-    readonly nodeImage?: string;
+    readonly nodeImage?: string | undefined;
     /** Repository name of the app image; the tag is the content hash. */
     readonly imageName: string;
     /** BASE_IMAGE build argument of the app's Dockerfile; the Dockerfile's default when unset. */
-    readonly baseImage?: string;
+    readonly baseImage?: string | undefined;
 }
 
 export const defaults = {

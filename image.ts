@@ -71,7 +71,7 @@ export interface AppImageArgs {
     /** Repository name; the tag is `contentTag(context)`. */
     readonly imageName: string;
     /** BASE_IMAGE build argument; the Dockerfile's default when unset. */
-    readonly baseImage?: string;
+    readonly baseImage?: string | undefined;
     /** Cluster whose nodes receive the image. */
     readonly clusterName: pulumi.Input<string>;
     /** Changes when the cluster is recreated, so a new cluster gets the image again. */

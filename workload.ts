@@ -191,7 +191,7 @@ export class Workload extends pulumi.ComponentResource {
                     },
                 },
             },
-        }, { ...children, dependsOn: args.after });
+        }, { ...children, ...(args.after === undefined ? {} : { dependsOn: args.after }) });
 
         // Like `kubectl rollout status`, but a new pod that crashes, cannot use its image or keeps
         // failing its readiness probe fails the `up` in seconds, with its state and last log lines
