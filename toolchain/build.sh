@@ -4,6 +4,7 @@
 #   npm run toolchain -- STEP...   only those steps (names as in toolchain/steps/)
 #   npm run toolchain -- --check   verify the built toolchain end to end
 set -euo pipefail
+# shellcheck source=toolchain/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 # The provider plugins must be exactly the versions the installed SDKs ask for.
@@ -41,6 +42,7 @@ for step in "${steps[@]}"; do
   # shellcheck source=/dev/null
   . "$TOOLCHAIN_DIR/steps/$step.sh"
 done
+# shellcheck source=toolchain/steps/env-file.sh
 . "$TOOLCHAIN_DIR/steps/env-file.sh"
 
 echo

@@ -5,6 +5,7 @@
 # (imagePullPolicy IfNotPresent) on the worker that answers a pod on the control plane.
 #   bash toolchain/check-cluster.sh
 set -euo pipefail
+# shellcheck source=toolchain/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 CLUSTER=toolchain-check-$$

@@ -2,6 +2,7 @@
 # Verifies the built toolchain (run by `npm run toolchain -- --check`): every problem is one line
 # starting with "check: FAIL"; the exit status is non-zero if any check failed.
 set -uo pipefail
+# shellcheck source=toolchain/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 failures=0

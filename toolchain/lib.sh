@@ -1,7 +1,9 @@
+# shellcheck shell=bash
 # Shared helpers of the toolchain steps: cache layout, one step runner, the summary.
 # Sourced by toolchain/build.sh and by every script under toolchain/steps/.
 
 TOOLCHAIN_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck disable=SC2034 # used by the scripts that source this file
 PROJECT_DIR=$(dirname "$TOOLCHAIN_DIR")
 # shellcheck source=toolchain/versions.sh
 . "$TOOLCHAIN_DIR/versions.sh"

@@ -1,3 +1,5 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # definitions only: the scripts that source this file use them
 # Every version the offline toolchain builds, in one place.
 # The three provider versions must equal the SDK versions in package-lock.json;
 # toolchain/build.sh refuses to run when they differ.

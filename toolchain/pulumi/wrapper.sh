@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers shared by the Go wrapper-module steps (pulumi.sh, kubernetes-provider.sh).
 # Upstream go.mod files carry replace directives, which `go install mod@version` refuses;
 # a wrapper module requires the upstream module and repeats the replaces that point at

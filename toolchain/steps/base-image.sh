@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The app's Node base image $NODE_BASE_IMAGE, made from this machine's Node (no registry):
 # /usr/bin/node, the libraries ldd lists, a `node` user (1000:1000) and /tmp. It stands in
 # for node:20-slim: the app's Dockerfile takes it as `--build-arg BASE_IMAGE=...`.
@@ -5,6 +6,7 @@ build_base_image() {
   local root lib old_id
   old_id=$(docker image inspect -f '{{.Id}}' "$NODE_BASE_IMAGE" 2>/dev/null || true)
   root=$(mktemp -d "$CACHE/base-image.XXXXXX")
+  # shellcheck disable=SC2064 # expanded now on purpose: the variable is local to this function
   trap "rm -rf $(printf %q "$root")" EXIT  # run_step runs this in a subshell
   mkdir -p "$root"/{etc,tmp,home/node,usr/local/bin}
   chmod 1777 "$root/tmp" && chown 1000:1000 "$root/home/node"

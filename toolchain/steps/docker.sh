@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Docker engine: Debian's docker.io, started in the background, with privileged
 # containers made to work (see toolchain/docker/start.sh, also usable alone).
 # Not cached: whether dockerd answers is a property of this boot, and start.sh is a

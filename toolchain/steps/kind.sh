@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # kind CLI from the Go module proxy (its go.mod has no replace directives).
 build_kind() {
   local tmp=$CACHE/kind-bin.tmp

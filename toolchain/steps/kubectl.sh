@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # kubectl for the user and the tests: the one built with the node image's Kubernetes binaries
 # (steps/node-image.sh sets NODE_BINARIES), so client and cluster versions match.
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # pulumi-resource-kubernetes, built from the provider module's pseudo-version through a
 # wrapper module whose main.go (toolchain/pulumi/kubernetes/) embeds the schema and the
 # Terraform mapping that upstream's own generate.go derives from the module's JSON files;
@@ -10,6 +11,7 @@ build_kubernetes_provider() {
   local mod=github.com/pulumi/pulumi-kubernetes/provider/v4 src work
   work=$(mktemp -d "$CACHE/pulumi-kubernetes.XXXXXX")
   # run_step runs this function in a subshell: the trap removes the scratch dir however it ends.
+  # shellcheck disable=SC2064 # expanded now on purpose: the variable is local to this function
   trap "rm -rf $(printf %q "$work")" EXIT
   src=$(go mod download -json "$mod@$PULUMI_KUBERNETES_MODULE" | jq -r .Dir)/cmd/pulumi-resource-kubernetes
   prepare_wrapper "$work" "$TOOLCHAIN_DIR/pulumi/kubernetes/go.mod.in" "$(upstream_gomod "$mod" "$PULUMI_KUBERNETES_MODULE")"

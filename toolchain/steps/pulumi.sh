@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The Pulumi CLI, built from pulumi/pkg through a wrapper module (pkg's go.mod has
 # replace directives, so `go install pkg/v3/cmd/pulumi@vX` refuses to build it).
 # shellcheck source=toolchain/pulumi/wrapper.sh
@@ -8,6 +9,7 @@ build_pulumi() {
   local pkg=github.com/pulumi/pulumi/pkg/v3 work
   work=$(mktemp -d "$CACHE/pulumi-cli.XXXXXX")
   # run_step runs this function in a subshell: the trap removes the scratch dir however it ends.
+  # shellcheck disable=SC2064 # expanded now on purpose: the variable is local to this function
   trap "rm -rf $(printf %q "$work")" EXIT
   prepare_wrapper "$work" "$TOOLCHAIN_DIR/pulumi/cli/go.mod.in" "$(upstream_gomod "$pkg" "v$PULUMI_VERSION")"
   # Upstream's release flags.

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The Node.js language host and the command and docker resource plugins, built from their
 # released source in ../shared/upstream (the Go module proxy refuses their modules; see that
 # folder's README). Static, versions stamped by ldflags as upstream's release builds do. The
@@ -30,6 +31,7 @@ build_upstream_plugins() {
   # A fixed path (not mktemp) keeps Go's build cache warm across rebuilds; cleared first so a
   # previous build's files never mix in, and after, so the sources do not linger.
   rm -rf "$src" && mkdir -p "$src/bin"
+  # shellcheck disable=SC2064 # expanded now on purpose: the variable is local to this function
   trap "rm -rf $(printf %q "$src")" EXIT
   out=$src/bin
   unpack_upstream "pulumi-command-v$PULUMI_COMMAND_VERSION.tar.gz" "$UPSTREAM_COMMAND_SHA256" "$src"
@@ -60,5 +62,5 @@ build_upstream_plugins() {
 }
 
 run_step upstream-plugins \
-  "$PULUMI_VERSION-$PULUMI_COMMAND_VERSION-$PULUMI_DOCKER_VERSION-$(cat "${BASH_SOURCE[0]}" | sha256sum | cut -c1-12)" \
+  "$PULUMI_VERSION-$PULUMI_COMMAND_VERSION-$PULUMI_DOCKER_VERSION-$(sha256sum <"${BASH_SOURCE[0]}" | cut -c1-12)" \
   "$BIN/pulumi-language-nodejs" build_upstream_plugins
