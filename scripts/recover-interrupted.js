@@ -28,6 +28,7 @@ const fs = require("node:fs");
 const net = require("node:net");
 const os = require("node:os");
 const path = require("node:path");
+const { asType } = require("./as-type");
 
 /** @typedef {{ pid: number, hostname: string, timestamp: string }} Lock */
 /** @typedef {{ type: string, resource: { urn: string } }} PendingOperation */
@@ -37,7 +38,7 @@ function pulumi(args) {
     try {
         return execFileSync("pulumi", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 256 * 1024 * 1024 });
     } catch (error) {
-        const stderr = String(/** @type {{ stderr?: string }} */ (error).stderr ?? "").trim().replace(/\s*\n\s*/g, " ");
+        const stderr = String(/** @type {{ stderr?: string | Buffer }} */ (error).stderr ?? "").trim().replace(/\s*\n\s*/g, " ");
         console.error(`pulumi ${args.slice(0, 2).join(" ")} failed: ${stderr || /** @type {Error} */ (error).message}`);
         process.exit(1);
     }
@@ -67,7 +68,7 @@ function locks(stateDir, project, stack) {
     return fs.readdirSync(root).flatMap((organization) => {
         const dir = path.join(root, organization, project, stack);
         return fs.existsSync(dir)
-            ? fs.readdirSync(dir).filter((f) => f.endsWith(".json")).map((f) => /** @type {Lock} */ (JSON.parse(fs.readFileSync(path.join(dir, f), "utf8"))))
+            ? fs.readdirSync(dir).filter((f) => f.endsWith(".json")).map((f) => /** @type {Lock} */ (asType(JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")))))
             : [];
     });
 }
@@ -86,7 +87,7 @@ function answers(address) {
     return new Promise((resolve) => {
         const socket = net.connect({ host: address.slice(0, at), port: Number(address.slice(at + 1)), timeout: 1000 });
         socket.once("connect", () => { socket.destroy(); resolve(true); });
-        socket.once("error", () => resolve(false));
+        socket.once("error", () => { resolve(false); });
         socket.once("timeout", () => { socket.destroy(); resolve(false); });
     });
 }
@@ -163,7 +164,7 @@ async function main() {
     }
 
     /** @type {{ deployment?: { pending_operations?: PendingOperation[] } }} */
-    const state = JSON.parse(pulumi(["stack", "export", "--stack", stack]));
+    const state = asType(JSON.parse(pulumi(["stack", "export", "--stack", stack])));
     const pending = state.deployment?.pending_operations ?? [];
     if (pending.length === 0) {
         return;
@@ -175,7 +176,7 @@ async function main() {
     const stackUrn = `urn:pulumi:${stack}::${project}::pulumi:pulumi:Stack::${project}-${stack}`;
     pulumi(["refresh", "--yes", "--skip-preview", "--clear-pending-creates", "--target", stackUrn, "--stack", stack]);
     /** @type {{ deployment?: { pending_operations?: PendingOperation[] } }} */
-    const after = JSON.parse(pulumi(["stack", "export", "--stack", stack]));
+    const after = asType(JSON.parse(pulumi(["stack", "export", "--stack", stack])));
     const left = after.deployment?.pending_operations ?? [];
     if (left.length > 0) {
         console.error(`${left.length} interrupted operation(s) are still pending on stack ${stack}; check them and run: pulumi refresh --stack ${stack}`);

@@ -9,6 +9,7 @@ import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
+import { at, found } from "../support/present";
 import { copyProject, freePort, get, processesInGroup, projectDir, toolchainForTests } from "../support/stacks";
 
 const { env: toolchainEnv, skip } = toolchainForTests("e2e");
@@ -20,14 +21,14 @@ class Up {
     readonly exited: Promise<number | null>;
     constructor(dir: string, env: Record<string, string>) {
         this.child = spawn("bash", ["scripts/up.sh"], { cwd: dir, env: { ...process.env, ...env }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-        this.child.stdout!.on("data", (chunk: Buffer) => { this.output += chunk.toString(); });
-        this.child.stderr!.on("data", (chunk: Buffer) => { this.output += chunk.toString(); });
+        found(this.child.stdout, "its stdout").on("data", (chunk: Buffer) => { this.output += chunk.toString(); });
+        found(this.child.stderr, "its stderr").on("data", (chunk: Buffer) => { this.output += chunk.toString(); });
         this.exited = new Promise((resolve) => this.child.on("exit", resolve));
     }
     /** Running processes of its group whose command line matches. */
     processes(pattern: RegExp): { pid: number; args: string }[] {
-        return processesInGroup(this.child.pid!).map((line) => /^(\d+)\s+\S+\s+(.*)$/.exec(line)!)
-            .map(([, pid, args]) => ({ pid: Number(pid), args })).filter((p) => pattern.test(p.args));
+        return processesInGroup(found(this.child.pid, "its pid")).map((line) => found(/^(\d+)\s+\S+\s+(.*)$/.exec(line), `a process in ${line}`))
+            .map(([, pid, args = ""]) => ({ pid: Number(pid), args })).filter((p) => pattern.test(p.args));
     }
 }
 
@@ -53,7 +54,7 @@ describe("npm run up, interrupted and run again", () => {
     const pulumi = (...args: string[]) => execFileSync("pulumi", args, { cwd: dir, env: { ...process.env, ...env }, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
     const docker = (...args: string[]) => execFileSync("docker", args, { env: { ...process.env, ...env }, encoding: "utf8" });
     const nodeContainers = () => docker("ps", "-a", "--filter", `label=io.x-k8s.kind.cluster=${clusterName}`, "--format", "{{.Names}}").split("\n").filter(Boolean);
-    const pendingOperations = () => JSON.parse(pulumi("stack", "export")).deployment?.pending_operations ?? [];
+    const pendingOperations = () => (JSON.parse(pulumi("stack", "export")) as { deployment?: { pending_operations?: unknown[] } }).deployment?.pending_operations ?? [];
     const locks = () => {
         const root = path.join(dir, ".pulumi-state", ".pulumi", "locks");
         return fs.existsSync(root) ? (fs.readdirSync(root, { recursive: true }) as string[]).filter((f) => f.endsWith(".json")) : [];
@@ -62,7 +63,7 @@ describe("npm run up, interrupted and run again", () => {
     /** Pulumi plugins still running in the project's folder (Linux: read from /proc). */
     const pluginsRunningHere = () => fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p)).flatMap((pid) => {
         try {
-            const program = path.basename(fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0]);
+            const program = path.basename(at(fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0"), 0));
             const state = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.[0];
             return /^pulumi-/.test(program) && state !== "Z" && fs.realpathSync(`/proc/${pid}/cwd`) === fs.realpathSync(dir) ? [`${program} (pid ${pid})`] : [];
         } catch {
@@ -92,7 +93,7 @@ describe("npm run up, interrupted and run again", () => {
         env = { ...toolchainEnv, PULUMI_CONFIG_PASSPHRASE: "e2e", KUBECONFIG: path.join(dir, "kubeconfig") };
     });
 
-    after(async () => {
+    after(() => {
         if (!dir) {
             return;
         }
@@ -110,14 +111,14 @@ describe("npm run up, interrupted and run again", () => {
         clusterName = `e2e-int-${Math.random().toString(36).slice(2, 8)}`;
         hostPort = await freePort();
         pulumi("stack", "init", "dev");
-        for (const [key, value] of [["clusterName", clusterName], ["hostPort", String(hostPort)], ["apiServerPort", String(await freePort())]]) {
+        for (const [key, value] of <[string, string][]>[["clusterName", clusterName], ["hostPort", String(hostPort)], ["apiServerPort", String(await freePort())]]) {
             pulumi("config", "set", key, value);
         }
 
         const first = new Up(dir, env);
         await until("the first node container", 120, () => nodeContainers().length > 0 || undefined);
         // What a terminal's Ctrl-C does: SIGINT to every process of the foreground group.
-        process.kill(-first.child.pid!, "SIGINT");
+        process.kill(-found(first.child.pid, "its pid"), "SIGINT");
         assert.notEqual(await first.exited, 0, first.output);
         assert.match(first.output, /\^C received; cancelling/);
 

@@ -121,7 +121,9 @@ describe("with the default config", () => {
 
     test("the pods spread over the nodes that take pods, one more per node at most, each version on its own", () => {
         const deployment = only(run, Deployment).inputs;
-        const [spread, ...more] = deployment.spec.template.spec.topologySpreadConstraints;
+        const constraints = deployment.spec.template.spec.topologySpreadConstraints;
+        const spread = at(constraints, 0);
+        const more = constraints.slice(1);
         assert.deepEqual(more, []);
         assert.equal(spread.topologyKey, "kubernetes.io/hostname");
         assert.equal(spread.maxSkew, 1, "more pods than nodes stays schedulable");
@@ -253,7 +255,7 @@ describe("with the default config", () => {
     test("the cluster is replaced by anything that shapes it, and deleted by name", () => {
         const { cluster } = commands(run);
         assert.deepEqual(cluster.inputs.triggers.slice(0, 2), ["kube-demo", cluster.inputs.stdin]);
-        assert.match(cluster.inputs.delete, /^kind delete cluster --name "\$CLUSTER_NAME"$/m);
+        assert.match(found(cluster.inputs.delete, "the delete script"), /^kind delete cluster --name "\$CLUSTER_NAME"$/m);
         assert.equal(cluster.inputs.environment.CLUSTER_NAME, "kube-demo");
         // The claim's owner: this stack of this checkout (cluster.ts, createScript).
         assert.equal(cluster.inputs.environment.OWNER, `organization/kube-demo/dev in ${process.cwd()}`);
@@ -338,20 +340,20 @@ describe("a cluster whose Docker engine restarted", () => {
         assert.equal(bootTrigger([node("2026-12-01T07:00:00Z", "2026-12-01T07:00:01Z")]), "as created");
         const restarted = [node("2026-12-01T07:00:00Z", "2026-12-01T09:00:00Z"), node("2026-12-01T07:00:00Z", "2026-12-01T09:00:05Z")];
         assert.equal(bootTrigger(restarted), "restarted at 2026-12-01T09:00:05Z");
-        assert.equal(bootTrigger([node("2026-12-01T07:00:00Z", "2026-12-01T07:00:01Z"), restarted[0]]), "restarted at 2026-12-01T09:00:00Z");
+        assert.equal(bootTrigger([node("2026-12-01T07:00:00Z", "2026-12-01T07:00:01Z"), at(restarted, 0)]), "restarted at 2026-12-01T09:00:00Z");
     });
 
     test("stopped nodes: one line naming them and how to start them, before anything is asked of the cluster", () => {
-        assert.throws(() => waitForApiServer("kube-demo", 1, [node("a", "b", false)]),
+        assert.throws(() => { waitForApiServer("kube-demo", 1, [node("a", "b", false)]); },
             /the kind cluster 'kube-demo' has stopped nodes \(kube-demo-control-plane\); Docker did not start them again\. Start them \(docker start kube-demo-control-plane\)/);
     });
 
     test("an API server that does not answer: one line with its address, after the wait", () => {
-        const server = net.createServer((socket) => socket.destroy());
+        const server = net.createServer((socket) => { socket.destroy(); });
         return new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve)).then(() => {
             const port = (server.address() as net.AddressInfo).port;
             try {
-                assert.throws(() => waitForApiServer("kube-demo", port, [], 1),
+                assert.throws(() => { waitForApiServer("kube-demo", port, [], 1); },
                     new RegExp(`the API server of the kind cluster 'kube-demo' \\(https://127\\.0\\.0\\.1:${port}\\) did not answer within 1 s: `));
             } finally {
                 server.close();

@@ -10,7 +10,7 @@ import { after, describe, test } from "node:test";
 import { projectDir } from "./harness";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-recover-"));
-after(() => fs.rmSync(root, { recursive: true, force: true }));
+after(() => { fs.rmSync(root, { recursive: true, force: true }); });
 
 const pendingLoad = {
     type: "creating",
@@ -27,7 +27,7 @@ function project(locks: object[], pending: object[], refreshClears = true) {
     fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: kube-demo\nruntime: nodejs\n");
     const lockDir = path.join(dir, ".pulumi-state", ".pulumi", "locks", "organization", "kube-demo", "dev");
     fs.mkdirSync(lockDir, { recursive: true });
-    locks.forEach((lock, i) => fs.writeFileSync(path.join(lockDir, `lock-${i}.json`), JSON.stringify(lock)));
+    locks.forEach((lock, i) => { fs.writeFileSync(path.join(lockDir, `lock-${i}.json`), JSON.stringify(lock)); });
     const bin = path.join(dir, "bin");
     fs.mkdirSync(bin);
     const log = path.join(dir, "calls.jsonl");
@@ -50,7 +50,7 @@ if (args[0] === "stack" && args[1] === "export") {
 }
 
 /** A pid that no process has now: one of a child that has exited. */
-const deadPid = () => spawnSync(process.execPath, ["-e", ""]).pid!;
+const deadPid = () => spawnSync(process.execPath, ["-e", ""]).pid;
 
 describe("scripts/recover-interrupted.js", () => {
     test("no lock: an ordinary up; nothing is run", () => {

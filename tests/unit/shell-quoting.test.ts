@@ -110,7 +110,7 @@ describe("the program's commands take settings only as environment variables", (
         const cluster = command("kind create cluster");
         assert.equal(cluster.environment.CLUSTER_NAME, "canary-cluster");
         assert.equal(cluster.update, 'kind get kubeconfig --name "$CLUSTER_NAME"');
-        assert.match(cluster.delete, /^kind delete cluster --name "\$CLUSTER_NAME"$/m);
+        assert.match(found(cluster.delete, "the delete script"), /^kind delete cluster --name "\$CLUSTER_NAME"$/m);
         const load = command("scripts/load-image.js");
         assert.equal(load.create, 'node scripts/load-image.js "$IMAGE" "$CLUSTER_NAME"');
         assert.match(found(load.environment.IMAGE, "IMAGE"), /^canary\/app:[0-9a-f]{16}$/);
