@@ -227,7 +227,10 @@ describe("scripts/up.sh sets the toolchain's images as single arguments to pulum
         const project = tempDir("up");
         fs.mkdirSync(path.join(project, "scripts"));
         fs.mkdirSync(path.join(project, "node_modules"));
-        fs.copyFileSync(path.join(projectDir, "scripts", "up.sh"), path.join(project, "scripts", "up.sh"));
+        // up.sh and what it runs before `pulumi up` (recover-interrupted.js, which reads Pulumi.yaml).
+        for (const file of ["scripts/up.sh", "scripts/recover-interrupted.js", "scripts/as-type.js", "Pulumi.yaml"]) {
+            fs.copyFileSync(path.join(projectDir, file), path.join(project, file));
+        }
         const log = newLog();
         const [nodeImage, baseImage] = [hostile[hostile.length - 1], `${hostile[1]} ${hostile[2]} ${hostile[6]}`];
         const result = spawnSync("bash", [path.join(project, "scripts", "up.sh"), "--skip-preview"], {
