@@ -18,19 +18,7 @@ while IFS= read -r -d '' file; do
   esac
 done < <(git ls-files -z)
 
-# toolchain/steps/node-image.sh is being reworked elsewhere: it is checked like the rest, except
-# for the findings it had when this lint started (listed in the report of issue 14), and for its
-# missing shell directive. Drop this exception once the file is fixed.
-node_image=toolchain/steps/node-image.sh
-others=()
-for script in "${scripts[@]}"; do
-  [ "$script" = "$node_image" ] || others+=("$script")
-done
-
 status=0
-shellcheck -x "${others[@]}" || status=1
-if [ -f "$node_image" ]; then
-  shellcheck -x --shell=bash --exclude=SC2013,SC2046,SC2064,SC2115 "$node_image" || status=1
-fi
+shellcheck -x "${scripts[@]}" || status=1
 [ "$status" -eq 0 ] && echo "lint:shell: ${#scripts[@]} scripts, no findings"
 exit "$status"

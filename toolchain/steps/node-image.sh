@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Kind node image $KIND_NODE_IMAGE, assembled by hand: `kind build node-image` pulls
 # pause/etcd/coredns/kindnetd images and cannot work offline. Three steps, each cached:
 #   node-binaries   Go/C builds: Kubernetes, containerd, etcd, coredns, pause
@@ -31,13 +32,13 @@ build_node_binaries() {
   k8s_dir=$(go mod download -json "k8s.io/kubernetes@$v" | jq -r .Dir)
   # The proxy gives no commit for the tag here; the build date is the tag's date.
   date=$(go mod download -json "k8s.io/kubernetes@$v" | jq -r '.Time')
-  local replaces=() m
-  for m in $(awk '$2 == "=>" && $3 ~ /^\.\/staging\// {print $1}' "$k8s_dir/go.mod"); do
+  local replaces=() godebug=() m
+  while read -r m; do
     replaces+=("-replace=$m=$m@v0.${KUBERNETES_VERSION#*.}")
-  done
+  done < <(awk '$2 == "=>" && $3 ~ /^\.\/staging\// {print $1}' "$k8s_dir/go.mod")
+  mapfile -t godebug < <(awk '$1 == "godebug" && NF == 2 {print "-godebug=" $2}' "$k8s_dir/go.mod")
   go_wrapper "$src/kubernetes" kubernetes "k8s.io/kubernetes@$v" "${replaces[@]}" \
-    -go="$(awk '$1 == "go" {print $2; exit}' "$k8s_dir/go.mod")" \
-    $(awk '$1 == "godebug" && NF == 2 {print "-godebug=" $2}' "$k8s_dir/go.mod")
+    -go="$(awk '$1 == "go" {print $2; exit}' "$k8s_dir/go.mod")" "${godebug[@]}"
   ldflags="-s -w"
   for m in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ldflags+=" -X $m.gitVersion=$v -X $m.gitMajor=${KUBERNETES_VERSION%%.*}"
@@ -99,7 +100,7 @@ build_node_rootfs() {
   run chroot "$root" systemctl mask systemd-binfmt.service
   mkdir -p "$root/etc/kubernetes/manifests" "$root/opt/cni"
   ln -s /usr/lib/cni "$root/opt/cni/bin"   # Debian's plugins, where containerd looks
-  rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root"/dev/* "$root"/var/log/*.log
+  rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "${root:?}"/dev/* "$root"/var/log/*.log
   tar -C "$root" --numeric-owner -czf "$NODE_ROOTFS.tmp" .
   rm -rf "$root" && mv "$NODE_ROOTFS.tmp" "$NODE_ROOTFS"
 }
@@ -157,9 +158,10 @@ build_node_image() {
   fi
   NODE_BASE=kube-demo/kind-node-base:$NODE_IMAGE_SUITE-kind-v$KIND_VERSION
   # The images a rebuild replaces, removed at the end so reruns leave no untagged images.
-  local old_ids
+  local old_ids kubeadm_images
+  mapfile -t kubeadm_images < <("$NODE_BINARIES/kubeadm" config images list --kubernetes-version "v$KUBERNETES_VERSION")
   old_ids=$(docker image inspect -f '{{.Id}}' "$KIND_NODE_IMAGE" "$NODE_BASE" "$NODE_BASE-rootfs" \
-    $("$NODE_BINARIES/kubeadm" config images list --kubernetes-version "v$KUBERNETES_VERSION") 2>/dev/null || true)
+    "${kubeadm_images[@]}" 2>/dev/null || true)
   # `docker import` cannot set STOPSIGNAL (systemd stops on SIGRTMIN+3); a FROM layer can,
   # and `docker commit` keeps it.
   run docker import "$NODE_ROOTFS" "$NODE_BASE-rootfs"
@@ -178,6 +180,7 @@ build_node_image() {
 
   docker rm -f "$ctr_name" >/dev/null 2>&1 || true
   # run_step runs this function in a subshell: EXIT also covers a failing command.
+  # shellcheck disable=SC2064 # expanded now on purpose: the variable is local to this function
   trap "docker rm -f -v $ctr_name >/dev/null 2>&1 || true" EXIT
   run docker run -d --name "$ctr_name" --entrypoint sleep --security-opt seccomp=unconfined "$NODE_BASE" infinity
   run docker cp "$layer/." "$ctr_name:/"
