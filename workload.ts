@@ -9,23 +9,29 @@ export const containerPortName = "http";
 const containerPort = 8080;
 
 /**
- * Node.js code that exits 0 once $URL answers 200, or 1 after $TIMEOUT_SECONDS. Each try is a
- * new connection that gives up after 2 s: a connection that hangs (a port mapping before
- * kube-proxy is ready) is retried, and one kept alive to whatever answered first after a Docker
- * restart is never asked again (fetch's pool did that, and saw 404 for minutes).
+ * Node.js code that exits 0 once $URL answers 200 on 20 new connections in a row, or 1 after
+ * $TIMEOUT_SECONDS. Each try is a new connection that gives up after 2 s: a connection that
+ * hangs (a port mapping before kube-proxy is ready) is retried, and one kept alive to whatever
+ * answered first is never asked again. In a row, because kube-proxy picks a pod at random per
+ * connection and, right after a Docker restart, the Service still lists the pods' old
+ * addresses, which the restarted node has given to other pods (CoreDNS answers 404 on port
+ * 8080): one answer proves one pod. Twenty miss a stale one of three with odds of 1 in 3000.
  */
 export const waitForAnswerScript = `const http = require("node:http");
 const deadline = Date.now() + Number(process.env.TIMEOUT_SECONDS) * 1000;
+let inARow = 0;
 function poll() {
   const request = http.get(process.env.URL, { agent: false, headers: { connection: "close" }, timeout: 2000 }, (response) => {
     response.resume();
-    if (response.statusCode === 200) process.exit(0);
-    retry();
+    if (response.statusCode !== 200) return retry();
+    if (++inARow >= 20) process.exit(0);
+    setTimeout(poll, 10);
   });
   request.on("timeout", () => request.destroy());
   request.on("error", retry);
 }
 function retry() {
+  inARow = 0;
   if (Date.now() > deadline) {
     console.error("no answer from " + process.env.URL + " within " + process.env.TIMEOUT_SECONDS + " s");
     process.exit(1);

@@ -73,3 +73,19 @@ test("each try is a connection of its own: a kept-alive connection to what answe
     assert.equal(result.code, 0, result.stderr);
     assert.ok(connections >= 2);
 });
+
+test("answers from only some of the pods behind the URL are not yet an answer", async (t) => {
+    // Every third connection reaches something else (a stale Service address), as after a
+    // Docker restart: the wait goes on until the timeout.
+    let connections = 0;
+    const server = http.createServer((req, res) => {
+        const stale = (req.socket as net.Socket & { stale?: boolean }).stale;
+        res.writeHead(stale ? 404 : 200).end();
+    });
+    server.on("connection", (socket: net.Socket & { stale?: boolean }) => { socket.stale = connections++ % 3 === 2; });
+    t.after(() => server.close());
+    const port = await listen(server);
+    const result = await runWait(`http://127.0.0.1:${port}/`, 2);
+    assert.equal(result.code, 1);
+    assert.ok(connections > 20, `${connections} connections`);
+});
