@@ -149,6 +149,8 @@ export interface NodeContainer {
     /** RFC 3339 times, as `docker inspect` gives them. */
     readonly created: string;
     readonly startedAt: string;
+    /** The host port of the API server on the control plane (bound to 6443/tcp); else undefined. */
+    readonly apiServerPort?: number;
 }
 
 /** The node containers of kind cluster `name` (kind labels each with its cluster's name). */
@@ -158,10 +160,11 @@ export function nodeContainers(name: string): NodeContainer[] {
     if (ids.length === 0) {
         return [];
     }
-    return docker(["inspect", "--format", "{{.Name}} {{.State.Running}} {{.Created}} {{.State.StartedAt}}", ...ids])
+    const format = `{{.Name}} {{.State.Running}} {{.Created}} {{.State.StartedAt}} {{with index .NetworkSettings.Ports "6443/tcp"}}{{(index . 0).HostPort}}{{end}}`;
+    return docker(["inspect", "--format", format, ...ids])
         .split("\n").filter(Boolean).map((line) => {
-            const [node = "", running, created = "", startedAt = ""] = line.split(" ");
-            return { name: node.replace(/^\//, ""), running: running === "true", created, startedAt };
+            const [node = "", running, created = "", startedAt = "", port = ""] = line.split(" ");
+            return { name: node.replace(/^\//, ""), running: running === "true", created, startedAt, ...(port ? { apiServerPort: Number(port) } : {}) };
         });
 }
 
@@ -202,10 +205,16 @@ function retry(why) {
  * which gives up on a cluster it cannot reach when it starts, finds it: right after the Docker
  * engine restarted, the nodes are back in seconds and their API server some seconds later.
  */
-export function waitForApiServer(clusterName: string, port: number, nodes: readonly NodeContainer[], seconds = 120): void {
+export function waitForApiServer(clusterName: string, nodes: readonly NodeContainer[], seconds = 120): void {
     const stopped = nodes.filter((node) => !node.running).map((node) => node.name);
     if (stopped.length > 0) {
         throw new pulumi.RunError(`the kind cluster '${clusterName}' has stopped nodes (${stopped.join(", ")}); Docker did not start them again. Start them (docker start ${stopped.join(" ")}) and run this again, or delete the cluster (kind delete cluster --name ${clusterName}) to have it recreated`);
+    }
+    // The port the cluster has, not the one configured: a cluster of this name may be another's,
+    // which the create then refuses with its own message.
+    const port = nodes.find((node) => node.apiServerPort !== undefined)?.apiServerPort;
+    if (port === undefined) {
+        return;
     }
     const probe = spawnSync("node", ["-e", apiServerProbe, String(port), String(seconds)], { encoding: "utf8", timeout: (seconds + 10) * 1000 });
     if (probe.error || probe.status !== 0) {
@@ -246,7 +255,7 @@ export class KindCluster extends pulumi.ComponentResource {
         }
         const nodes = exists ? nodeContainers(args.name) : [];
         if (nodes.length > 0) {
-            waitForApiServer(args.name, args.apiServerPort, nodes);
+            waitForApiServer(args.name, nodes);
         }
 
         const cluster = new command.local.Command(`${name}-kind`, {

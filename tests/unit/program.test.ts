@@ -333,7 +333,8 @@ describe("a cluster deleted outside Pulumi is noticed and rebuilt", () => {
 });
 
 describe("a cluster whose Docker engine restarted", () => {
-    const node = (created: string, startedAt: string, running = true) => ({ name: "kube-demo-control-plane", running, created, startedAt });
+    const node = (created: string, startedAt: string, running = true, apiServerPort?: number) =>
+        ({ name: "kube-demo-control-plane", running, created, startedAt, ...(apiServerPort === undefined ? {} : { apiServerPort }) });
 
     test("bootTrigger: constant while the nodes run as kind started them; the latest restart once one restarted", () => {
         assert.equal(bootTrigger([]), "as created");
@@ -344,16 +345,22 @@ describe("a cluster whose Docker engine restarted", () => {
     });
 
     test("stopped nodes: one line naming them and how to start them, before anything is asked of the cluster", () => {
-        assert.throws(() => { waitForApiServer("kube-demo", 1, [node("a", "b", false)]); },
+        assert.throws(() => { waitForApiServer("kube-demo", [node("a", "b", false)]); },
             /the kind cluster 'kube-demo' has stopped nodes \(kube-demo-control-plane\); Docker did not start them again\. Start them \(docker start kube-demo-control-plane\)/);
     });
 
-    test("an API server that does not answer: one line with its address, after the wait", () => {
+    test("a cluster with no API server port published (another's, or a worker alone) is not waited for", () => {
+        const started = Date.now();
+        waitForApiServer("kube-demo", [node("a", "b")], 5);
+        assert.ok(Date.now() - started < 1000);
+    });
+
+    test("an API server that does not answer at the port its node publishes: one line with its address, after the wait", () => {
         const server = net.createServer((socket) => { socket.destroy(); });
         return new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve)).then(() => {
             const port = (server.address() as net.AddressInfo).port;
             try {
-                assert.throws(() => { waitForApiServer("kube-demo", port, [], 1); },
+                assert.throws(() => { waitForApiServer("kube-demo", [node("a", "b", true, port)], 1); },
                     new RegExp(`the API server of the kind cluster 'kube-demo' \\(https://127\\.0\\.0\\.1:${port}\\) did not answer within 1 s: `));
             } finally {
                 server.close();
