@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds, offline, everything `pulumi up` needs at run time (see README "Offline toolchain").
-#   npm run toolchain              build what is missing, then print a summary
-#   npm run toolchain -- STEP...   only those steps (names as in toolchain/steps/)
-#   npm run toolchain -- --check   verify the built toolchain end to end
+#   npm run toolchain                     build what is missing, then print a summary
+#   npm run toolchain -- STEP...          only those steps (names as in toolchain/steps/)
+#   npm run toolchain -- --list           each step: its inputs' version, artifact and state
+#   npm run toolchain -- --force NAME...  rebuild those (names as --list shows them), then the rest
+#   npm run toolchain -- --check          verify the built toolchain end to end
 set -euo pipefail
 # shellcheck source=toolchain/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -26,6 +28,25 @@ if [ "${1:-}" = "--check" ]; then
 fi
 
 steps=(docker kind base-image pulumi kubernetes-provider upstream-plugins kindnetd node-image kubectl kube-score)
+if [ "${1:-}" = "--list" ]; then
+  : >"$SUMMARY"
+  export TOOLCHAIN_LIST=1
+  for step in "${steps[@]}"; do
+    # shellcheck source=/dev/null
+    . "$TOOLCHAIN_DIR/steps/$step.sh"
+  done
+  { printf 'STEP\tINPUTS\tARTIFACT\tSTATE\n'; cat "$SUMMARY"; } | column -t -s $'\t'
+  exit 0
+fi
+if [ "${1:-}" = "--force" ]; then
+  shift
+  if [ $# -eq 0 ]; then
+    echo "toolchain: --force needs the names of the steps to rebuild (npm run toolchain -- --list shows them)" >&2
+    exit 2
+  fi
+  export TOOLCHAIN_FORCE="$*"
+  set --
+fi
 if [ $# -gt 0 ]; then
   for step in "$@"; do
     if [[ " ${steps[*]} " != *" $step "* ]]; then

@@ -20,13 +20,29 @@ mkdir -p "$BIN" "$LOGS" "$STAMPS" "$CACHE/go"
 SUMMARY=$CACHE/summary.tsv
 
 # run_step NAME VERSION ARTIFACT FUNCTION
-# Runs FUNCTION unless the stamp NAME-VERSION exists; logs to $LOGS/NAME.log.
-# The stamp is written only after FUNCTION succeeded, so a half-built artifact
-# never looks finished. ARTIFACT (a path or an image reference) is reported in the summary.
+# Runs FUNCTION unless the stamp NAME-VERSION exists and so does ARTIFACT (a path or an image
+# reference: a stamp whose artifact is gone, say after a Docker reset, builds again); logs to
+# $LOGS/NAME.log. The stamp is written only after FUNCTION succeeded, so a half-built artifact
+# never looks finished; the stamps of NAME's other versions go then.
+# TOOLCHAIN_LIST=1: only records NAME's state in the summary (built; stale: built for other
+# inputs; missing: never built, or its artifact is gone). TOOLCHAIN_FORCE="NAME...": those steps build whatever their stamp says.
 run_step() {
   local name=$1 version=$2 artifact=$3 fn=$4
-  local stamp=$STAMPS/$name-$version log=$LOGS/$name.log start=$SECONDS
-  if [ -e "$stamp" ]; then
+  local stamp=$STAMPS/$name-$version log=$LOGS/$name.log start=$SECONDS built=false
+  if [ -e "$stamp" ] && artifact_exists "$artifact"; then
+    built=true
+  fi
+  if [ "${TOOLCHAIN_LIST:-}" = 1 ]; then
+    local state=missing
+    if [ "$built" = true ]; then
+      state=built
+    elif [ ! -e "$stamp" ] && compgen -G "$STAMPS/$name-*" >/dev/null; then
+      state=stale
+    fi
+    printf '%s\t%s\t%s\t%s\n' "$name" "$version" "$artifact" "$state" >>"$SUMMARY"
+    return 0
+  fi
+  if [ "$built" = true ] && [[ " ${TOOLCHAIN_FORCE:-} " != *" $name "* ]]; then
     printf '== %-18s %-22s cached\n' "$name" "$version"
     printf '%s\t%s\t%s\t%s\tcached\n' "$name" "$version" "$artifact" "$(artifact_size "$artifact")" >>"$SUMMARY"
     return 0
@@ -41,9 +57,15 @@ run_step() {
     echo "toolchain: step '$name' failed: $(tail -n 1 "$log" | cut -c1-200) (full log: $log)" >&2
     exit 1
   fi
+  rm -f "$STAMPS/$name"-*
   touch "$stamp"
   printf '   %-18s done in %ss\n' "$name" "$((SECONDS - start))"
   printf '%s\t%s\t%s\t%s\t%ss\n' "$name" "$version" "$artifact" "$(artifact_size "$artifact")" "$((SECONDS - start))" >>"$SUMMARY"
+}
+
+# Whether ARTIFACT is there: a path, or an image in the Docker engine.
+artifact_exists() {
+  [ -e "$1" ] || docker image inspect "$1" >/dev/null 2>&1
 }
 
 # A size for the summary: bytes on disk for a path, image size for a Docker image.

@@ -26,6 +26,4 @@ build_base_image() {
     docker rmi "$old_id" >/dev/null 2>&1 || true
   fi
 }
-# The stamp says built; the image must still be there (docker may have been reset).
-docker image inspect "$NODE_BASE_IMAGE" >/dev/null 2>&1 || rm -f "$STAMPS"/base-image-*
 run_step base-image "$(node --version)" "$NODE_BASE_IMAGE" build_base_image

@@ -6,6 +6,7 @@
 build_docker() {
   DOCKERD_LOG=$LOGS/dockerd.log run bash "$TOOLCHAIN_DIR/docker/start.sh"
 }
-rm -f "$STAMPS"/docker-*
+# Listed as built when dockerd is installed and was started once.
+[ "${TOOLCHAIN_LIST:-}" = 1 ] || rm -f "$STAMPS"/docker-*
 run_step docker debian-docker.io /usr/sbin/dockerd build_docker
-grep -h '^docker: registered' "$LOGS/docker.log" || true
+[ "${TOOLCHAIN_LIST:-}" = 1 ] || grep -h '^docker: registered' "$LOGS/docker.log" || true

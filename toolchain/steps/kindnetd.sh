@@ -63,8 +63,6 @@ build_kindnetd() {
   fi
 }
 
-# The stamp says built; the image must still be there (docker may have been reset).
-docker image inspect "$KINDNETD_IMAGE" >/dev/null 2>&1 || rm -f "$STAMPS"/kindnetd-*
 run_step kindnetd \
   "v$KINDNETD_VERSION-$(cat "$UPSTREAM_DIR/kindnetd.tar.gz" "${BASH_SOURCE[0]}" 2>/dev/null | sha256sum | cut -c1-12)" \
   "$KINDNETD_IMAGE" build_kindnetd

@@ -229,5 +229,4 @@ NODE_IMAGE_INPUTS=$({
 mkdir -p "$NODE_WORK"
 run_step node-binaries "${NODE_BINARIES##*/bin-}" "$NODE_BINARIES" build_node_binaries
 run_step node-rootfs "$NODE_IMAGE_SUITE-kind-v$KIND_VERSION-$(echo "$NODE_PACKAGES" | sha256sum | cut -c1-6)" "$NODE_ROOTFS" build_node_rootfs
-docker image inspect "$KIND_NODE_IMAGE" >/dev/null 2>&1 || rm -f "$STAMPS"/node-image-*
 run_step node-image "v$KUBERNETES_VERSION-$NODE_IMAGE_INPUTS" "$KIND_NODE_IMAGE" build_node_image
