@@ -126,6 +126,40 @@ async function manualRound(round: number) {
     }
 }
 
+/** Cold start to 15 answers, both sides, on a cluster with two workers (kindnetd), then teardown. */
+async function twoWorkerRound(round: number) {
+    const figure = "cold start, 2 workers";
+    const name = `bench-manual-w-${round}-${Math.random().toString(36).slice(2, 6)}`;
+    const hostPort = await freePort();
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-bench-"));
+    fs.cpSync(path.join(projectDir, "app"), path.join(work, "app"), { recursive: true });
+    const config = kindConfig({ hostPort, nodePort: appNodePort, apiServerPort: await freePort(), workers: 2, nodeImage: env.KIND_NODE_IMAGE });
+    try {
+        record(manual, figure, await timed(async () => {
+            sh("docker", ["build", "-q", "-t", "node-app:v1", "--build-arg", `BASE_IMAGE=${env.NODE_BASE_IMAGE}`, path.join(work, "app")]);
+            sh("kind", ["create", "cluster", "--name", name, "--config", "-", "--wait", "3m"], config);
+            sh("kind", ["load", "docker-image", "node-app:v1", "--name", name]);
+            sh("kubectl", ["--context", `kind-${name}`, "apply", "-f", "-"],
+                fs.readFileSync(path.join(__dirname, "manual.yaml"), "utf8").replace("image: IMAGE", "image: node-app:v1"));
+            sh("kubectl", ["--context", `kind-${name}`, "rollout", "status", "deployment/node-deployment", "--timeout=3m"]);
+            await untilServing(`http://127.0.0.1:${hostPort}`, "Hello World");
+        }));
+    } finally {
+        sh("kind", ["delete", "cluster", "--name", name]);
+        fs.rmSync(work, { recursive: true, force: true });
+    }
+    const test = await newStack(toolchainEnv, { workers: "2" });
+    try {
+        const url = `http://127.0.0.1:${(await test.stack.getConfig("hostPort")).value}`;
+        record(stack, figure, await timed(async () => {
+            await pulumi(test, `round ${round} up, 2 workers`, ["up", "--yes", "--skip-preview"]);
+            await untilServing(url, "Hello World");
+        }));
+    } finally {
+        await removeStack(test);
+    }
+}
+
 type TimedEvent = { at: number; event: EngineEvent };
 
 /** Each resource step (not "same" or "read") of an operation: the resource and when it started and ended. */
@@ -294,6 +328,10 @@ async function main() {
         console.log(`round ${round}/${rounds}: stack`);
         await stackRound(round);
     }
+    for (let round = 1; round <= rounds; round++) {
+        console.log(`round ${round}/${rounds}: 2 workers, manual and stack`);
+        await twoWorkerRound(round);
+    }
     const machine = `${os.cpus().length} cores (${at(os.cpus(), 0).model}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}`;
     const report = [
         "# Benchmarks", "",
@@ -305,7 +343,8 @@ async function main() {
         "\"Of which rollout\": manual `kubectl set image` + `rollout status`, stack the Deployment's patch and the rollout check (scripts/rollout-status.js).",
         "Dev loop: `npm run dev`'s loop (scripts/dev.ts) on the same stack, timed from the save until 15 replies in a row carry the new text; its printed",
         "figure is its own, from the first file event to the end of the update. Bytes per edit: manual the `docker save`",
-        "archive kind load pipes into the node, stack what scripts/load-image.js reported sending (the layers the node lacked).", "",
+        "archive kind load pipes into the node, stack what scripts/load-image.js reported sending (the layers the node lacked).",
+        "Cold start, 2 workers: the same cold start on a control plane and two workers (kindnetd), after the other rounds.", "",
         table(), "",
         "Where the stack's time goes: each resource's step, in seconds from the operation's first engine event:", "",
         ...profile.map((line) => `- ${line}`), "",
