@@ -85,5 +85,21 @@ install_atomically() {
   mv -f "$tmp" "$2"
 }
 
+# unpack_upstream ARCHIVE SHA256 DEST: ARCHIVE (in ../shared/upstream) unpacked under DEST once its
+# sha256 is the one versions.sh records; one line saying what to do otherwise.
+unpack_upstream() {
+  local archive=$UPSTREAM_DIR/$1 want=$2 dest=$3 got
+  if [ ! -f "$archive" ]; then
+    echo "toolchain: $archive is missing: put the upstream archives of ../shared/upstream beside the project (or set KUBE_DEMO_UPSTREAM to their folder)" >&2
+    return 1
+  fi
+  got=$(sha256sum <"$archive" | cut -c1-64)
+  if [ "$got" != "$want" ]; then
+    echo "toolchain: $archive has sha256 $got, toolchain/versions.sh expects $want: get the archive again from ../shared/upstream" >&2
+    return 1
+  fi
+  run tar -xzf "$archive" -C "$dest"
+}
+
 # Logs the command before running it, so a failing step's log ends with what failed.
 run() { echo "+ $*"; "$@"; }

@@ -12,24 +12,15 @@
 KINDNETD_WORK=$CACHE/kindnetd
 
 build_kindnetd() {
-  local archive=$UPSTREAM_DIR/kindnetd.tar.gz src=$KINDNETD_WORK/src root=$KINDNETD_WORK/root
-  local debs=$KINDNETD_WORK/debs got old_id pkgs deb
-  if [ ! -f "$archive" ]; then
-    echo "toolchain: $archive is missing: put the upstream archives of ../shared/upstream beside the project (or set KUBE_DEMO_UPSTREAM to their folder)" >&2
-    return 1
-  fi
-  got=$(sha256sum <"$archive" | cut -c1-64)
-  if [ "$got" != "$UPSTREAM_KINDNETD_SHA256" ]; then
-    echo "toolchain: $archive has sha256 $got, toolchain/versions.sh expects $UPSTREAM_KINDNETD_SHA256: get the archive again from ../shared/upstream" >&2
-    return 1
-  fi
+  local src=$KINDNETD_WORK/src root=$KINDNETD_WORK/root
+  local debs=$KINDNETD_WORK/debs old_id pkgs deb
   old_id=$(docker image inspect -f '{{.Id}}' "$KINDNETD_IMAGE" 2>/dev/null || true)
   # Fixed paths (not mktemp) keep Go's build cache warm across rebuilds; cleared first so a
   # previous build's files never mix in, and after, so nothing lingers.
   rm -rf "$KINDNETD_WORK" && mkdir -p "$src" "$root"/{bin,etc,tmp} "$debs"
   # shellcheck disable=SC2064 # expanded now, on purpose; run_step runs this in a subshell
   trap "rm -rf $(printf %q "$KINDNETD_WORK")" EXIT
-  run tar -xzf "$archive" -C "$src"
+  unpack_upstream kindnetd.tar.gz "$UPSTREAM_KINDNETD_SHA256" "$src"
   run cat "$src/kindnetd/SOURCE"
   grep -q "tag v$KINDNETD_VERSION," "$src/kindnetd/SOURCE"
   # As upstream's Dockerfile builds it: static, no ldflags.

@@ -5,21 +5,6 @@
 # language host goes next to `pulumi` in $BIN, as in upstream's release archive; the resource
 # plugins are installed with `pulumi plugin install --file`, as a user's CLI has them.
 
-# unpack_upstream ARCHIVE SHA256 DEST: ARCHIVE's checked content unpacked under DEST.
-unpack_upstream() {
-  local archive=$UPSTREAM_DIR/$1 want=$2 dest=$3 got
-  if [ ! -f "$archive" ]; then
-    echo "toolchain: $archive is missing: put the upstream archives of ../shared/upstream beside the project (or set KUBE_DEMO_UPSTREAM to their folder)" >&2
-    return 1
-  fi
-  got=$(sha256sum <"$archive" | cut -c1-64)
-  if [ "$got" != "$want" ]; then
-    echo "toolchain: $archive has sha256 $got, toolchain/versions.sh expects $want: get the archive again from ../shared/upstream" >&2
-    return 1
-  fi
-  run tar -xzf "$archive" -C "$dest"
-}
-
 # go_build_static DIR PACKAGE OUTPUT LDFLAGS
 go_build_static() {
   (cd "$1" && CGO_ENABLED=0 GOTOOLCHAIN=local run go build -trimpath -ldflags "$4" -o "$3" "$2")
