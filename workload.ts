@@ -136,8 +136,8 @@ export class Workload extends pulumi.ComponentResource {
                             labelSelector: { matchLabels: appLabels },
                             matchLabelKeys: ["pod-template-hash"],
                         }],
-                        // Shorter than the default 30 s: the app drains in well under a second.
-                        terminationGracePeriodSeconds: 15,
+                        // The preStop pause below, then the app's drain (well under a second), with room.
+                        terminationGracePeriodSeconds: 20,
                         securityContext: {
                             runAsNonRoot: true,
                             // A Kind node is a container with no user namespace of its own, so a uid
@@ -173,9 +173,12 @@ export class Workload extends pulumi.ComponentResource {
                                 periodSeconds: 10,
                                 failureThreshold: 3,
                             },
-                            // Endpoint removal reaches kube-proxy a moment after SIGTERM would;
-                            // pausing first keeps requests from landing on a closed port.
-                            lifecycle: { preStop: { sleep: { seconds: 3 } } },
+                            // A deleted pod leaves the Service only when kube-proxy on the node that
+                            // takes the connection rewrites its rules; SIGTERM would close the port
+                            // before that. With workers, under load on two cores, 3 s was not enough
+                            // (CI: 10 refused connections of 1689 across a rollout). The pause costs
+                            // the rollout nothing: a terminating pod no longer counts as a replica.
+                            lifecycle: { preStop: { sleep: { seconds: 10 } } },
                             // A crash leaves its last log lines in the pod's status, where the
                             // rollout check and `kubectl describe pod` show them.
                             terminationMessagePolicy: "FallbackToLogsOnError",

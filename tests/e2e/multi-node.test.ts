@@ -1,11 +1,12 @@
 // End to end: a Kind cluster with two workers, on kind's own CNI (kindnetd, built into the
-// toolchain's node image). Scenarios run in order on one stack of their own.
+// toolchain's node image). Scenarios run in order on one stack of their own; the last one
+// ends it as a user might: the cluster deleted by hand, then `pulumi destroy`.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { found } from "../support/present";
-import { get, kubectl, lastLoad, loadLoop, newStack, removeStack, stringOutput, TestStack, toolchainForTests } from "../support/stacks";
+import { get, kind, kubectl, lastLoad, loadLoop, newStack, removeStack, stateResources, stringOutput, TestStack, toolchainForTests } from "../support/stacks";
 
 const { env: toolchainEnv, skip } = toolchainForTests("e2e");
 
@@ -100,5 +101,11 @@ describe("a cluster with two workers", () => {
         assert.match(await get(url), /^Hello nodes: /);
         assert.equal(pods().length, 3);
         await stack().stack.preview({ expectNoChanges: true });
+    });
+
+    test("destroy succeeds when the cluster was already deleted outside; the state is empty", { skip }, async () => {
+        kind(stack(), ["delete", "cluster", "--name", stack().clusterName]);
+        await stack().stack.destroy();
+        assert.deepEqual(stateResources(await stack().stack.exportStack()), []);
     });
 });

@@ -216,6 +216,17 @@ export async function get(url: string): Promise<string> {
     }
 }
 
+/**
+ * "12.3 s: TypeError: fetch failed (ECONNREFUSED)": when a request failed, counted from the load's
+ * start, and the socket's error code, which fetch keeps in `cause`: a refused connection and a
+ * reset one have different culprits.
+ */
+function failureText(err: unknown, started: number): string {
+    const cause = err instanceof Error && err.cause instanceof Error ? err.cause : undefined;
+    const code = cause && "code" in cause ? String(cause.code) : cause?.message;
+    return `${((Date.now() - started) / 1000).toFixed(1)} s: ${String(err)}${code ? ` (${code})` : ""}`;
+}
+
 /** GETs at a fixed rate until stopped or `maxSeconds` pass; counts replies and failures. */
 export interface Load {
     readonly replies: string[];
@@ -242,7 +253,7 @@ export function loadLoop(url: string, perSecond = 30, connections = 5): Load {
             try {
                 replies.push(await get(url));
             } catch (err) {
-                failures.push(String(err));
+                failures.push(failureText(err, started));
             }
             await new Promise((resolve) => setTimeout(resolve, Math.max(0, (1000 * connections) / perSecond - (Date.now() - began))));
         }

@@ -77,7 +77,11 @@ describe("with the default config", () => {
         assert.equal(spec.strategy.rollingUpdate.maxSurge, "100%", "all new pods start at once");
         assert.deepEqual(container.readinessProbe, { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 1, failureThreshold: 1 });
         assert.equal(container.terminationMessagePolicy, "FallbackToLogsOnError", "a crash's last log lines reach the pod's status");
-        assert.ok(container.lifecycle.preStop, "a preStop pause covers endpoint propagation");
+        // The pause covers the endpoint removal reaching kube-proxy on every node; the grace
+        // period covers the pause and the app's drain.
+        const pause = container.lifecycle.preStop.sleep.seconds;
+        assert.ok(pause >= 10, `preStop pause ${pause} s`);
+        assert.ok(spec.template.spec.terminationGracePeriodSeconds >= pause + 5);
     });
 
     test("liveness asks less than readiness: the listening socket, not /healthz, and with more patience", () => {
