@@ -19,6 +19,31 @@ export interface StackConfig {
     readonly imageName: string;
     /** BASE_IMAGE build argument of the app's Dockerfile; the Dockerfile's default when unset. */
     readonly baseImage?: string | undefined;
+    /** Namespace of the app's objects; created and deleted by the stack unless it is `default`. */
+    readonly namespace: string;
+    /** Type of the app's Service. The Kind target maps a NodePort to `hostPort`, so it takes NodePort only. */
+    readonly serviceType: ServiceType;
+    /** Where the app runs: a Kind cluster this stack creates, or a cluster the user already has. */
+    readonly target: KindTarget | ExistingTarget;
+}
+
+export type ServiceType = "NodePort" | "LoadBalancer" | "ClusterIP";
+export const serviceTypes: readonly ServiceType[] = ["NodePort", "LoadBalancer", "ClusterIP"];
+
+/** The default: a Kind cluster of this stack's own, fed by loading the image into its nodes. */
+export interface KindTarget {
+    readonly kind: "kind";
+}
+
+/** A cluster the stack does not create: reached through the user's kubeconfig, fed through a registry. */
+export interface ExistingTarget {
+    readonly kind: "existing";
+    /** The kubeconfig file; empty means where kubectl looks (KUBECONFIG's first file, else ~/.kube/config). */
+    readonly kubeconfig?: string | undefined;
+    /** The context in that file: always named, so that no other cluster is changed by accident. */
+    readonly context: string;
+    /** Registry and path the image is pushed to (`host[:port][/path]`); the cluster's nodes pull from it. */
+    readonly registry: string;
 }
 
 export const defaults = {
@@ -28,6 +53,9 @@ export const defaults = {
     apiServerPort: 6443,
     workers: 0,
     imageName: "node-app",
+    namespace: "default",
+    serviceType: "NodePort",
+    target: "kind",
 } as const;
 
 /** The NodePort the Service uses and the cluster maps to `hostPort`; any free value of 30000-32767. */
@@ -86,6 +114,15 @@ const repositoryPattern = /^([a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?\/)?[a-z0-9
 const imageReferencePattern = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 // Docker's limit on a repository name; an image string this program takes is never longer.
 const imageMaxLength = 255;
+// A Kubernetes namespace name (an RFC 1123 label).
+const namespacePattern = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+// A registry host with an optional port and path: where `<registry>/<imageName>:<tag>` is pushed.
+const registryPattern = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
+// A kubeconfig path: what file names on a developer's machine use, with a leading ~ for home.
+// It reaches no shell, but it is printed in a command the user copies (the `url` output).
+const pathPattern = /^[A-Za-z0-9._~+/][A-Za-z0-9._~+/-]*$/;
+// A kubeconfig context name: kind's, and the ARNs and paths cloud CLIs write (EKS, GKE).
+const contextPattern = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/;
 // An integer as people write one: decimal digits, no sign, spaces or leading zeros ("0" itself
 // aside). Number() alone would also take " 3", "+3", "3.0", "0x10", "1e1" and "".
 const integerPattern = /^(0|[1-9][0-9]*)$/;
@@ -135,14 +172,59 @@ export function parseConfig(raw: Record<string, string | undefined>): StackConfi
             `must be a lowercase image repository name without a tag, at most ${imageMaxLength} characters, such as node-app (the tag is the content hash)`),
         baseImage: matching("baseImage", raw.baseImage, undefined, imageReferencePattern, imageMaxLength,
             `must be an image reference of at most ${imageMaxLength} characters, such as node:20-slim`),
+        namespace: matching("namespace", raw.namespace, defaults.namespace, namespacePattern, 63,
+            "must be 1 to 63 characters of a-z, 0-9 and '-', starting and ending with a letter or digit (a Kubernetes namespace name)"),
+        serviceType: oneOf("serviceType", raw.serviceType, defaults.serviceType, serviceTypes),
+        target: parseTarget(raw),
     };
     if (config.apiServerPort === config.hostPort) {
         throw new ConfigError("apiServerPort", String(config.apiServerPort), "must differ from hostPort");
     }
+    if (config.target.kind === "kind" && config.serviceType !== "NodePort") {
+        throw new ConfigError("serviceType", config.serviceType, "must be NodePort when target is kind (its NodePort is what hostPort reaches); the other types are for target existing");
+    }
     return config;
 }
 
-const keys = ["clusterName", "replicas", "hostPort", "apiServerPort", "workers", "nodeImage", "imageName", "baseImage"] as const;
+function oneOf<T extends string>(key: string, raw: string | undefined, fallback: T, allowed: readonly T[]): T {
+    if (raw === undefined) {
+        return fallback;
+    }
+    const value = allowed.find((candidate) => candidate === raw);
+    if (value === undefined) {
+        throw new ConfigError(key, raw, `must be one of ${allowed.join(", ")}`);
+    }
+    return value;
+}
+
+/** The target and its own settings; a setting of the other target is refused rather than ignored. */
+function parseTarget(raw: Record<string, string | undefined>): KindTarget | ExistingTarget {
+    const target = oneOf("target", raw.target, defaults.target, ["kind", "existing"]);
+    const kubeconfig = matching("kubeconfig", raw.kubeconfig, undefined, pathPattern, 255,
+        "must be a file path of letters, digits and . _ ~ + / - (not first), at most 255 characters, such as ~/.kube/config");
+    const context = matching("context", raw.context, undefined, contextPattern, 253,
+        "must be the name of a context in the kubeconfig: a letter or digit, then letters, digits and . _ : / @ + -, at most 253 characters, such as kind-staging");
+    const registry = matching("registry", raw.registry, undefined, registryPattern, imageMaxLength,
+        `must be a registry host with an optional port and path, at most ${imageMaxLength} characters, such as localhost:5001 or ghcr.io/my-team`);
+    if (target === "kind") {
+        for (const [key, value] of Object.entries({ kubeconfig, context, registry })) {
+            if (value !== undefined) {
+                throw new ConfigError(key, value, "applies to target existing only; this stack's target is kind (pulumi config set target existing, or pulumi config rm " + key + ")");
+            }
+        }
+        return { kind: "kind" };
+    }
+    if (context === undefined) {
+        throw new ConfigError("context", "", "must name the kubeconfig context of the cluster to deploy to when target is existing (pulumi config set context NAME; kubectl config get-contexts lists them)");
+    }
+    if (registry === undefined) {
+        throw new ConfigError("registry", "", "must name the registry the cluster's nodes pull from when target is existing (pulumi config set registry HOST[:PORT][/PATH])");
+    }
+    return { kind: "existing", kubeconfig, context, registry };
+}
+
+const keys = ["clusterName", "replicas", "hostPort", "apiServerPort", "workers", "nodeImage", "imageName", "baseImage",
+    "namespace", "serviceType", "target", "kubeconfig", "context", "registry"] as const;
 
 /**
  * Reads the stack's configuration. A bad value ends the program with one line and no

@@ -1,5 +1,6 @@
-// The app image: built under a tag that is the hash of what the build sees, then loaded
-// into the cluster's nodes (there is no registry between them).
+// The app image: built under a tag that is the hash of what the build sees, then loaded into
+// the Kind cluster's nodes (there is no registry between them), or pushed to the registry an
+// existing cluster pulls from.
 import dockerignore from "@balena/dockerignore";
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
@@ -65,6 +66,24 @@ export function contentTag(contextDir: string, buildArgs: Record<string, string>
     return hash.digest("hex").slice(0, 16);
 }
 
+/** Kind's nodes get the image from the local engine, layer by layer; there is no registry between them. */
+export interface LoadIntoKind {
+    readonly kind: "load";
+    /** Cluster whose nodes receive the image. */
+    readonly clusterName: pulumi.Input<string>;
+    /** Changes when the cluster is recreated, so a new cluster gets the image again. */
+    readonly clusterIdentity: pulumi.Input<string>;
+    /** The Docker engine that holds the cluster's nodes (prerequisites.ts: dockerHost); the load uses it. */
+    readonly dockerHost: string;
+}
+
+/** Any other cluster pulls the image from a registry, which it is pushed to. */
+export interface PushToRegistry {
+    readonly kind: "push";
+    /** `host[:port][/path]`; credentials are the ones `docker login` stored. */
+    readonly registry: string;
+}
+
 export interface AppImageArgs {
     /** Build context, relative to the project (kept relative so state does not name the checkout). */
     readonly context: string;
@@ -72,23 +91,19 @@ export interface AppImageArgs {
     readonly imageName: string;
     /** BASE_IMAGE build argument; the Dockerfile's default when unset. */
     readonly baseImage?: string | undefined;
-    /** Cluster whose nodes receive the image. */
-    readonly clusterName: pulumi.Input<string>;
-    /** Changes when the cluster is recreated, so a new cluster gets the image again. */
-    readonly clusterIdentity: pulumi.Input<string>;
-    /** The Docker engine that holds the cluster's nodes (prerequisites.ts: dockerHost); the load uses it. */
-    readonly dockerHost: string;
-    /** A docker provider bound to that engine: the image is built there. */
+    /** A docker provider bound to the engine the image is built on. */
     readonly engine: docker.Provider;
+    /** How the cluster's nodes get the image. */
+    readonly delivery: LoadIntoKind | PushToRegistry;
 }
 
 export class AppImage extends pulumi.ComponentResource {
-    /** `name:tag` as the nodes know it. */
+    /** The image reference the pods run: `name:tag`, with the registry in front when pushed. */
     public readonly ref: pulumi.Output<string>;
     /** The content hash. */
     public readonly tag: string;
-    /** Resolves once the image is on every node of the cluster. */
-    public readonly loaded: command.local.Command;
+    /** Done once the cluster's nodes can have the image: loaded into each node, or pushed. */
+    public readonly delivered: pulumi.Resource;
 
     constructor(name: string, args: AppImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kube-demo:index:AppImage", name, {}, opts);
@@ -96,28 +111,33 @@ export class AppImage extends pulumi.ComponentResource {
         const buildArgs: Record<string, string> = args.baseImage ? { BASE_IMAGE: args.baseImage } : {};
         // Computed here rather than by the provider, so `pulumi preview` already shows the tag.
         this.tag = contentTag(args.context, buildArgs);
+        const delivery = args.delivery;
+        const repository = delivery.kind === "push" ? `${delivery.registry}/${args.imageName}` : args.imageName;
 
         const image = new docker.Image(`${name}-build`, {
-            imageName: `${args.imageName}:${this.tag}`,
+            imageName: `${repository}:${this.tag}`,
             build: {
                 context: args.context,
                 dockerfile: `${args.context}/Dockerfile`,
                 platform: hostPlatform,
                 args: buildArgs,
             },
-            // Kind's nodes get the image from the local engine (below), not from a registry.
-            skipPush: true,
+            skipPush: delivery.kind === "load",
         }, { parent: this, provider: args.engine });
 
-        // Like `kind load docker-image`, but each node gets only the layers it lacks: after an
-        // edit that is the app's few KB, not the whole image (scripts/load-image.js).
-        this.loaded = new command.local.Command(`${name}-load`, {
-            create: `node scripts/load-image.js "$IMAGE" "$CLUSTER_NAME"`,
-            environment: { IMAGE: image.imageName, CLUSTER_NAME: args.clusterName, DOCKER_HOST: args.dockerHost },
-            // A new image, or a new cluster, needs the load again.
-            triggers: [image.repoDigest, args.clusterIdentity],
-            logging: "stderr",
-        }, { parent: this });
+        if (delivery.kind === "load") {
+            // Like `kind load docker-image`, but each node gets only the layers it lacks: after an
+            // edit that is the app's few KB, not the whole image (scripts/load-image.js).
+            this.delivered = new command.local.Command(`${name}-load`, {
+                create: `node scripts/load-image.js "$IMAGE" "$CLUSTER_NAME"`,
+                environment: { IMAGE: image.imageName, CLUSTER_NAME: delivery.clusterName, DOCKER_HOST: delivery.dockerHost },
+                // A new image, or a new cluster, needs the load again.
+                triggers: [image.repoDigest, delivery.clusterIdentity],
+                logging: "stderr",
+            }, { parent: this });
+        } else {
+            this.delivered = image;
+        }
 
         this.ref = image.imageName;
         this.registerOutputs({ ref: this.ref, tag: this.tag });

@@ -45,11 +45,14 @@ function currentContext(env: NodeJS.ProcessEnv): string | undefined {
     }
 }
 
-/** Each missing prerequisite, as a sentence saying what is missing and how to get it. */
-export function missingPrerequisites(): string[] {
+/**
+ * Each missing prerequisite, as a sentence saying what is missing and how to get it. kind is
+ * one only for a stack that creates a Kind cluster (target kind).
+ */
+export function missingPrerequisites(needsKind = true): string[] {
     const missing: string[] = [];
-    const kind = spawnSync("kind", ["version"], { encoding: "utf8", timeout: 10_000 });
-    if (kind.error || kind.status !== 0) {
+    const kind = needsKind ? spawnSync("kind", ["version"], { encoding: "utf8", timeout: 10_000 }) : undefined;
+    if (kind && (kind.error || kind.status !== 0)) {
         missing.push(`kind is not on PATH: install it from https://kind.sigs.k8s.io/ (${toolchainHint})`);
     }
     const docker = spawnSync("docker", ["info", "--format", "{{.ServerVersion}}"], { encoding: "utf8", timeout: 20_000 });
@@ -61,9 +64,12 @@ export function missingPrerequisites(): string[] {
     return missing;
 }
 
-/** The tools are there: the engine's address, or the end of the program with one line per missing prerequisite. */
-export function requirePrerequisites(): { dockerHost: string } {
-    const missing = missingPrerequisites();
+/**
+ * The tools are there (kind only when `needsKind`): the engine's address, or the end of the
+ * program with one line per missing prerequisite.
+ */
+export function requirePrerequisites(needsKind = true): { dockerHost: string } {
+    const missing = missingPrerequisites(needsKind);
     if (missing.length > 0) {
         throw new pulumi.RunError(missing.join("; "));
     }

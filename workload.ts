@@ -1,12 +1,15 @@
-// The app in the cluster: a Deployment, a NodePort Service, the pods' disruption budget and
-// network policy, through a provider that talks to this cluster only.
+// The app in a cluster: a Deployment, its Service, the pods' disruption budget and network
+// policy (and their namespace, unless it is `default`), through a provider that talks to that
+// cluster only: the Kind cluster this stack creates, or one context of the user's kubeconfig.
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { ServiceType } from "./config";
 
 export const appLabels = { app: "node-web" };
 export const containerPortName = "http";
-const containerPort = 8080;
+/** The port the app listens on, and the Service's port. */
+export const appPort = 8080;
 
 /**
  * Node.js code that exits 0 once $URL answers 200 on 20 new connections in a row, or 1 after
@@ -41,70 +44,112 @@ function retry() {
 poll();
 `;
 
-export interface WorkloadArgs {
+/** The Kind cluster this stack creates. */
+export interface KindConnection {
+    readonly kind: "kind";
     /** Kubeconfig of the cluster (never the user's current context). */
     readonly kubeconfig: pulumi.Input<string>;
     /** The cluster's resource: a new cluster gets the Kubernetes objects anew. */
     readonly cluster: pulumi.Resource;
-    /** `name:tag` of an image already on the nodes. */
-    readonly image: pulumi.Input<string>;
-    readonly replicas: number;
     /** NodePort the cluster maps to the host. */
     readonly nodePort: number;
     /** Where the app answers on the host; `pulumi up` ends once it does. */
     readonly url: string;
     /** Changes when the cluster's nodes restarted (KindCluster.boot): the up waits for the URL again. */
     readonly clusterBoot: pulumi.Input<string>;
-    /** Resources that must finish first (the image load). */
+}
+
+/** A cluster the user already has, through their own kubeconfig file and one of its contexts. */
+export interface ExistingConnection {
+    readonly kind: "existing";
+    readonly kubeconfigPath: string;
+    readonly context: string;
+}
+
+export interface WorkloadArgs {
+    readonly connection: KindConnection | ExistingConnection;
+    /** The image reference the pods run, already where the nodes get it. */
+    readonly image: pulumi.Input<string>;
+    readonly replicas: number;
+    /** Namespace of every object; created (and deleted) here unless it is `default`. */
+    readonly namespace: string;
+    readonly serviceType: ServiceType;
+    /** Resources that must finish first (the image load or push). */
     readonly after?: pulumi.Input<pulumi.Resource>[];
 }
 
 export class Workload extends pulumi.ComponentResource {
     public readonly provider: k8s.Provider;
+    /** The namespace, when the stack owns it (any but `default`). */
+    public readonly namespace?: k8s.core.v1.Namespace | undefined;
     public readonly deployment: k8s.apps.v1.Deployment;
     public readonly service: k8s.core.v1.Service;
     public readonly disruptionBudget: k8s.policy.v1.PodDisruptionBudget;
     public readonly networkPolicy: k8s.networking.v1.NetworkPolicy;
-    /** Done once every replica runs the Deployment's current spec and is Ready. */
-    public readonly rollout: command.local.Command;
-    /** Done once the app answers at its URL. */
-    public readonly answers: command.local.Command;
+    /** Kind: done once every replica runs the Deployment's current spec and is Ready. */
+    public readonly rollout?: command.local.Command | undefined;
+    /** Kind: done once the app answers at its URL. */
+    public readonly answers?: command.local.Command | undefined;
 
     constructor(name: string, args: WorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kube-demo:index:Workload", name, {}, opts);
+        const connection = args.connection;
+        const kind = connection.kind === "kind" ? connection : undefined;
 
-        this.provider = new k8s.Provider(`${name}-cluster`, {
-            kubeconfig: args.kubeconfig,
-            // The provider always talks to this stack's cluster: a new kubeconfig (a recreated
-            // cluster) updates it rather than replacing it. What lives in the cluster follows
-            // the cluster itself instead (replaceWith below), which is both exact and avoids
-            // replacing a provider in the middle of a delete-before-replace chain.
-            clusterIdentifier: "kube-demo-kind-cluster",
-            // `pulumi destroy` still finishes when the cluster is already gone.
-            deleteUnreachable: true,
-        }, { parent: this });
-        const children: pulumi.CustomResourceOptions = {
-            parent: this,
-            provider: this.provider,
-            // A new cluster starts empty: recreate these with it. Delete first, because the
-            // names are fixed and the provider's kubeconfig is the new cluster's by the time a
-            // create-before-delete replacement would delete the old object.
-            replaceWith: [args.cluster],
-            deleteBeforeReplace: true,
-            // Deleting the cluster deletes these; no need to ask its API server first.
-            deletedWith: args.cluster,
-        };
+        this.provider = connection.kind === "kind"
+            ? new k8s.Provider(`${name}-cluster`, {
+                kubeconfig: connection.kubeconfig,
+                // The provider always talks to this stack's cluster: a new kubeconfig (a recreated
+                // cluster) updates it rather than replacing it. What lives in the cluster follows
+                // the cluster itself instead (replaceWith below), which is both exact and avoids
+                // replacing a provider in the middle of a delete-before-replace chain.
+                clusterIdentifier: "kube-demo-kind-cluster",
+                // `pulumi destroy` still finishes when the cluster is already gone.
+                deleteUnreachable: true,
+            }, { parent: this })
+            : new k8s.Provider(`${name}-cluster`, {
+                // The path, not the file's text: the user's credentials (often a command that
+                // fetches a token) stay in their file and out of the stack's state.
+                kubeconfig: connection.kubeconfigPath,
+                context: connection.context,
+                // A refreshed token in the file is the same cluster; another context is not.
+                clusterIdentifier: `existing:${connection.context}`,
+            }, { parent: this });
+        const children: pulumi.CustomResourceOptions = kind
+            ? {
+                parent: this,
+                provider: this.provider,
+                // A new cluster starts empty: recreate these with it. Delete first, because the
+                // names are fixed and the provider's kubeconfig is the new cluster's by the time a
+                // create-before-delete replacement would delete the old object.
+                replaceWith: [kind.cluster],
+                deleteBeforeReplace: true,
+                // Deleting the cluster deletes these; no need to ask its API server first.
+                deletedWith: kind.cluster,
+            }
+            : { parent: this, provider: this.provider };
+
+        // Named as set, never auto-named: the user asked for this namespace. Made once the image
+        // is where the nodes get it, so that a refused push leaves the cluster as it was.
+        this.namespace = args.namespace === "default" ? undefined : new k8s.core.v1.Namespace(`${name}-namespace`, {
+            metadata: { name: args.namespace, labels: appLabels },
+        }, { ...children, ...(args.after === undefined ? {} : { dependsOn: args.after }) });
+        // Every object names its namespace: a context may carry a namespace of its own.
+        const namespace = this.namespace?.metadata.name ?? args.namespace;
 
         this.deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, {
             metadata: {
                 name: "node-deployment",
+                namespace,
                 labels: appLabels,
-                // The rollout is awaited by `rollout` below, which fails in seconds when new pods
-                // cannot become ready; the provider's await would wait out its whole timeout.
                 annotations: {
-                    "pulumi.com/skipAwait": "true",
+                    // On Kind the rollout is awaited by `rollout` below, which fails in seconds when
+                    // new pods cannot become ready; the provider's await would wait out its whole
+                    // timeout. On an existing cluster, whose credentials that script cannot use,
+                    // the provider awaits it.
+                    ...(kind ? { "pulumi.com/skipAwait": "true" } : {}),
                     // kube-score wants imagePullPolicy Always, under which the kubelet asks a
-                    // registry for every new pod's image: this one is in no registry (it is loaded
+                    // registry for every new pod's image: on Kind it is in no registry (it is loaded
                     // into the nodes, image.ts), so the pods would never start. Its tag is a content
                     // hash, and the pods have no imagePullSecrets to revalidate. The one CRITICAL
                     // exception, listed with its reason in tests/lint/kube-score-waivers.yaml.
@@ -152,9 +197,11 @@ export class Workload extends pulumi.ComponentResource {
                         containers: [{
                             name: "node",
                             image: args.image,
-                            // The image is loaded into the nodes (image.ts), never pulled from a registry.
+                            // On Kind the image is loaded into the nodes (image.ts) and no registry has
+                            // it; elsewhere its content tag never names two images, so a node that
+                            // has it has the right one.
                             imagePullPolicy: "IfNotPresent",
-                            ports: [{ name: containerPortName, containerPort }],
+                            ports: [{ name: containerPortName, containerPort: appPort }],
                             // Probed every second: a new pod joins the Service within a second of
                             // listening, and the rollout moves on as soon as it does.
                             readinessProbe: {
@@ -200,15 +247,20 @@ export class Workload extends pulumi.ComponentResource {
                     },
                 },
             },
-        }, { ...children, ...(args.after === undefined ? {} : { dependsOn: args.after }) });
+        }, {
+            ...children,
+            ...(args.after === undefined ? {} : { dependsOn: args.after }),
+            // The provider's own await, on an existing cluster: a stuck rollout fails in minutes.
+            ...(kind ? {} : { customTimeouts: { create: "5m", update: "5m" } }),
+        });
 
         // Like `kubectl rollout status`, but a new pod that crashes, cannot use its image or keeps
         // failing its readiness probe fails the `up` in seconds, with its state and last log lines
         // (scripts/rollout-status.js). Runs again whenever the Deployment's spec changes.
-        this.rollout = new command.local.Command(`${name}-rollout`, {
+        this.rollout = kind && new command.local.Command(`${name}-rollout`, {
             create: "node scripts/rollout-status.js",
             // The kubeconfig on stdin: never in the environment, never printed, secret in the state.
-            stdin: args.kubeconfig,
+            stdin: kind.kubeconfig,
             environment: {
                 NAMESPACE: this.deployment.metadata.namespace,
                 DEPLOYMENT: this.deployment.metadata.name,
@@ -216,20 +268,24 @@ export class Workload extends pulumi.ComponentResource {
             },
             triggers: [this.deployment.metadata.uid, this.deployment.metadata.generation],
             logging: "stderr",
-        }, { parent: this, replaceWith: [args.cluster] });
+        }, { parent: this, replaceWith: [kind.cluster] });
 
         this.service = new k8s.core.v1.Service(`${name}-service`, {
             metadata: {
                 name: "node-service",
+                namespace,
                 labels: appLabels,
-                // The provider's endpoint await proves less than `answers` below and added
-                // its polling delay (about 5 s) to every cold start.
-                annotations: { "pulumi.com/skipAwait": "true" },
+                // On Kind the provider's endpoint await proves less than `answers` below and
+                // added its polling delay (about 5 s) to every cold start. Elsewhere it is the
+                // only wait, and for a load balancer it waits for the address the `url` shows.
+                annotations: kind ? { "pulumi.com/skipAwait": "true" } : {},
             },
             spec: {
-                type: "NodePort",
+                type: args.serviceType,
                 selector: appLabels,
-                ports: [{ name: "http", port: containerPort, targetPort: containerPortName, nodePort: args.nodePort }],
+                // On Kind a fixed NodePort, the one the host port maps to; elsewhere the cluster
+                // picks a free one (a shared cluster's fixed ports may be taken).
+                ports: [{ name: "http", port: appPort, targetPort: containerPortName, ...(kind ? { nodePort: kind.nodePort } : {}) }],
             },
         }, children);
 
@@ -237,7 +293,7 @@ export class Workload extends pulumi.ComponentResource {
         // zero: with replicas 1 a drain must still be able to move the pod. Rollouts are bounded by
         // the Deployment's strategy, which a budget does not affect.
         this.disruptionBudget = new k8s.policy.v1.PodDisruptionBudget(`${name}-disruption-budget`, {
-            metadata: { name: "node-disruption-budget", labels: appLabels },
+            metadata: { name: "node-disruption-budget", namespace, labels: appLabels },
             spec: { selector: { matchLabels: appLabels }, maxUnavailable: 1 },
         }, children);
 
@@ -246,7 +302,7 @@ export class Workload extends pulumi.ComponentResource {
         // not even DNS. Enforced where the CNI enforces policies: kindnetd does, with nftables'
         // queue (a kernel without CONFIG_NFT_QUEUE, as on some VMs, lets all traffic through).
         this.networkPolicy = new k8s.networking.v1.NetworkPolicy(`${name}-network-policy`, {
-            metadata: { name: "node-network-policy", labels: appLabels },
+            metadata: { name: "node-network-policy", namespace, labels: appLabels },
             spec: {
                 podSelector: { matchLabels: appLabels },
                 // Egress listed with no rule: nothing out. Without it, the policy would leave
@@ -256,19 +312,19 @@ export class Workload extends pulumi.ComponentResource {
             },
         }, children);
 
-        // Ready pods are not yet an answering URL: on a new cluster kube-proxy may still be
+        // On Kind, ready pods are not yet an answering URL: on a new cluster kube-proxy may still be
         // starting, and the host port mapping goes through it. `up` ends when the URL answers.
         // Later rollouts keep old pods serving until new ones are Ready, so only a new cluster
         // or Service needs this, or nodes that restarted with the Docker engine (their pods
         // restart with them).
         // It waits for the network policy too, so that the answer has come through it.
-        this.answers = new command.local.Command(`${name}-answers`, {
+        this.answers = kind && this.rollout && new command.local.Command(`${name}-answers`, {
             interpreter: ["node", "-e"],
             create: waitForAnswerScript,
-            environment: { URL: args.url, TIMEOUT_SECONDS: "120" },
-            triggers: [this.service.id, args.url, args.clusterBoot],
+            environment: { URL: kind.url, TIMEOUT_SECONDS: "120" },
+            triggers: [this.service.id, kind.url, kind.clusterBoot],
             logging: "stderr",
-        }, { parent: this, dependsOn: [this.rollout, this.service, this.networkPolicy], replaceWith: [args.cluster] });
+        }, { parent: this, dependsOn: [this.rollout, this.service, this.networkPolicy], replaceWith: [kind.cluster] });
 
         this.registerOutputs({});
     }

@@ -8,12 +8,14 @@ import * as YAML from "yaml";
 import { ConfigError, defaults, parseConfig } from "../../config";
 import { projectDir } from "./harness";
 
-const settingNames = ["clusterName", "replicas", "hostPort", "apiServerPort", "workers", "nodeImage", "imageName", "baseImage"];
+const settingNames = ["clusterName", "replicas", "hostPort", "apiServerPort", "workers", "nodeImage", "imageName", "baseImage",
+    "target", "kubeconfig", "context", "registry", "namespace", "serviceType"];
 
 test("no settings give the seed workflow: kube-demo, 3 replicas, port 8080, node-app", () => {
     assert.deepEqual(parseConfig({}), {
         clusterName: "kube-demo", replicas: 3, hostPort: 8080, apiServerPort: 6443, workers: 0,
         nodeImage: undefined, imageName: "node-app", baseImage: undefined,
+        namespace: "default", serviceType: "NodePort", target: { kind: "kind" },
     });
 });
 
@@ -123,4 +125,41 @@ test("nodeImage and baseImage empty mean unset (Pulumi.yaml's default); a blank 
     for (const key of ["nodeImage", "baseImage", "imageName", "clusterName"]) {
         assert.throws(() => parseConfig({ [key]: " " }), new RegExp(`^ConfigError: invalid config ${key}=" ": `));
     }
+});
+
+test("target existing takes its kubeconfig, context and registry; it needs the context and the registry", () => {
+    assert.deepEqual(parseConfig({ target: "existing", context: "kind-staging", registry: "localhost:5001" }).target,
+        { kind: "existing", kubeconfig: undefined, context: "kind-staging", registry: "localhost:5001" });
+    assert.deepEqual(parseConfig({ target: "existing", kubeconfig: "~/.kube/staging", context: "arn:aws:eks:eu-west-1:123456789012:cluster/staging", registry: "ghcr.io/my-team" }).target,
+        { kind: "existing", kubeconfig: "~/.kube/staging", context: "arn:aws:eks:eu-west-1:123456789012:cluster/staging", registry: "ghcr.io/my-team" });
+    assert.throws(() => parseConfig({ target: "existing", registry: "localhost:5001" }),
+        /^ConfigError: invalid config context="": must name the kubeconfig context of the cluster to deploy to when target is existing/);
+    assert.throws(() => parseConfig({ target: "existing", context: "kind-staging" }),
+        /^ConfigError: invalid config registry="": must name the registry the cluster's nodes pull from when target is existing/);
+    assert.throws(() => parseConfig({ target: "staging" }), /^ConfigError: invalid config target="staging": must be one of kind, existing$/);
+});
+
+test("the settings of target existing are refused on target kind, not silently ignored", () => {
+    for (const [key, value] of [["kubeconfig", "~/.kube/config"], ["context", "kind-x"], ["registry", "localhost:5001"]] as const) {
+        assert.throws(() => parseConfig({ [key]: value }), new RegExp(`^ConfigError: invalid config ${key}=".*": applies to target existing only`));
+    }
+});
+
+test("namespace and serviceType: any Service type on an existing cluster, NodePort alone on Kind", () => {
+    assert.equal(parseConfig({ namespace: "web-1" }).namespace, "web-1");
+    assert.throws(() => parseConfig({ namespace: "Web" }), /invalid config namespace="Web": must be 1 to 63 characters/);
+    assert.throws(() => parseConfig({ namespace: "a".repeat(64) }), /invalid config namespace=/);
+    for (const type of ["NodePort", "LoadBalancer", "ClusterIP"]) {
+        assert.equal(parseConfig({ target: "existing", context: "c", registry: "r.example", serviceType: type }).serviceType, type);
+    }
+    assert.throws(() => parseConfig({ serviceType: "LoadBalancer" }),
+        /^ConfigError: invalid config serviceType="LoadBalancer": must be NodePort when target is kind/);
+    assert.throws(() => parseConfig({ serviceType: "ExternalName" }), /must be one of NodePort, LoadBalancer, ClusterIP$/);
+});
+
+test("Pulumi.staging.yaml, the example second stack, is a valid existing-cluster configuration", () => {
+    const stack = YAML.parse(fs.readFileSync(path.join(projectDir, "Pulumi.staging.yaml"), "utf8")) as { config: Record<string, string> };
+    const raw = Object.fromEntries(Object.entries(stack.config).map(([key, value]) => [key.replace(/^kube-demo:/, ""), value]));
+    assert.deepEqual(Object.keys(raw).filter((key) => !settingNames.includes(key)), [], "only settings the program reads");
+    assert.equal(parseConfig(raw).target.kind, "existing");
 });

@@ -41,9 +41,10 @@ export interface InputsOf {
     "kubernetes:core/v1:Service": k8s.types.output.core.v1.Service;
     "kubernetes:policy/v1:PodDisruptionBudget": k8s.types.output.policy.v1.PodDisruptionBudget;
     "kubernetes:networking.k8s.io/v1:NetworkPolicy": k8s.types.output.networking.v1.NetworkPolicy;
+    "kubernetes:core/v1:Namespace": k8s.types.output.core.v1.Namespace;
     "command:local:Command": CommandInputs;
     "docker:index/image:Image": ImageInputs;
-    "pulumi:providers:kubernetes": { kubeconfig: unknown; deleteUnreachable: string; clusterIdentifier: string };
+    "pulumi:providers:kubernetes": { kubeconfig: unknown; context?: string; deleteUnreachable?: string; clusterIdentifier: string };
     "pulumi:providers:docker": { host: string };
 }
 

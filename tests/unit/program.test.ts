@@ -499,6 +499,12 @@ describe("bad config stops the program before anything is declared", () => {
         nodeImage: "must be an image reference of at most 255 characters, such as kindest/node:v1.34.0",
         imageName: "must be a lowercase image repository name without a tag, at most 255 characters, such as node-app (the tag is the content hash)",
         baseImage: "must be an image reference of at most 255 characters, such as node:20-slim",
+        namespace: "must be 1 to 63 characters of a-z, 0-9 and '-', starting and ending with a letter or digit (a Kubernetes namespace name)",
+        serviceType: "must be one of NodePort, LoadBalancer, ClusterIP",
+        target: "must be one of kind, existing",
+        kubeconfig: "must be a file path of letters, digits and . _ ~ + / - (not first), at most 255 characters, such as ~/.kube/config",
+        context: "must be the name of a context in the kubeconfig: a letter or digit, then letters, digits and . _ : / @ + -, at most 253 characters, such as kind-staging",
+        registry: "must be a registry host with an optional port and path, at most 255 characters, such as localhost:5001 or ghcr.io/my-team",
     };
     /** A valid value followed by each way out of it into a shell. */
     const shellEscapes = (valid: string): [string, string][] => [
@@ -517,6 +523,12 @@ describe("bad config stops the program before anything is declared", () => {
         imageName: { valid: "node-app", nonAscii: ["a Cyrillic o", "n\u043ede-app"] },
         nodeImage: { valid: "kindest/node:v1.34.0", nonAscii: ["a zero-width space", "kindest/node:v1.34.0\u200b"] },
         baseImage: { valid: "node:20-slim", nonAscii: ["a right-to-left override", "node:20-\u202eslim"] },
+        namespace: { valid: "web", nonAscii: ["a Greek alpha", "w\u03b1b"] },
+        serviceType: { valid: "NodePort", nonAscii: ["a full-width P", "Node\uff30ort"] },
+        target: { valid: "kind", nonAscii: ["a dotless i", "k\u0131nd"] },
+        kubeconfig: { valid: "~/.kube/config", nonAscii: ["a non-breaking space", "~/.kube/my\u00a0config"] },
+        context: { valid: "kind-staging", nonAscii: ["an en dash", "kind\u2013staging"] },
+        registry: { valid: "localhost:5001", nonAscii: ["a Cyrillic o", "l\u043ecalhost:5001"] },
     };
     const integers: Record<string, { min: number; max: number }> = {
         replicas: { min: 1, max: 20 }, hostPort: { min: 1, max: 65535 }, apiServerPort: { min: 1, max: 65535 }, workers: { min: 0, max: 4 },

@@ -1,0 +1,119 @@
+// A cluster the user already has (target existing): reached through their kubeconfig, which is
+// read and never written, and fed through a registry. Everything here is checked before any
+// resource is declared, so a wrong path, context or address is one line and nothing changes.
+import * as pulumi from "@pulumi/pulumi";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as YAML from "yaml";
+import type { ServiceType } from "./config";
+
+/** The cluster of one context of a kubeconfig file. */
+export interface ExistingCluster {
+    /** Absolute path of the kubeconfig file. */
+    readonly kubeconfigPath: string;
+    readonly context: string;
+    /** The API server's address, as the kubeconfig gives it. */
+    readonly server: string;
+}
+
+/**
+ * The kubeconfig file kubectl would read: the setting (a leading ~ is the home folder), else the
+ * first file of KUBECONFIG, else ~/.kube/config.
+ */
+export function kubeconfigPath(setting: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+    const home = os.homedir();
+    const chosen = setting ?? env.KUBECONFIG?.split(path.delimiter).find(Boolean) ?? path.join(home, ".kube", "config");
+    return path.resolve(chosen.replace(/^~(?=$|\/)/, home));
+}
+
+interface Kubeconfig {
+    contexts?: { name?: string; context?: { cluster?: string } }[] | null;
+    clusters?: { name?: string; cluster?: { server?: string } }[] | null;
+}
+
+/** The context's cluster in the kubeconfig at `file`, or the one line that says what is wrong. */
+export function findCluster(file: string, context: string): ExistingCluster {
+    let text: string;
+    try {
+        text = fs.readFileSync(file, "utf8");
+    } catch (err) {
+        throw new pulumi.RunError(`the kubeconfig ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}): point the setting kubeconfig at your cluster's file (pulumi config set kubeconfig PATH)`);
+    }
+    let kubeconfig: Kubeconfig;
+    try {
+        kubeconfig = (YAML.parse(text) ?? {}) as Kubeconfig;
+    } catch (err) {
+        throw new pulumi.RunError(`the kubeconfig ${file} is not YAML (${(err as Error).message.split("\n")[0] ?? ""}): point the setting kubeconfig at your cluster's file`);
+    }
+    const names = (kubeconfig.contexts ?? []).map((c) => c.name).filter((name): name is string => typeof name === "string");
+    const entry = (kubeconfig.contexts ?? []).find((c) => c.name === context);
+    if (!entry) {
+        throw new pulumi.RunError(`the context '${context}' (setting context) is not in the kubeconfig ${file}, whose contexts are: ${names.join(", ") || "none"} (pulumi config set context NAME)`);
+    }
+    const server = (kubeconfig.clusters ?? []).find((c) => c.name === entry.context?.cluster)?.cluster?.server;
+    if (!server) {
+        throw new pulumi.RunError(`the context '${context}' of the kubeconfig ${file} names no cluster with a server address`);
+    }
+    return { kubeconfigPath: file, context, server };
+}
+
+// GETs each URL given as an argument, at most 5 s each, and prints one JSON line per URL: the
+// HTTP status, or the error. Any status means something answers there; certificates are not
+// checked, because only reachability is asked (the provider and Docker check them afterwards).
+const reachProbe = `const get = (url) => new Promise((resolve) => {
+  const client = require(url.startsWith("https:") ? "node:https" : "node:http");
+  const request = client.get(url, { rejectUnauthorized: false, timeout: 5000 }, (response) => {
+    response.resume();
+    resolve({ url, status: response.statusCode });
+  });
+  request.on("timeout", () => request.destroy(new Error("no answer within 5 s")));
+  request.on("error", (error) => resolve({ url, error: error.code || error.message }));
+});
+Promise.all(process.argv.slice(1).map(get)).then((results) => results.forEach((r) => console.log(JSON.stringify(r))));`;
+
+/** What each URL answered: an HTTP status, or the error of the connection. */
+export function probe(urls: string[]): { url: string; status?: number; error?: string }[] {
+    const run = spawnSync("node", ["-e", reachProbe, ...urls], { encoding: "utf8", timeout: 20_000 });
+    if (run.error || run.status !== 0) {
+        return urls.map((url) => ({ url, error: run.error?.message ?? run.stderr.trim() }));
+    }
+    return run.stdout.trim().split("\n").map((line) => JSON.parse(line) as { url: string; status?: number; error?: string });
+}
+
+/** Ends the program with one line when the cluster's API server does not answer at all. */
+export function requireReachable(cluster: ExistingCluster): void {
+    const [result] = probe([new URL("/version", cluster.server).toString()]);
+    if (result?.status === undefined) {
+        throw new pulumi.RunError(`the cluster of context '${cluster.context}' in ${cluster.kubeconfigPath} does not answer at ${cluster.server} (${result?.error ?? "no answer"}): is it running, and are the settings kubeconfig and context the ones you meant?`);
+    }
+}
+
+/**
+ * Ends the program with one line when nothing answers as a registry at `registry`'s host: the
+ * Registry API's /v2/ over HTTPS, or over HTTP as Docker allows for localhost and for
+ * registries its engine is told are insecure. 200 and 401 (login needed) both mean a registry.
+ */
+export function requireRegistry(registry: string): void {
+    const host = registry.split("/")[0] ?? registry;
+    const results = probe([`https://${host}/v2/`, `http://${host}/v2/`]);
+    if (results.some((r) => r.status === 200 || r.status === 401)) {
+        return;
+    }
+    const seen = results.map((r) => `${r.url}: ${r.status === undefined ? r.error ?? "no answer" : `HTTP ${r.status}`}`).join("; ");
+    throw new pulumi.RunError(`no registry answers at ${host} (setting registry): ${seen}. Start it, or set the registry your cluster pulls from (pulumi config set registry HOST[:PORT][/PATH])`);
+}
+
+/**
+ * How to reach the app from this machine: the load balancer's address when the Service has one,
+ * else the exact `kubectl port-forward` command, run against the user's own kubeconfig and context.
+ */
+export function reachInstructions(cluster: ExistingCluster, namespace: string, serviceType: ServiceType,
+    service: string, port: number, loadBalancer: { ip?: string; hostname?: string } | undefined): string {
+    const address = loadBalancer?.ip ?? loadBalancer?.hostname;
+    if (serviceType === "LoadBalancer" && address) {
+        return `http://${address}:${port}`;
+    }
+    return `kubectl --kubeconfig ${cluster.kubeconfigPath} --context ${cluster.context} --namespace ${namespace} port-forward service/${service} ${port}:${port}, then http://127.0.0.1:${port}`;
+}
