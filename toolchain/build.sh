@@ -27,7 +27,7 @@ if [ "${1:-}" = "--check" ]; then
   exec bash "$TOOLCHAIN_DIR/check.sh"
 fi
 
-steps=(docker kind base-image pulumi kubernetes-provider upstream-plugins kindnetd node-image kubectl kube-score)
+steps=(docker kind base-image pulumi kubernetes-provider upstream-plugins kindnetd node-image kubectl kube-score registry)
 if [ "${1:-}" = "--list" ]; then
   : >"$SUMMARY"
   export TOOLCHAIN_LIST=1

@@ -14,12 +14,15 @@ PULUMI_DOCKER_VERSION=4.11.0
 KIND_VERSION=0.33.0
 # kube-score, which checks the manifests the program declares (tests/lint/).
 KUBE_SCORE_VERSION=1.20.0
+# distribution's registry: the local registry the e2e tests' Kind nodes pull from (kind's pattern).
+REGISTRY_VERSION=3.1.2
 # 1.34.x is the last Kubernetes whose kubelet starts on a cgroup v1 host by default (KEP-5573).
 KUBERNETES_VERSION=1.34.4
 
 # Local images the toolchain makes; nothing is ever pulled.
 KIND_NODE_IMAGE=kube-demo/kind-node:v$KUBERNETES_VERSION
 NODE_BASE_IMAGE=kube-demo/node-base:$(node --version | tr -d v)
+REGISTRY_IMAGE=kube-demo/registry:$REGISTRY_VERSION
 
 # Node image components, built from the Go module proxy (no registry is reachable).
 # containerd 2.x: Debian's 1.6 is end-of-life; 2.2 supports Kubernetes 1.34 and cgroup v1.

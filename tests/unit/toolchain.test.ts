@@ -55,7 +55,7 @@ describe("npm run toolchain -- --list", () => {
         assert.equal(result.status, 0, result.stderr);
         const listed = states(result.stdout);
         assert.deepEqual([...listed.keys()], ["docker", "kind", "base-image", "pulumi", "kubernetes-provider", "upstream-plugins",
-            "kindnetd", "node-binaries", "node-rootfs", "node-image", "kubectl", "kube-score"]);
+            "kindnetd", "node-binaries", "node-rootfs", "node-image", "kubectl", "kube-score", "registry"]);
         assert.deepEqual(new Set([...listed.values()].map((s) => s.state)), new Set(["missing"]));
         assert.deepEqual(fs.readdirSync(path.join(cache, "logs")), [], "no step ran");
         assert.deepEqual(fs.readdirSync(path.join(cache, "bin")), []);

@@ -14,6 +14,7 @@ write_env_file() {
     echo "export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true"
     printf 'export KIND_NODE_IMAGE=%q\n' "$KIND_NODE_IMAGE"
     printf 'export NODE_BASE_IMAGE=%q\n' "$NODE_BASE_IMAGE"
+    printf 'export REGISTRY_IMAGE=%q\n' "$REGISTRY_IMAGE"
   } >"$tmp"
   chmod 644 "$tmp"
   mv -f "$tmp" "$CACHE/env.sh"
