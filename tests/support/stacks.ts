@@ -77,7 +77,7 @@ export function prepareToolchain(): { env: Record<string, string> } | { missing:
             return { missing: `a Docker engine (toolchain/docker/start.sh failed: ${(stderr ?? "").trim().split("\n").pop()}): ${build}` };
         }
     }
-    for (const image of [env.KIND_NODE_IMAGE, env.NODE_BASE_IMAGE]) {
+    for (const image of [env.KIND_NODE_IMAGE, env.NODE_BASE_IMAGE, env.REGISTRY_IMAGE]) {
         if (!image || !succeeds("docker", ["image", "inspect", image], env)) {
             return { missing: `the local image ${image ?? "(unnamed)"}: ${build}` };
         }
