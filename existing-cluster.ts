@@ -7,7 +7,6 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import type { ServiceType } from "./config";
 
 /** The cluster of one context of a kubeconfig file. */
 export interface ExistingCluster {
@@ -106,13 +105,14 @@ export function requireRegistry(registry: string): void {
 }
 
 /**
- * How to reach the app from this machine: the load balancer's address when the Service has one,
- * else the exact `kubectl port-forward` command, run against the user's own kubeconfig and context.
+ * How to reach the app from this machine: the load balancer's address when the Service has one
+ * (only a LoadBalancer Service gets one), else the exact `kubectl port-forward` command, run
+ * against the user's own kubeconfig and context.
  */
-export function reachInstructions(cluster: ExistingCluster, namespace: string, serviceType: ServiceType,
-    service: string, port: number, loadBalancer: { ip?: string; hostname?: string } | undefined): string {
+export function reachInstructions(cluster: ExistingCluster, namespace: string, service: string, port: number,
+    loadBalancer: { ip?: string; hostname?: string } | undefined): string {
     const address = loadBalancer?.ip ?? loadBalancer?.hostname;
-    if (serviceType === "LoadBalancer" && address) {
+    if (address) {
         return `http://${address}:${port}`;
     }
     return `kubectl --kubeconfig ${cluster.kubeconfigPath} --context ${cluster.context} --namespace ${namespace} port-forward service/${service} ${port}:${port}, then http://127.0.0.1:${port}`;

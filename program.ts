@@ -16,9 +16,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { KindCluster } from "./cluster";
 import { appNodePort, ExistingTarget, loadConfig, StackConfig } from "./config";
 import { findCluster, kubeconfigPath, reachInstructions, requireReachable, requireRegistry } from "./existing-cluster";
-import { AppImage } from "./image";
+import { AppImage, LoadIntoKind, PushToRegistry } from "./image";
 import { requirePrerequisites } from "./prerequisites";
-import { appPort, Workload } from "./workload";
+import { appPort, ExistingConnection, KindConnection, Workload } from "./workload";
 
 export interface StackOutputs {
     /** Where the app answers on this machine, or the command that makes it answer there. */
@@ -33,19 +33,48 @@ export interface StackOutputs {
     readonly kubeconfig?: pulumi.Output<string> | undefined;
 }
 
-export function kubeDemo(): StackOutputs {
-    const config = loadConfig();
-    return config.target.kind === "kind" ? onKind(config) : onExistingCluster(config, config.target);
+/** Where the app goes: how its image reaches the nodes, how the provider reaches the cluster. */
+interface Placement {
+    readonly delivery: LoadIntoKind | PushToRegistry;
+    readonly connection: KindConnection | ExistingConnection;
+    /** The stack's outputs but the image, once the Workload exists. */
+    outputs(workload: Workload): Omit<StackOutputs, "image">;
 }
 
-function onKind(config: StackConfig): StackOutputs {
-    const { dockerHost } = requirePrerequisites();
+export function kubeDemo(): StackOutputs {
+    const config = loadConfig();
+    const { dockerHost } = requirePrerequisites(config.target.kind === "kind");
+    // Asked before anything is declared: a wrong path, context or address is one line.
+    const existing = config.target.kind === "existing" ? checkedExistingCluster(config.target) : undefined;
 
     // The docker provider reads only DOCKER_HOST or this setting, not `docker context`: bound here
     // to the engine kind and the load use. Declared first because the engine starts plugins in the
     // order requests need them, and the build heads the longest chain (build, load, rollout).
-    const dockerEngine = new docker.Provider("docker-engine", { host: dockerHost });
+    const engine = new docker.Provider("docker-engine", { host: dockerHost });
 
+    const placement = existing ?? onKind(config, dockerHost);
+    const appImage = new AppImage("app", {
+        context: "app",
+        imageName: config.imageName,
+        baseImage: config.baseImage,
+        engine,
+        delivery: placement.delivery,
+    });
+
+    const workload = new Workload("app", {
+        connection: placement.connection,
+        image: appImage.ref,
+        replicas: config.replicas,
+        namespace: config.namespace,
+        serviceType: config.serviceType,
+        after: [appImage.delivered],
+    });
+
+    return { ...placement.outputs(workload), image: appImage.ref };
+}
+
+/** A Kind cluster of this stack's own; the app answers on 127.0.0.1:hostPort. */
+function onKind(config: StackConfig, dockerHost: string): Placement {
     const cluster = new KindCluster("cluster", {
         name: config.clusterName,
         hostPort: config.hostPort,
@@ -57,69 +86,34 @@ function onKind(config: StackConfig): StackOutputs {
         // Two checkouts may each have a stack named dev: the folder tells them apart.
         owner: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()} in ${process.cwd()}`,
     });
-
-    const appImage = new AppImage("app", {
-        context: "app",
-        imageName: config.imageName,
-        baseImage: config.baseImage,
-        engine: dockerEngine,
-        delivery: { kind: "load", clusterName: cluster.name, clusterIdentity: cluster.identity, dockerHost },
-    });
-
     const url = `http://127.0.0.1:${config.hostPort}`;
-
-    new Workload("app", {
-        connection: { kind: "kind", kubeconfig: cluster.kubeconfig, cluster: cluster.resource, nodePort: appNodePort, url, clusterBoot: cluster.boot },
-        image: appImage.ref,
-        replicas: config.replicas,
-        namespace: config.namespace,
-        serviceType: config.serviceType,
-        after: [appImage.delivered],
-    });
-
     return {
-        url,
-        clusterName: cluster.name,
-        kubeContext: cluster.kubeContext,
-        image: appImage.ref,
-        kubeconfig: cluster.kubeconfig,
+        delivery: { kind: "load", clusterName: cluster.name, clusterIdentity: cluster.identity, dockerHost },
+        connection: { kind: "kind", kubeconfig: cluster.kubeconfig, cluster: cluster.resource, nodePort: appNodePort, url, clusterBoot: cluster.boot },
+        outputs: () => ({ url, clusterName: cluster.name, kubeContext: cluster.kubeContext, kubeconfig: cluster.kubeconfig }),
     };
 }
 
 /** A Service's status as the provider may give it: absent, or without a load balancer. */
 interface LoadBalancerStatus { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } }
 
-function onExistingCluster(config: StackConfig, target: ExistingTarget): StackOutputs {
-    // Each a line of its own before anything is declared: the build needs Docker; the cluster and
-    // the registry must answer, or nothing could reach them anyway.
-    const { dockerHost } = requirePrerequisites(false);
+/**
+ * The user's cluster, once its kubeconfig, context and API server and the registry check out;
+ * the image is pushed, and the url says how to reach the app from here.
+ */
+function checkedExistingCluster(target: ExistingTarget): Placement {
     const cluster = findCluster(kubeconfigPath(target.kubeconfig), target.context);
     requireReachable(cluster);
     requireRegistry(target.registry);
-
-    const appImage = new AppImage("app", {
-        context: "app",
-        imageName: config.imageName,
-        baseImage: config.baseImage,
-        engine: new docker.Provider("docker-engine", { host: dockerHost }),
-        delivery: { kind: "push", registry: target.registry },
-    });
-
-    const workload = new Workload("app", {
-        connection: { kind: "existing", kubeconfigPath: cluster.kubeconfigPath, context: cluster.context },
-        image: appImage.ref,
-        replicas: config.replicas,
-        namespace: config.namespace,
-        serviceType: config.serviceType,
-        after: [appImage.delivered],
-    });
-
     return {
-        url: pulumi.all([workload.service.metadata.name, workload.service.status]).apply(([service, status]) =>
-            // No status at all before the provider read one (a preview, or a mocked run).
-            reachInstructions(cluster, config.namespace, config.serviceType, service, appPort,
-                (status as LoadBalancerStatus | undefined)?.loadBalancer?.ingress?.[0])),
-        kubeContext: cluster.context,
-        image: appImage.ref,
+        delivery: { kind: "push", registry: target.registry },
+        connection: { kind: "existing", kubeconfigPath: cluster.kubeconfigPath, context: cluster.context },
+        outputs: (workload) => ({
+            url: pulumi.all([workload.service.metadata.name, workload.service.metadata.namespace, workload.service.status])
+                .apply(([service, namespace, status]) =>
+                    // No status at all before the provider read one (a preview, or a mocked run).
+                    reachInstructions(cluster, namespace, service, appPort, (status as LoadBalancerStatus | undefined)?.loadBalancer?.ingress?.[0])),
+            kubeContext: cluster.context,
+        }),
     };
 }

@@ -144,10 +144,11 @@ test("kubeconfigPath: the setting with ~ expanded, else KUBECONFIG's first file,
     assert.equal(kubeconfigPath(undefined, {}), path.join(home, ".kube", "config"));
 });
 
-test("reachInstructions: a load balancer's address when it has one, else the port-forward command", () => {
+test("reachInstructions: a load balancer's address when the Service has one, else the port-forward command", () => {
     const cluster = { kubeconfigPath: "/home/me/.kube/config", context: "staging", server: "https://k8s.example" };
-    assert.equal(reachInstructions(cluster, "web", "LoadBalancer", "node-service", 8080, { ip: "203.0.113.7" }), "http://203.0.113.7:8080");
-    assert.equal(reachInstructions(cluster, "web", "LoadBalancer", "node-service", 8080, { hostname: "lb.example" }), "http://lb.example:8080");
-    assert.match(reachInstructions(cluster, "web", "LoadBalancer", "node-service", 8080, undefined), /^kubectl --kubeconfig \/home\/me\/.kube\/config --context staging --namespace web port-forward/);
-    assert.match(reachInstructions(cluster, "web", "NodePort", "node-service", 8080, { ip: "203.0.113.7" }), /port-forward service\/node-service 8080:8080/);
+    assert.equal(reachInstructions(cluster, "web", "node-service", 8080, { ip: "203.0.113.7" }), "http://203.0.113.7:8080");
+    assert.equal(reachInstructions(cluster, "web", "node-service", 8080, { hostname: "lb.example" }), "http://lb.example:8080");
+    assert.equal(reachInstructions(cluster, "web", "node-service", 8080, undefined),
+        "kubectl --kubeconfig /home/me/.kube/config --context staging --namespace web port-forward service/node-service 8080:8080, then http://127.0.0.1:8080");
+    assert.match(reachInstructions(cluster, "web", "node-service", 8080, {}), /port-forward service\/node-service 8080:8080/);
 });
