@@ -19,6 +19,12 @@ mkdir -p "$BIN" "$LOGS" "$STAMPS" "$CACHE/go"
 
 SUMMARY=$CACHE/summary.tsv
 
+# Artifacts that more than one step reads, named from the versions alone: a step that needs
+# another's output finds it here, never in a variable the other step set as it ran.
+NODE_WORK=$CACHE/node-image
+# shellcheck disable=SC2034 # read by steps/node-image.sh (which builds it) and steps/kubectl.sh
+NODE_BINARIES=$NODE_WORK/bin-k8s-v$KUBERNETES_VERSION-containerd-v$CONTAINERD_VERSION-etcd-v$ETCD_VERSION-coredns-v$COREDNS_VERSION-crictl-v$CRICTL_VERSION
+
 # run_step NAME VERSION ARTIFACT FUNCTION
 # Runs FUNCTION unless the stamp NAME-VERSION exists and so does ARTIFACT (a path or an image
 # reference: a stamp whose artifact is gone, say after a Docker reset, builds again); logs to

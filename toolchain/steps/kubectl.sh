@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # kubectl for the user and the tests: the one built with the node image's Kubernetes binaries
-# (steps/node-image.sh sets NODE_BINARIES), so client and cluster versions match.
+# (NODE_BINARIES, lib.sh; built by steps/node-image.sh), so client and cluster versions match.
 
 build_kubectl() {
   run install -m 0755 "$NODE_BINARIES/kubectl" "$BIN/.kubectl.tmp"

@@ -7,8 +7,6 @@
 #                   step (toolchain/steps/kindnetd.sh) and kind's manifest for it
 # Static inputs live in toolchain/node-image/ (see its README).
 NODE_DIR=$TOOLCHAIN_DIR/node-image
-NODE_WORK=$CACHE/node-image
-NODE_BINARIES=$NODE_WORK/bin-k8s-v$KUBERNETES_VERSION-containerd-v$CONTAINERD_VERSION-etcd-v$ETCD_VERSION-coredns-v$COREDNS_VERSION-crictl-v$CRICTL_VERSION
 NODE_ROOTFS=$NODE_WORK/rootfs-$NODE_IMAGE_SUITE-kind-v$KIND_VERSION.tar.gz
 
 # go_wrapper DIR TEMPLATE MODULE@VERSION [go mod edit args...]: a module that requires
