@@ -11,39 +11,6 @@ export const containerPortName = "http";
 /** The port the app listens on, and the Service's port. */
 export const appPort = 8080;
 
-/**
- * Node.js code that exits 0 once $URL answers 200 on 20 new connections in a row, or 1 after
- * $TIMEOUT_SECONDS. Each try is a new connection that gives up after 2 s: a connection that
- * hangs (a port mapping before kube-proxy is ready) is retried, and one kept alive to whatever
- * answered first is never asked again. In a row, because kube-proxy picks a pod at random per
- * connection and, right after a Docker restart, the Service still lists the pods' old
- * addresses, which the restarted node has given to other pods (CoreDNS answers 404 on port
- * 8080): one answer proves one pod. Twenty miss a stale one of three with odds of 1 in 3000.
- */
-export const waitForAnswerScript = `const http = require("node:http");
-const deadline = Date.now() + Number(process.env.TIMEOUT_SECONDS) * 1000;
-let inARow = 0;
-function poll() {
-  const request = http.get(process.env.URL, { agent: false, headers: { connection: "close" }, timeout: 2000 }, (response) => {
-    response.resume();
-    if (response.statusCode !== 200) return retry();
-    if (++inARow >= 20) process.exit(0);
-    setTimeout(poll, 10);
-  });
-  request.on("timeout", () => request.destroy());
-  request.on("error", retry);
-}
-function retry() {
-  inARow = 0;
-  if (Date.now() > deadline) {
-    console.error("no answer from " + process.env.URL + " within " + process.env.TIMEOUT_SECONDS + " s");
-    process.exit(1);
-  }
-  setTimeout(poll, 200);
-}
-poll();
-`;
-
 /** The Kind cluster this stack creates. */
 export interface KindConnection {
     readonly kind: "kind";
@@ -317,10 +284,10 @@ export class Workload extends pulumi.ComponentResource {
         // Later rollouts keep old pods serving until new ones are Ready, so only a new cluster
         // or Service needs this, or nodes that restarted with the Docker engine (their pods
         // restart with them).
-        // It waits for the network policy too, so that the answer has come through it.
+        // It waits for the network policy too, so that the answer has come through it. Done
+        // once many new connections in a row have an answer (scripts/wait-for-url.js: how many, why).
         this.answers = kind && this.rollout && new command.local.Command(`${name}-answers`, {
-            interpreter: ["node", "-e"],
-            create: waitForAnswerScript,
+            create: "node scripts/wait-for-url.js",
             environment: { URL: kind.url, TIMEOUT_SECONDS: "120" },
             triggers: [this.service.id, kind.url, kind.clusterBoot],
             logging: "stderr",

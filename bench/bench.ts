@@ -7,8 +7,9 @@ import * as path from "node:path";
 import { kindConfig } from "../cluster";
 import { appNodePort } from "../config";
 import { contentTag } from "../image";
+import { waitForUrl } from "../scripts/wait-for-url.js";
 import {
-    changedResources, DevLoop, freePort, get, lastLoad, newStack, prepareToolchain, projectDir, removeStack, TestStack, updateLine,
+    changedResources, DevLoop, freePort, lastLoad, newStack, prepareToolchain, projectDir, removeStack, TestStack, updateLine,
 } from "../tests/support/stacks";
 import { at, found } from "../tests/support/present";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
@@ -36,19 +37,8 @@ async function timed(body: () => unknown): Promise<number> {
 }
 
 /** Waits until `count` replies in a row (new connections) contain `text`. */
-async function untilServing(url: string, text: string, count = 15, timeoutSeconds = 300): Promise<void> {
-    const end = Date.now() + timeoutSeconds * 1000;
-    let inARow = 0;
-    while (inARow < count) {
-        if (Date.now() > end) {
-            throw new Error(`${url} did not serve "${text}" within ${timeoutSeconds} s`);
-        }
-        const reply = await get(url).catch(() => "");
-        inARow = reply.includes(text) ? inARow + 1 : 0;
-        if (inARow === 0) {
-            await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-    }
+function untilServing(url: string, text: string, count = 15, timeoutSeconds = 300): Promise<void> {
+    return waitForUrl({ url, expect: text, inARow: count, timeoutSeconds });
 }
 
 /** Peak resident memory (VmHWM) of the Pulumi program process seen while `body` runs. */

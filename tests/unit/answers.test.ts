@@ -1,17 +1,21 @@
-// `pulumi up` ends when the app answers at its URL: the wait's own behaviour, against real
-// local servers that answer late or hang.
+// `pulumi up` ends when the app answers at its URL (scripts/wait-for-url.js, the `answers`
+// command), and the bench waits for an edit to be served with the same script: its own
+// behaviour, against real local servers that answer late, hang, or answer something else.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as http from "node:http";
 import * as net from "node:net";
 import { once } from "node:events";
 import { test } from "node:test";
-import { waitForAnswerScript } from "../../workload";
+import { waitForUrl } from "../../scripts/wait-for-url.js";
+import { projectDir } from "./harness";
 
-function runWait(url: string, timeoutSeconds: number): Promise<{ code: number | null; seconds: number; stderr: string }> {
+/** Runs the script as the `answers` command does: `node scripts/wait-for-url.js` in the project, settings in the environment. */
+function runWait(url: string, timeoutSeconds: number, more: Record<string, string> = {}): Promise<{ code: number | null; seconds: number; stderr: string }> {
     const started = Date.now();
-    const child = spawn(process.execPath, ["-e", waitForAnswerScript], {
-        env: { ...process.env, URL: url, TIMEOUT_SECONDS: String(timeoutSeconds) },
+    const child = spawn(process.execPath, ["scripts/wait-for-url.js"], {
+        cwd: projectDir,
+        env: { ...process.env, URL: url, TIMEOUT_SECONDS: String(timeoutSeconds), ...more },
     });
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
@@ -88,4 +92,50 @@ test("answers from only some of the pods behind the URL are not yet an answer", 
     const result = await runWait(`http://127.0.0.1:${port}/`, 2);
     assert.equal(result.code, 1);
     assert.ok(connections > 20, `${connections} connections`);
+});
+
+test("EXPECT: 200s without the text are not an answer; it waits for the text", async (t) => {
+    let text = "Hello World";
+    const server = http.createServer((_req, res) => res.writeHead(200).end(`${text}: 1\n`));
+    t.after(() => server.close());
+    const port = await listen(server);
+    setTimeout(() => (text = "Edited"), 1000);
+    const result = await runWait(`http://127.0.0.1:${port}/`, 30, { EXPECT: "Edited" });
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok(result.seconds >= 0.9, `returned after ${result.seconds} s, before the text was served`);
+});
+
+test("IN_A_ROW sets how many answers in a row it takes", async (t) => {
+    let connections = 0;
+    const server = http.createServer((_req, res) => res.writeHead(200).end());
+    server.on("connection", () => connections++);
+    t.after(() => server.close());
+    const port = await listen(server);
+    const result = await runWait(`http://127.0.0.1:${port}/`, 5, { IN_A_ROW: "3" });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(connections, 3);
+    const byDefault = await runWait(`http://127.0.0.1:${port}/`, 5);
+    assert.equal(byDefault.code, 0, byDefault.stderr);
+    assert.equal(connections, 3 + 20, "20 by default");
+});
+
+test("settings it cannot use are refused at once, with their name", async () => {
+    const missing = await runWait("", 5);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /URL is not set/);
+    const timeout = await runWait("http://127.0.0.1:1/", Number.NaN);
+    assert.equal(timeout.code, 1);
+    assert.match(timeout.stderr, /TIMEOUT_SECONDS must be a number of seconds above 0, not "NaN"/);
+    const count = await runWait("http://127.0.0.1:1/", 5, { IN_A_ROW: "none" });
+    assert.equal(count.code, 1);
+    assert.match(count.stderr, /IN_A_ROW must be a whole number above 0, not "none"/);
+});
+
+test("waitForUrl, as the bench calls it: resolves once served, rejects with the text it waited for and the last try", async (t) => {
+    const server = http.createServer((_req, res) => res.writeHead(200).end("Hello World: 1\n"));
+    t.after(() => server.close());
+    const url = `http://127.0.0.1:${await listen(server)}/`;
+    await waitForUrl({ url, timeoutSeconds: 5, inARow: 15, expect: "Hello World" });
+    await assert.rejects(waitForUrl({ url, timeoutSeconds: 0.5, inARow: 3, expect: "Edited" }),
+        new RegExp(`^Error: no answer from ${url} containing "Edited" within 0\\.5 s \\(last try: HTTP 200 without "Edited"; at most 0 of 3 in a row\\)$`));
 });

@@ -22,6 +22,8 @@ export interface CommandInputs {
     environment: Record<string, string>;
     triggers: unknown[];
     interpreter?: string[];
+    /** Where it runs; unset: the project directory, which `node scripts/...` relies on. */
+    dir?: string;
     logging?: string;
 }
 

@@ -222,8 +222,12 @@ describe("with the default config", () => {
 
     test("the up ends when the URL answers; a new cluster or Service, or restarted nodes, wait again", () => {
         const { answers, cluster } = commands(run);
-        assert.deepEqual(answers.inputs.interpreter, ["node", "-e"]);
+        // The script file, run by node from the project directory (as the rollout check is).
+        assert.equal(answers.inputs.create, "node scripts/wait-for-url.js");
+        assert.equal(answers.inputs.interpreter, undefined);
+        assert.equal(answers.inputs.dir, undefined, "the project directory, where scripts/ is");
         assert.equal(answers.inputs.environment.URL, "http://127.0.0.1:8080");
+        assert.equal(answers.inputs.environment.TIMEOUT_SECONDS, "120");
         // The third: the nodes' boot (bootTrigger), "as created" until the Docker engine restarts them.
         assert.deepEqual(answers.inputs.triggers, [`${only(run, Service).name}-id`, "http://127.0.0.1:8080", "as created"]);
         assert.ok(answers.dependencies.includes(commands(run).rollout.urn));
