@@ -94,8 +94,9 @@ describe("the dev loop on a real Kind cluster", () => {
         await load.stop({ seconds: 5, atLeast: 600 });
         const report = loop.lines.slice(failed.index).join("\n");
         console.log(`# dev loop, broken edit:\n${report.split("\n").map((line) => `#   ${line}`).join("\n")}\n# load across it: ${load.summary()}`);
-        assert.ok(Number(found(failed.match.groups, "the line's fields").seconds) < 60, report);
+        // Failed fast: by the rollout check's verdict on the crash, not by its timeout.
         assert.match(report, /crashed: exited with code 1|CrashLoopBackOff/);
+        assert.doesNotMatch(report, /not rolled out within/);
         assert.match(report, /last log lines:\n(.*\n)*.*SyntaxError/);
         assert.deepEqual(load.failures, [], load.summary());
         assert.ok(load.replies.every((reply) => reply.startsWith("Hello from the loop: ")), "only the working version answered");
@@ -126,8 +127,10 @@ describe("the dev loop on a real Kind cluster", () => {
         await load.stop({ seconds: 5, atLeast: 600 });
         console.log(`# plain up, never ready: failed after ${seconds.toFixed(1)} s\n# load across it: ${load.summary()}`);
         assert.ok(error, "the up fails");
-        assert.ok(seconds < 60, `${seconds} s`);
+        // Failed fast: by the rollout check's verdict on the new pod, not by its 180 s timeout
+        // (the seconds printed above vary with the machine's load, so they are not asserted).
         assert.match(String(error), /running but not ready after \d+ s: failing readiness probe/);
+        assert.doesNotMatch(String(error), /not rolled out within/);
         assert.match(String(error), /last probe: Readiness probe failed: HTTP probe failed with statuscode: 503/);
         assert.deepEqual(load.failures, [], load.summary());
 

@@ -191,9 +191,7 @@ describe("the stack on a real Kind cluster", () => {
             cases.push((async () => {
                 const bad = await newStack(toolchainEnv, { [key]: value });
                 try {
-                    const started = Date.now();
                     await assert.rejects(bad.stack.up(), message);
-                    assert.ok(Date.now() - started < 60_000);
                     const state = await bad.stack.exportStack();
                     assert.deepEqual(stateResources(state).filter((r) => r.type !== "pulumi:pulumi:Stack"), []);
                     assert.ok(!clusters(bad).includes(bad.clusterName));
@@ -212,9 +210,7 @@ describe("the stack on a real Kind cluster", () => {
         const port = (holder.address() as net.AddressInfo).port;
         const taken = await newStack(toolchainEnv, { hostPort: String(port) });
         try {
-            const started = Date.now();
             await assert.rejects(taken.stack.up(), new RegExp(`port ${port} on 127.0.0.1 \\(hostPort\\) is taken by another process`));
-            assert.ok(Date.now() - started < 30_000);
             assert.ok(!clusters(taken).includes(taken.clusterName));
             const state = await taken.stack.exportStack();
             assert.deepEqual(stateResources(state).filter((r) => r.type === "command:local:Command"), []);
