@@ -9,8 +9,11 @@
 // warning and keeps waiting until its timeout, and it shows no log lines.
 //
 // Input: the cluster's kubeconfig on stdin. Environment: NAMESPACE, DEPLOYMENT, GENERATION (the
-// Deployment's metadata.generation to wait for), optionally UNREADY_SECONDS (default 10) and
-// TIMEOUT_SECONDS (default 180). workload.ts runs it; by hand:
+// Deployment's metadata.generation to wait for), optionally UNREADY_SECONDS (default 30) and
+// TIMEOUT_SECONDS (default 180). 30 s, not less: on two busy cores a healthy new pod has been seen
+// running and unready for over 10 s (CI, scaling 3 to 5 beside another cluster's start), and a
+// false verdict fails a good update; a pod that answers 503 still fails well inside a minute.
+// workload.ts runs it; by hand:
 //   kind get kubeconfig --name kube-demo | DEPLOYMENT=node-deployment GENERATION=1 node scripts/rollout-status.js
 "use strict";
 
@@ -97,7 +100,7 @@ async function main() {
     const namespace = env("NAMESPACE", "default");
     const name = env("DEPLOYMENT");
     const generation = Number(env("GENERATION"));
-    const unreadySeconds = Number(env("UNREADY_SECONDS", "10"));
+    const unreadySeconds = Number(env("UNREADY_SECONDS", "30"));
     const deadline = Date.now() + Number(env("TIMEOUT_SECONDS", "180")) * 1000;
     const api = kubeApi(require("node:fs").readFileSync(0, "utf8"));
     const apps = `/apis/apps/v1/namespaces/${namespace}`;
