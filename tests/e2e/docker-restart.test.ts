@@ -1,5 +1,8 @@
-// End to end: the Docker engine restarted under a running cluster. Runs alone, after the other
-// e2e files (package.json, test:e2e): a restart stops every container on the machine.
+// End to end: the Docker engine restarted under a running cluster. The restart stops every
+// container on the machine, so tests/e2e/run.sh starts this file when the first of its lanes
+// ends, and names in KUBE_DEMO_E2E_RESTART_WHEN a file it creates once the other lane has ended
+// too: the cold up overlaps that lane, the restart waits for the file. Without the variable the
+// restart follows the up at once.
 // It restarts the engine only where that is this suite's to do: on a machine whose dockerd
 // toolchain/docker/start.sh started (CI), and only with KUBE_DEMO_E2E_RESTART_DOCKER=1 set
 // (.ci/run sets it). Elsewhere it says so in one line.
@@ -20,6 +23,18 @@ const noPidFile = !fs.existsSync(pidFile) && `docker restart e2e skipped: no ${p
 const skip = noToolchain || optedOut || noPidFile;
 if (skip && !noToolchain) {
     console.log(skip);
+}
+
+/** Returns once the file KUBE_DEMO_E2E_RESTART_WHEN names exists (at once when none is named). */
+async function untilOthersEnded(): Promise<void> {
+    const signal = process.env.KUBE_DEMO_E2E_RESTART_WHEN;
+    const deadline = Date.now() + 45 * 60_000;
+    while (signal && !fs.existsSync(signal)) {
+        if (Date.now() > deadline) {
+            throw new Error(`${signal} did not appear within 45 min: the other e2e files did not end`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 500));
+    }
 }
 
 /** Stops dockerd as its service manager would (SIGTERM, then wait) and starts it again. */
@@ -58,6 +73,7 @@ describe("the Docker engine restarted while the cluster runs", () => {
         const url = stringOutput(outputs, "url");
         assert.match(await get(url), /^Hello World: /);
 
+        await untilOthersEnded();
         const restarted = Date.now();
         restartDockerEngine();
         console.log(`# dockerd restarted in ${((Date.now() - restarted) / 1000).toFixed(1)} s`);
