@@ -1,5 +1,6 @@
 // End to end: the dev loop (scripts/dev.ts, `npm run dev`) on a real stack, and a broken edit
-// under load, in the loop and with plain `pulumi up`.
+// under load, in the loop and with plain `pulumi up`. Starts from a stack of its own brought up
+// in before(); the scenarios run in order on it, each from the state the one before left.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -43,7 +44,7 @@ describe("the dev loop on a real Kind cluster", () => {
         }
     });
 
-    test("a saved edit is served, with one line naming the file, the new tag and the time; the new pods' logs stream", { skip }, async () => {
+    test("1. a saved edit is served, with one line naming the file, the new tag and the time; the new pods' logs stream", { skip }, async () => {
         const from = loop.lines.length;
         edit(server, "`Hello World: ", "`Hello from the loop: ");
         const { match } = await loop.line(updateLine, from, 180);
@@ -60,7 +61,7 @@ describe("the dev loop on a real Kind cluster", () => {
         assert.equal(loop.updates(from).length, 1, "one save, one update");
     });
 
-    test("saves during an update queue exactly one more update, which serves the last save", { skip }, async () => {
+    test("2. saves during an update queue exactly one more update, which serves the last save", { skip }, async () => {
         const from = loop.lines.length;
         edit(server, "`Hello from the loop: ", "`Queued 1: ");
         // The update runs for several seconds (build, load, rollout): these land in the middle of it.
@@ -79,14 +80,14 @@ describe("the dev loop on a real Kind cluster", () => {
         await loop.line(updateLine, second.index + 1, 180);
     });
 
-    test("an edit the build does not see (.dockerignore) prints no update", { skip }, async () => {
+    test("3. an edit the build does not see (.dockerignore) prints no update", { skip }, async () => {
         const from = loop.lines.length;
         fs.appendFileSync(path.join(stack.dir, "app", "README.md"), "\nAn edit the image does not see.\n");
         await new Promise((resolve) => setTimeout(resolve, 5000));
         assert.deepEqual(loop.updates(from), []);
     });
 
-    test("a broken edit under load: zero failed requests, the update fails within 60 s with the crash and its last log lines; the next good save recovers", { skip }, async () => {
+    test("4. a broken edit under load: zero failed requests, the update fails within 60 s with the crash and its last log lines; the next good save recovers", { skip }, async () => {
         const from = loop.lines.length;
         const load = loadLoop(url);
         fs.appendFileSync(server, "\nthis is not javascript(\n");
@@ -107,7 +108,7 @@ describe("the dev loop on a real Kind cluster", () => {
         assert.match(await get(url), /^Hello again: /);
     });
 
-    test("Ctrl-C stops the loop and leaves no process behind", { skip }, async () => {
+    test("5. Ctrl-C stops the loop and leaves no process behind", { skip }, async () => {
         const started = Date.now();
         process.kill(-loop.pid, "SIGINT"); // as a terminal does: to the whole foreground group
         assert.equal(await loop.exited, 0);
@@ -118,7 +119,7 @@ describe("the dev loop on a real Kind cluster", () => {
         await stack.stack.preview({ expectNoChanges: true });
     });
 
-    test("plain `pulumi up` with a server that never becomes ready fails within 60 s with the probe's reason; the old pods serve throughout; the next up recovers", { skip }, async () => {
+    test("6. plain `pulumi up` with a server that never becomes ready fails within 60 s with the probe's reason; the old pods serve throughout; the next up recovers", { skip }, async () => {
         edit(server, /return reply\(req, res, 200, path === '\/healthz'/, "return reply(req, res, path === '/healthz' ? 503 : 200, path === '/healthz'");
         const load = loadLoop(url);
         const started = Date.now();

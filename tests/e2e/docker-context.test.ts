@@ -77,7 +77,7 @@ describe("an engine reached only through a docker context", () => {
         }
     });
 
-    test("up builds, loads and serves through the context's engine; destroy removes the cluster", { skip }, async () => {
+    test("1. up builds, loads and serves through the context's engine; destroy removes the cluster", { skip }, async () => {
         assert.equal(stack.env.DOCKER_HOST, undefined);
         const result = await stack.stack.up();
         assert.match(await get(stringOutput(result.outputs, "url")), /^Hello World: /);

@@ -67,7 +67,7 @@ describe("the Docker engine restarted while the cluster runs", () => {
         }
     });
 
-    test("the next up waits for the nodes and ends with the app answering; then nothing is left to change", { skip }, async () => {
+    test("1. the next up waits for the nodes and ends with the app answering; then nothing is left to change", { skip }, async () => {
         const { stack: restartedStack } = found(stack, "the test stack");
         const { outputs } = await restartedStack.up();
         const url = stringOutput(outputs, "url");

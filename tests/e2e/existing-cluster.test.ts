@@ -109,7 +109,7 @@ describe("the stack on a cluster it did not create, fed through a registry", () 
         }
     });
 
-    test("up: the image is pushed and pulled, the pods run in the stack's namespace, the url's port-forward reaches them", { skip }, async () => {
+    test("1. up: the image is pushed and pulled, the pods run in the stack's namespace, the url's port-forward reaches them", { skip }, async () => {
         const result = await theStack().stack.up();
         const url = stringOutput(result.outputs, "url");
         assert.match(await throughPortForward(url), /^Hello World: [0-9a-f-]{36}\n$/);
@@ -125,7 +125,7 @@ describe("the stack on a cluster it did not create, fed through a registry", () 
         assert.equal(fs.readFileSync(userKubeconfig, "utf8"), userKubeconfigText, "the user's kubeconfig is read, never written");
     });
 
-    test("an edit is pushed under a new tag and rolled out", { skip }, async () => {
+    test("2. an edit is pushed under a new tag and rolled out", { skip }, async () => {
         const server = path.join(theStack().dir, "app", "server.js");
         fs.writeFileSync(server, fs.readFileSync(server, "utf8").replace("`Hello World: ", "`Hello staging: "));
         const result = await theStack().stack.up();
@@ -133,7 +133,7 @@ describe("the stack on a cluster it did not create, fed through a registry", () 
         await theStack().stack.preview({ expectNoChanges: true });
     });
 
-    test("bad input is one line naming the setting or the address; nothing in the cluster changes", { skip }, async () => {
+    test("3. bad input is one line naming the setting or the address; nothing in the cluster changes", { skip }, async () => {
         const cases: [Record<string, string>, RegExp][] = [
             [settings({ context: "kind-nope", namespace: "web2" }),
                 /the context 'kind-nope' \(setting context\) is not in the kubeconfig [^\n]*user-kubeconfig, whose contexts are: kind-e2e-user-/],
@@ -153,7 +153,7 @@ describe("the stack on a cluster it did not create, fed through a registry", () 
         assert.equal(fs.readFileSync(userKubeconfig, "utf8"), userKubeconfigText);
     });
 
-    test("destroy removes the app and its namespace; the cluster, the registry and the user's kubeconfig stay", { skip }, async () => {
+    test("4. destroy removes the app and its namespace; the cluster, the registry and the user's kubeconfig stay", { skip }, async () => {
         await theStack().stack.destroy();
         assert.throws(() => kubectl("get", "namespace", "web"), /NotFound/);
         assert.match(kubectl("get", "nodes", "--no-headers"), / Ready /);

@@ -107,7 +107,7 @@ describe("npm run up, interrupted and run again", () => {
         }
     });
 
-    test("Ctrl-C while kind creates the cluster: the rerun replaces the half-made cluster this stack claimed", { skip }, async () => {
+    test("1. Ctrl-C while kind creates the cluster: the rerun replaces the half-made cluster this stack claimed", { skip }, async () => {
         clusterName = `e2e-int-${Math.random().toString(36).slice(2, 8)}`;
         hostPort = await freePort();
         pulumi("stack", "init", "dev");
@@ -132,7 +132,7 @@ describe("npm run up, interrupted and run again", () => {
         await nothingLeftBehind(/^Hello World: /);
     });
 
-    test("kill -9 of the Pulumi CLI while the image loads: the rerun removes the stale lock, settles the pending load and rolls out", { skip }, async () => {
+    test("2. kill -9 of the Pulumi CLI while the image loads: the rerun removes the stale lock, settles the pending load and rolls out", { skip }, async () => {
         const server = path.join(dir, "app", "server.js");
         fs.writeFileSync(server, fs.readFileSync(server, "utf8").replace("`Hello World: ", "`Hello after a kill: "));
 

@@ -40,7 +40,7 @@ describe("a cluster with two workers", () => {
         }
     });
 
-    test("up: 3 nodes Ready, the pods spread over the workers, new connections reach pods on both", { skip }, async () => {
+    test("1. up: 3 nodes Ready, the pods spread over the workers, new connections reach pods on both", { skip }, async () => {
         const started = Date.now();
         const result = await stack().stack.up();
         console.log(`# cold up with 2 workers: ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -71,7 +71,7 @@ describe("a cluster with two workers", () => {
         assert.ok(loads.every((load) => load.sent === load.total), JSON.stringify(loads));
     });
 
-    test("an edit rolls out to pods on both workers under load with no failed request; each node gets only the new layer", { skip }, async () => {
+    test("2. an edit rolls out to pods on both workers under load with no failed request; each node gets only the new layer", { skip }, async () => {
         const server = path.join(stack().dir, "app", "server.js");
         fs.writeFileSync(server, fs.readFileSync(server, "utf8").replace("`Hello World: ", "`Hello nodes: "));
         const load = loadLoop(url);
@@ -92,7 +92,7 @@ describe("a cluster with two workers", () => {
         assert.ok(loads.every((l) => l.sent < l.total && l.bytes < 64 * 1024), JSON.stringify(loads));
     });
 
-    test("workers 2 to 0: the cluster is replaced by a single node, the app answers, nothing is left to change", { skip }, async () => {
+    test("3. workers 2 to 0: the cluster is replaced by a single node, the app answers, nothing is left to change", { skip }, async () => {
         await stack().stack.setConfig("workers", { value: "0" });
         const result = await stack().stack.up();
         assert.equal(result.summary.resourceChanges?.replace !== undefined, true, JSON.stringify(result.summary.resourceChanges));
@@ -103,7 +103,7 @@ describe("a cluster with two workers", () => {
         await stack().stack.preview({ expectNoChanges: true });
     });
 
-    test("destroy succeeds when the cluster was already deleted outside; the state is empty", { skip }, async () => {
+    test("4. destroy succeeds when the cluster was already deleted outside; the state is empty", { skip }, async () => {
         kind(stack(), ["delete", "cluster", "--name", stack().clusterName]);
         await stack().stack.destroy();
         assert.deepEqual(stateResources(await stack().stack.exportStack()), []);

@@ -1,5 +1,6 @@
 // End to end: the real Pulumi CLI, providers, Docker and kind on this machine.
-// Scenarios run in order on one stack; each asserts what a user would check by hand.
+// Starts from a new stack with nothing deployed; the scenarios run in order on it, each from the
+// state the one before left, and each asserts what a user would check by hand.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
