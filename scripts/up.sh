@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One command from a fresh clone to the app answering: checks the tools, installs the
+# One command from a fresh clone to the app answering: checks for Pulumi, installs the
 # dependencies, runs `pulumi up` on the dev stack (local state, no account) and prints the URL.
 #   scripts/up.sh [PULUMI UP FLAGS...]   (npm run up)
 #   scripts/up.sh --watch                 then the dev loop, scripts/dev.ts (npm run dev)
@@ -19,17 +19,11 @@ if [ -f "$toolchain_env" ]; then
   . "$toolchain_env"
 fi
 
-missing=()
-command -v pulumi >/dev/null || missing+=("the Pulumi CLI (https://www.pulumi.com/docs/install/)")
-command -v kind >/dev/null || missing+=("kind (https://kind.sigs.k8s.io/)")
-if ! command -v docker >/dev/null; then
-  missing+=("Docker (https://docs.docker.com/engine/install/)")
-elif ! docker info >/dev/null 2>&1; then
-  missing+=("a running Docker engine (docker info does not answer)")
-fi
-if [ ${#missing[@]} -gt 0 ]; then
-  printf 'Missing: %s\n' "$(printf '%s; ' "${missing[@]}" | sed 's/; $//')" >&2
-  echo "Install them, or on a machine without internet access run: npm run toolchain" >&2
+# Only the Pulumi CLI is checked here, as it runs everything below. kind and the Docker engine
+# are the program's to check (prerequisites.ts), before it declares anything: `npm run up` and
+# a plain `pulumi up` say the same one line.
+if ! command -v pulumi >/dev/null; then
+  echo "Missing: the Pulumi CLI (https://www.pulumi.com/docs/install/); on a machine without internet access run: npm run toolchain" >&2
   exit 1
 fi
 

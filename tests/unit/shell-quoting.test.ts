@@ -260,3 +260,20 @@ describe("scripts/up.sh sets the toolchain's images as single arguments to pulum
         noMarker();
     });
 });
+
+describe("scripts/up.sh without the Pulumi CLI", () => {
+    test("says so in one line and runs nothing else; kind and Docker are the program's to check", () => {
+        const project = tempDir("up-no-pulumi");
+        fs.mkdirSync(path.join(project, "scripts"));
+        fs.copyFileSync(path.join(projectDir, "scripts/up.sh"), path.join(project, "scripts/up.sh"));
+        const log = newLog();
+        const result = spawnSync("bash", [path.join(project, "scripts", "up.sh")], {
+            cwd: project,
+            env: { PATH: `${recordingTools(log, ["kind", "docker", "npm"])}:/usr/bin:/bin`, HOME: project, KUBE_DEMO_TOOLCHAIN: path.join(project, "no-toolchain") },
+            encoding: "utf8",
+        });
+        assert.equal(result.status, 1);
+        assert.equal(result.stderr, "Missing: the Pulumi CLI (https://www.pulumi.com/docs/install/); on a machine without internet access run: npm run toolchain\n");
+        assert.deepEqual(calls(log), []);
+    });
+});
