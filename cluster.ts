@@ -235,8 +235,8 @@ export class KindCluster extends pulumi.ComponentResource {
     public readonly kubeconfig: pulumi.Output<string>;
     /** Changes exactly when the cluster is created anew. */
     public readonly identity: pulumi.Output<string>;
-    /** The resource that is the cluster: what lives in it is replaced and deleted with it. */
-    public readonly resource: command.local.Command;
+    /** The `kind create`/`kind delete` command, the resource that is the cluster: what lives in it is replaced and deleted with it. */
+    public readonly command: command.local.Command;
     /** Changes when the cluster's nodes were started again, after a Docker restart (bootTrigger). */
     public readonly boot: pulumi.Output<string>;
 
@@ -284,7 +284,7 @@ export class KindCluster extends pulumi.ComponentResource {
         this.kubeContext = pulumi.output(`kind-${args.name}`);
         this.kubeconfig = pulumi.secret(cluster.stdout);
         this.identity = cluster.id;
-        this.resource = cluster;
+        this.command = cluster;
         this.boot = pulumi.output(bootTrigger(nodes));
         this.registerOutputs({
             name: this.name, kubeContext: this.kubeContext, kubeconfig: this.kubeconfig,

@@ -89,7 +89,7 @@ function onKind(config: StackConfig, dockerHost: string): Placement {
     const url = `http://127.0.0.1:${config.hostPort}`;
     return {
         delivery: { kind: "load", clusterName: cluster.name, clusterIdentity: cluster.identity, dockerHost },
-        connection: { kind: "kind", kubeconfig: cluster.kubeconfig, cluster: cluster.resource, nodePort: appNodePort, url, clusterBoot: cluster.boot },
+        connection: { kind: "kind", kubeconfig: cluster.kubeconfig, cluster: cluster.command, nodePort: appNodePort, url, clusterBoot: cluster.boot },
         outputs: () => ({ url, clusterName: cluster.name, kubeContext: cluster.kubeContext, kubeconfig: cluster.kubeconfig }),
     };
 }

@@ -56,7 +56,7 @@ export class Workload extends pulumi.ComponentResource {
     /** Kind: done once every replica runs the Deployment's current spec and is Ready. */
     public readonly rollout?: command.local.Command | undefined;
     /** Kind: done once the app answers at its URL. */
-    public readonly answers?: command.local.Command | undefined;
+    public readonly urlReady?: command.local.Command | undefined;
 
     constructor(name: string, args: WorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kube-demo:index:Workload", name, {}, opts);
@@ -242,7 +242,7 @@ export class Workload extends pulumi.ComponentResource {
                 name: "node-service",
                 namespace,
                 labels: appLabels,
-                // On Kind the provider's endpoint await proves less than `answers` below and
+                // On Kind the provider's endpoint await proves less than `urlReady` below and
                 // added its polling delay (about 5 s) to every cold start. Elsewhere it is the
                 // only wait, and for a load balancer it waits for the address the `url` shows.
                 annotations: kind ? { "pulumi.com/skipAwait": "true" } : {},
@@ -286,7 +286,7 @@ export class Workload extends pulumi.ComponentResource {
         // restart with them).
         // It waits for the network policy too, so that the answer has come through it. Done
         // once many new connections in a row have an answer (scripts/wait-for-url.js: how many, why).
-        this.answers = kind && this.rollout && new command.local.Command(`${name}-answers`, {
+        this.urlReady = kind && this.rollout && new command.local.Command(`${name}-answers`, {
             create: "node scripts/wait-for-url.js",
             environment: { URL: kind.url, TIMEOUT_SECONDS: "120" },
             triggers: [this.service.id, kind.url, kind.clusterBoot],
