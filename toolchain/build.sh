@@ -2,8 +2,9 @@
 # Builds, offline, everything `pulumi up` needs at run time (see README "Offline toolchain").
 #   npm run toolchain                     build what is missing, then print a summary
 #   npm run toolchain -- STEP...          only those steps (names as in toolchain/steps/)
-#   npm run toolchain -- --list           each step: its inputs' version, artifact and state
-#   npm run toolchain -- --force NAME...  rebuild those (names as --list shows them), then the rest
+#   npm run toolchain -- --list           each step: the versions and inputs' hash it is keyed on,
+#                                         its artifact and state (built, stale, missing)
+#   npm run toolchain -- --force STEP...  rebuild those, then build what is missing or stale
 #   npm run toolchain -- --check          verify the built toolchain end to end
 set -euo pipefail
 # shellcheck source=toolchain/lib.sh
@@ -27,7 +28,8 @@ if [ "${1:-}" = "--check" ]; then
   exec bash "$TOOLCHAIN_DIR/check.sh"
 fi
 
-steps=(docker kind base-image pulumi kubernetes-provider upstream-plugins kindnetd node-image kubectl kube-score registry)
+# In order: a step that reads another's artifact comes after it.
+steps=(docker kind base-image pulumi kubernetes-provider upstream-plugins kindnetd node-binaries node-rootfs node-image kubectl kube-score registry)
 if [ "${1:-}" = "--list" ]; then
   : >"$SUMMARY"
   export TOOLCHAIN_LIST=1
@@ -44,6 +46,12 @@ if [ "${1:-}" = "--force" ]; then
     echo "toolchain: --force needs the names of the steps to rebuild (npm run toolchain -- --list shows them)" >&2
     exit 2
   fi
+  for step in "$@"; do
+    if [[ " ${steps[*]} " != *" $step "* ]]; then
+      echo "toolchain: no step '$step'; the steps are: ${steps[*]}" >&2
+      exit 2
+    fi
+  done
   export TOOLCHAIN_FORCE="$*"
   set --
 fi

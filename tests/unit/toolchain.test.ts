@@ -1,6 +1,7 @@
-// The toolchain's upstream-plugins step refuses what it cannot trust, in one line, and leaves
-// nothing behind: no stamp, nothing on PATH, no plugin folder. Runs the real step script in a
-// throwaway cache; it fails before any build, so it needs bash and coreutils only.
+// The toolchain's steps, run for real in a throwaway cache, where they stop before any build, so
+// bash and coreutils suffice: the upstream-plugins step refuses what it cannot trust, in one
+// line, and leaves nothing behind; each step is keyed on its own inputs (`--list`), so an edit
+// rebuilds what it touches and the steps that read its artifact, and nothing else.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -46,7 +47,7 @@ describe("npm run toolchain -- --list", () => {
     });
     const states = (stdout: string) => new Map(stdout.trim().split("\n").slice(1).map((line) => {
         const fields = line.trim().split(/\s+/);
-        return [fields[0] ?? "", { inputs: fields[1] ?? "", state: fields[fields.length - 1] ?? "" }];
+        return [fields[0] ?? "", { inputs: fields[1] ?? "", artifact: fields[2] ?? "", state: fields[fields.length - 1] ?? "" }];
     }));
 
     test("an empty cache: every step listed as missing, and nothing is built", () => {
@@ -73,6 +74,54 @@ describe("npm run toolchain -- --list", () => {
         assert.equal(listed.get("kind")?.state, "built");
         assert.equal(listed.get("kubectl")?.state, "stale");
         assert.equal(listed.get("kube-score")?.state, "missing", "the stamp says built, but bin/kube-score is not there");
+    });
+
+    test("a step is keyed on its own inputs: editing its script or its Go sources changes its key and no other", () => {
+        const project = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-project-"));
+        fs.cpSync(path.join(projectDir, "toolchain"), path.join(project, "toolchain"), { recursive: true });
+        fs.copyFileSync(path.join(projectDir, "package-lock.json"), path.join(project, "package-lock.json"));
+        const cache = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-toolchain-"));
+        const keys = () => {
+            const result = spawnSync("bash", [path.join(project, "toolchain/build.sh"), "--list"], {
+                encoding: "utf8", env: { ...process.env, KUBE_DEMO_TOOLCHAIN: cache },
+            });
+            assert.equal(result.status, 0, result.stderr);
+            return new Map([...states(result.stdout)].map(([step, { inputs }]) => [step, inputs]));
+        };
+        const changedSince = (before: Map<string, string>) => [...keys()].filter(([step, key]) => before.get(step) !== key).map(([step]) => step);
+
+        const start = keys();
+        fs.appendFileSync(path.join(project, "toolchain/steps/kind.sh"), "# an edit\n");
+        assert.deepEqual(changedSince(start), ["kind"]);
+
+        const afterKind = keys();
+        fs.appendFileSync(path.join(project, "toolchain/node-image/go/kubernetes/tools.go"), "// an edit\n");
+        assert.deepEqual(changedSince(afterKind), ["node-binaries"]);
+
+        const afterGo = keys();
+        fs.appendFileSync(path.join(project, "toolchain/pulumi/wrapper.sh"), "# an edit\n");
+        assert.deepEqual(changedSince(afterGo), ["pulumi", "kubernetes-provider"]);
+    });
+
+    test("a rebuilt artifact changes the keys of the steps that read it, and only theirs", () => {
+        const cache = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-toolchain-"));
+        const keys = () => new Map([...states(list(cache, "--list").stdout)].map(([step, { inputs }]) => [step, inputs]));
+        const kubectl = path.join(found(states(list(cache, "--list").stdout).get("node-binaries"), "node-binaries").artifact, "kubectl");
+        fs.mkdirSync(path.dirname(kubectl), { recursive: true });
+        fs.writeFileSync(kubectl, "the first build\n");
+        const before = keys();
+        fs.writeFileSync(kubectl, "a build that came out differently\n");
+        const after = keys();
+        assert.deepEqual([...after].filter(([step, key]) => before.get(step) !== key).map(([step]) => step), ["node-image", "kubectl"]);
+    });
+
+    test("a step whose input artifact is missing: one line naming the step that builds it; nothing built", () => {
+        const cache = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-toolchain-"));
+        const result = list(cache, "kubectl");
+        assert.equal(result.status, 1);
+        assert.match(result.stderr, /^toolchain: step 'kubectl' needs \S+\/kubectl, which step 'node-binaries' builds: npm run toolchain -- node-binaries kubectl\n$/);
+        assert.deepEqual(fs.readdirSync(path.join(cache, "bin")), []);
+        assert.deepEqual(fs.readdirSync(path.join(cache, "stamps")), []);
     });
 
     test("--force with no step named: one line saying what it needs", () => {

@@ -13,13 +13,10 @@ KINDNETD_WORK=$CACHE/kindnetd
 
 build_kindnetd() {
   local src=$KINDNETD_WORK/src root=$KINDNETD_WORK/root
-  local debs=$KINDNETD_WORK/debs old_id pkgs deb
-  old_id=$(docker image inspect -f '{{.Id}}' "$KINDNETD_IMAGE" 2>/dev/null || true)
-  # Fixed paths (not mktemp) keep Go's build cache warm across rebuilds; cleared first so a
-  # previous build's files never mix in, and after, so nothing lingers.
-  rm -rf "$KINDNETD_WORK" && mkdir -p "$src" "$root"/{bin,etc,tmp} "$debs"
-  # shellcheck disable=SC2064 # expanded now, on purpose; run_step runs this in a subshell
-  trap "rm -rf $(printf %q "$KINDNETD_WORK")" EXIT
+  local debs=$KINDNETD_WORK/debs old_ids pkgs deb
+  mapfile -t old_ids < <(image_ids "$KINDNETD_IMAGE")
+  scratch_dir "$KINDNETD_WORK"
+  mkdir -p "$src" "$root"/{bin,etc,tmp} "$debs"
   unpack_upstream kindnetd.tar.gz "$UPSTREAM_KINDNETD_SHA256" "$src"
   run cat "$src/kindnetd/SOURCE"
   grep -q "tag v$KINDNETD_VERSION," "$src/kindnetd/SOURCE"
@@ -48,12 +45,8 @@ build_kindnetd() {
   # It starts, and so does the iptables it calls.
   run docker run --rm "$KINDNETD_IMAGE" kindnetd --help
   run docker run --rm "$KINDNETD_IMAGE" iptables --version
-  # The replaced image, unless something still uses it.
-  if [ -n "$old_id" ] && [ -z "$(docker image inspect -f '{{.RepoTags}}' "$old_id" 2>/dev/null | tr -d '[]')" ]; then
-    docker rmi "$old_id" >/dev/null 2>&1 || true
-  fi
+  prune_replaced "${old_ids[@]}"
 }
 
-run_step kindnetd \
-  "v$KINDNETD_VERSION-$(cat "$UPSTREAM_DIR/kindnetd.tar.gz" "${BASH_SOURCE[0]}" 2>/dev/null | sha256sum | cut -c1-12)" \
-  "$KINDNETD_IMAGE" build_kindnetd
+run_step kindnetd "v$KINDNETD_VERSION" "$KINDNETD_IMAGE" build_kindnetd \
+  toolchain/steps/kindnetd.sh "=$UPSTREAM_KINDNETD_SHA256"

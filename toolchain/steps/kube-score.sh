@@ -3,10 +3,10 @@
 # go.mod has no replace directives). Its release builds set the version by ldflags; so does this.
 build_kube_score() {
   local tmp=$CACHE/kube-score-bin.tmp
-  rm -rf "$tmp" && mkdir -p "$tmp"
+  scratch_dir "$tmp"
   CGO_ENABLED=0 GOBIN=$tmp run go install -trimpath -ldflags "-X main.version=$KUBE_SCORE_VERSION" \
     "github.com/zegl/kube-score/cmd/kube-score@v$KUBE_SCORE_VERSION"
   run "$tmp/kube-score" version
-  mv "$tmp/kube-score" "$BIN/kube-score" && rmdir "$tmp"
+  install_atomically "$tmp/kube-score" "$BIN/kube-score"
 }
-run_step kube-score "v$KUBE_SCORE_VERSION" "$BIN/kube-score" build_kube_score
+run_step kube-score "v$KUBE_SCORE_VERSION" "$BIN/kube-score" build_kube_score toolchain/steps/kube-score.sh

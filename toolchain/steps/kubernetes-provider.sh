@@ -7,12 +7,9 @@
 . "$TOOLCHAIN_DIR/pulumi/wrapper.sh"
 
 build_kubernetes_provider() {
-  export GOTOOLCHAIN=local CGO_ENABLED=0
-  local mod=github.com/pulumi/pulumi-kubernetes/provider/v4 src work
-  work=$(mktemp -d "$CACHE/pulumi-kubernetes.XXXXXX")
-  # run_step runs this function in a subshell: the trap removes the scratch dir however it ends.
-  # shellcheck disable=SC2064 # expanded now on purpose: the variable is local to this function
-  trap "rm -rf $(printf %q "$work")" EXIT
+  export GOTOOLCHAIN=local CGO_ENABLED=0 PULUMI_HOME=$CACHE/pulumi-home
+  local mod=github.com/pulumi/pulumi-kubernetes/provider/v4 src work=$CACHE/pulumi-kubernetes.tmp
+  scratch_dir "$work"
   src=$(go mod download -json "$mod@$PULUMI_KUBERNETES_MODULE" | jq -r .Dir)/cmd/pulumi-resource-kubernetes
   prepare_wrapper "$work" "$TOOLCHAIN_DIR/pulumi/kubernetes/go.mod.in" "$(upstream_gomod "$mod" "$PULUMI_KUBERNETES_MODULE")"
   cp "$TOOLCHAIN_DIR/pulumi/kubernetes/main.go" "$src/schema.json" "$src/terraform-mapping.json" "$work/"
@@ -24,12 +21,12 @@ build_kubernetes_provider() {
       -o "$work/pulumi-resource-kubernetes" .)
   run jq -e --arg v "$PULUMI_KUBERNETES_VERSION" '.version == $v' "$work/schema-embed.json"
   # Not in $BIN: a provider on PATH would shadow the plugin cache for every version.
-  PULUMI_HOME=$CACHE/pulumi-home run pulumi plugin install --reinstall resource kubernetes \
+  run pulumi plugin install --reinstall resource kubernetes \
     "v$PULUMI_KUBERNETES_VERSION" --file "$work/pulumi-resource-kubernetes"
-  PULUMI_HOME=$CACHE/pulumi-home run pulumi plugin ls
-  PULUMI_HOME=$CACHE/pulumi-home pulumi plugin ls --json |
-    jq -e --arg v "$PULUMI_KUBERNETES_VERSION" 'any(.[]; .name == "kubernetes" and .kind == "resource" and .version == $v)'
+  run pulumi plugin ls
+  plugin_installed kubernetes "$PULUMI_KUBERNETES_VERSION"
 }
 
 run_step kubernetes-provider "$PULUMI_KUBERNETES_VERSION" \
-  "$CACHE/pulumi-home/plugins/resource-kubernetes-v$PULUMI_KUBERNETES_VERSION" build_kubernetes_provider
+  "$CACHE/pulumi-home/plugins/resource-kubernetes-v$PULUMI_KUBERNETES_VERSION" build_kubernetes_provider \
+  toolchain/steps/kubernetes-provider.sh toolchain/pulumi/wrapper.sh toolchain/pulumi/kubernetes

@@ -6,11 +6,8 @@
 
 build_pulumi() {
   export GOTOOLCHAIN=local CGO_ENABLED=0
-  local pkg=github.com/pulumi/pulumi/pkg/v3 work
-  work=$(mktemp -d "$CACHE/pulumi-cli.XXXXXX")
-  # run_step runs this function in a subshell: the trap removes the scratch dir however it ends.
-  # shellcheck disable=SC2064 # expanded now on purpose: the variable is local to this function
-  trap "rm -rf $(printf %q "$work")" EXIT
+  local pkg=github.com/pulumi/pulumi/pkg/v3 work=$CACHE/pulumi-cli.tmp
+  scratch_dir "$work"
   prepare_wrapper "$work" "$TOOLCHAIN_DIR/pulumi/cli/go.mod.in" "$(upstream_gomod "$pkg" "v$PULUMI_VERSION")"
   # Upstream's release flags.
   (cd "$work" && run go mod tidy &&
@@ -19,7 +16,8 @@ build_pulumi() {
       -o "$work/pulumi" "$pkg/cmd/pulumi")
   run "$work/pulumi" version
   [ "$("$work/pulumi" version)" = "v$PULUMI_VERSION" ]
-  mv -f "$work/pulumi" "$BIN/pulumi"
+  install_atomically "$work/pulumi" "$BIN/pulumi"
 }
 
-run_step pulumi "$PULUMI_VERSION" "$BIN/pulumi" build_pulumi
+run_step pulumi "$PULUMI_VERSION" "$BIN/pulumi" build_pulumi \
+  toolchain/steps/pulumi.sh toolchain/pulumi/wrapper.sh toolchain/pulumi/cli

@@ -9,12 +9,10 @@
 REGISTRY_WORK=$CACHE/registry
 
 build_registry() {
-  local root=$REGISTRY_WORK/root pkg=github.com/distribution/distribution/v3 src old_id
-  old_id=$(docker image inspect -f '{{.Id}}' "$REGISTRY_IMAGE" 2>/dev/null || true)
-  # Cleared first so a previous build's files never mix in, and after, so nothing lingers.
-  rm -rf "$REGISTRY_WORK" && mkdir -p "$root/etc/distribution" "$root/etc/ssl/certs"
-  # shellcheck disable=SC2064 # expanded now, on purpose; run_step runs this in a subshell
-  trap "rm -rf $(printf %q "$REGISTRY_WORK")" EXIT
+  local root=$REGISTRY_WORK/root pkg=github.com/distribution/distribution/v3 src old_ids
+  mapfile -t old_ids < <(image_ids "$REGISTRY_IMAGE")
+  scratch_dir "$REGISTRY_WORK"
+  mkdir -p "$root/etc/distribution" "$root/etc/ssl/certs"
   CGO_ENABLED=0 GOBIN=$root run go install -trimpath \
     -ldflags "-s -w -X $pkg/version.version=$REGISTRY_VERSION -X $pkg/version.mainpkg=$pkg" \
     "$pkg/cmd/registry@v$REGISTRY_VERSION"
@@ -38,10 +36,7 @@ CMD ["serve", "/etc/distribution/config.yml"]
 DOCKERFILE
   run docker build -q -t "$REGISTRY_IMAGE" "$root"
   run docker run --rm "$REGISTRY_IMAGE" --version
-  # The replaced image, unless something still uses it.
-  if [ -n "$old_id" ] && [ -z "$(docker image inspect -f '{{.RepoTags}}' "$old_id" 2>/dev/null | tr -d '[]')" ]; then
-    docker rmi "$old_id" >/dev/null 2>&1 || true
-  fi
+  prune_replaced "${old_ids[@]}"
 }
 
-run_step registry "v$REGISTRY_VERSION-$(sha256sum <"${BASH_SOURCE[0]}" | cut -c1-12)" "$REGISTRY_IMAGE" build_registry
+run_step registry "v$REGISTRY_VERSION" "$REGISTRY_IMAGE" build_registry toolchain/steps/registry.sh

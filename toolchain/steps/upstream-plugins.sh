@@ -13,12 +13,9 @@ go_build_static() {
 build_upstream_plugins() {
   export PULUMI_HOME=$CACHE/pulumi-home PULUMI_SKIP_UPDATE_CHECK=true
   local src=$CACHE/upstream-src out entry name version plugin_dir
-  # A fixed path (not mktemp) keeps Go's build cache warm across rebuilds; cleared first so a
-  # previous build's files never mix in, and after, so the sources do not linger.
-  rm -rf "$src" && mkdir -p "$src/bin"
-  # shellcheck disable=SC2064 # expanded now on purpose: the variable is local to this function
-  trap "rm -rf $(printf %q "$src")" EXIT
+  scratch_dir "$src"
   out=$src/bin
+  mkdir -p "$out"
   unpack_upstream "pulumi-command-v$PULUMI_COMMAND_VERSION.tar.gz" "$UPSTREAM_COMMAND_SHA256" "$src"
   unpack_upstream "pulumi-docker-v$PULUMI_DOCKER_VERSION.tar.gz" "$UPSTREAM_DOCKER_SHA256" "$src"
   unpack_upstream "pulumi-v$PULUMI_VERSION.tar.gz" "$UPSTREAM_PULUMI_SHA256" "$src"
@@ -41,11 +38,12 @@ build_upstream_plugins() {
       return 1
     fi
     cmp "$out/pulumi-resource-$name" "$plugin_dir/pulumi-resource-$name"
+    plugin_installed "$name" "$version"
   done
   install_atomically "$out/pulumi-language-nodejs" "$BIN/pulumi-language-nodejs"
   run pulumi plugin ls
 }
 
-run_step upstream-plugins \
-  "$PULUMI_VERSION-$PULUMI_COMMAND_VERSION-$PULUMI_DOCKER_VERSION-$(sha256sum <"${BASH_SOURCE[0]}" | cut -c1-12)" \
-  "$BIN/pulumi-language-nodejs" build_upstream_plugins
+run_step upstream-plugins "$PULUMI_VERSION-$PULUMI_COMMAND_VERSION-$PULUMI_DOCKER_VERSION" \
+  "$BIN/pulumi-language-nodejs" build_upstream_plugins toolchain/steps/upstream-plugins.sh \
+  "=$UPSTREAM_COMMAND_SHA256" "=$UPSTREAM_DOCKER_SHA256" "=$UPSTREAM_PULUMI_SHA256"
