@@ -14,6 +14,7 @@ import (
 	"go/parser"
 	"go/token"
 	"go/types"
+	"io"
 	"os"
 )
 
@@ -22,22 +23,30 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: kind-cni CONSTANT <FILE")
 		os.Exit(2)
 	}
-	fset := token.NewFileSet()
-	file, err := parser.ParseFile(fset, "stdin.go", os.Stdin, 0)
+	value, err := stringConstant(os.Stdin, os.Args[1])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
+	}
+	fmt.Print(value)
+}
+
+// stringConstant type-checks the Go file in src and returns the value of its string constant
+// name, as the compiler computes it (concatenations and other constants included).
+func stringConstant(src io.Reader, name string) (string, error) {
+	fset := token.NewFileSet()
+	file, err := parser.ParseFile(fset, "stdin.go", src, 0)
+	if err != nil {
+		return "", err
 	}
 	conf := types.Config{Importer: importer.Default()}
 	pkg, err := conf.Check(file.Name.Name, fset, []*ast.File{file}, nil)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		return "", err
 	}
-	c, ok := pkg.Scope().Lookup(os.Args[1]).(*types.Const)
+	c, ok := pkg.Scope().Lookup(name).(*types.Const)
 	if !ok || c.Val().Kind() != constant.String {
-		fmt.Fprintf(os.Stderr, "no string constant %s in the file\n", os.Args[1])
-		os.Exit(1)
+		return "", fmt.Errorf("no string constant %s in the file", name)
 	}
-	fmt.Print(constant.StringVal(c.Val()))
+	return constant.StringVal(c.Val()), nil
 }

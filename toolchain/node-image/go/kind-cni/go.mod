@@ -1,0 +1,3 @@
+module kube-demo.local/kind-cni
+
+go 1.22
