@@ -103,6 +103,7 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
         }
         console.log(`# load across the rollout on 2 workers: ${load.summary()}`);
         assert.deepEqual(load.failures, [], load.summary());
+        assert.ok(load.rate() >= 20, `at least 20 req/s: ${load.summary()}`);
         assert.ok(load.replies.length >= 600, load.summary());
         assert.equal(new Set(pods().map((pod) => pod.spec.nodeName)).size, 2);
         for (let i = 0; i < 10; i++) {
@@ -184,6 +185,7 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
         assert.doesNotMatch(report, /not rolled out within/);
         assert.match(report, /last log lines:\n(.*\n)*.*SyntaxError/);
         assert.deepEqual(load.failures, [], load.summary());
+        assert.ok(load.rate() >= 20, `at least 20 req/s: ${load.summary()}`);
         assert.ok(load.replies.every((reply) => reply.startsWith("Hello from the loop: ")), "only the working version answered");
 
         const recovered = loop().lines.length;
@@ -218,6 +220,7 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
         assert.doesNotMatch(String(error), /not rolled out within/);
         assert.match(String(error), /last probe: Readiness probe failed: HTTP probe failed with statuscode: 503/);
         assert.deepEqual(load.failures, [], load.summary());
+        assert.ok(load.rate() >= 20, `at least 20 req/s: ${load.summary()}`);
 
         fs.writeFileSync(server, goodServer);
         await stack().stack.up();

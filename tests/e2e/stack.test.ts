@@ -137,6 +137,7 @@ describe("the stack on a real Kind cluster", () => {
         }
         console.log(`# load across the rollout: ${load.summary()}`);
         assert.deepEqual(load.failures, [], load.summary());
+        assert.ok(load.rate() >= 20, `at least 20 req/s: ${load.summary()}`);
         assert.ok(load.replies.length >= 600, load.summary());
         for (let i = 0; i < 20; i++) {
             assert.match(await get(url), /^Hello again: /);
