@@ -6,21 +6,12 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { after, before, describe, test } from "node:test";
-import { clusters, newStack, removeStack, stateResources, toolchainForTests } from "../support/stacks";
+import { after, before, describe } from "node:test";
+import { clusters, newStack, removeStack, stateResources, timedScenarios, toolchainForTests } from "../support/stacks";
 import { at, found } from "../support/present";
 
 const { env: toolchainEnv, skip } = toolchainForTests("e2e");
-const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
-
-/** Runs a scenario and prints how long it took. */
-function scenario(name: string, body: () => void | Promise<void>) {
-    test(name, { skip }, async () => {
-        const started = Date.now();
-        await body();
-        console.log(`# ${name}: ${seconds(started)} s`);
-    });
-}
+const scenario = timedScenarios(skip);
 
 describe("bad input: one clear line, nothing created", () => {
     let work: string;

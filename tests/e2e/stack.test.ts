@@ -5,13 +5,13 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { after, before, describe, test } from "node:test";
+import { after, before, describe } from "node:test";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import * as YAML from "yaml";
 import { contentTag } from "../../image";
 import {
     changedResources, clientKeys, clientKeysIn, clusters, get, kind, kubectl, lastLoad, loadLoop, newStack, printed, printedClientKeys, removeStack, stateResources,
-    stringOutput, TestStack, toolchainForTests,
+    stringOutput, TestStack, timedScenarios, toolchainForTests,
 } from "../support/stacks";
 import { at, found } from "../support/present";
 
@@ -21,16 +21,7 @@ interface PodListJson { items: { spec: { containers: { image: string }[] } }[] }
 
 const { env: toolchainEnv, skip } = toolchainForTests("e2e");
 const hello = /^Hello World: [0-9a-f-]{36}\n$/;
-const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
-
-/** Runs a scenario and prints how long it took. */
-function scenario(name: string, body: () => void | Promise<void>) {
-    test(name, { skip }, async () => {
-        const started = Date.now();
-        await body();
-        console.log(`# ${name}: ${seconds(started)} s`);
-    });
-}
+const scenario = timedScenarios(skip);
 
 describe("the stack on a real Kind cluster", () => {
     let main: TestStack;

@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { test } from "node:test";
 import * as YAML from "yaml";
 import { found } from "./present";
 
@@ -91,6 +92,20 @@ export function prepareToolchain(): { env: Record<string, string> } | { missing:
     }
     Object.assign(process.env, env);
     return { env };
+}
+
+/**
+ * `scenario(name, body)`: a test of an e2e file whose scenarios run in order on one stack,
+ * skipped with the file's `skip` line, printing how long it took.
+ */
+export function timedScenarios(skip: string | false): (name: string, body: () => void | Promise<void>) => void {
+    return (name, body) => {
+        test(name, { skip }, async () => {
+            const started = Date.now();
+            await body();
+            console.log(`# ${name}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        });
+    };
 }
 
 /** Whether a TCP server can listen on 127.0.0.1:`port` now. */
