@@ -288,7 +288,7 @@ export class KindCluster extends pulumi.ComponentResource {
         this.boot = pulumi.output(bootTrigger(nodes));
         this.registerOutputs({
             name: this.name, kubeContext: this.kubeContext, kubeconfig: this.kubeconfig,
-            identity: this.identity, boot: this.boot,
+            identity: this.identity, command: this.command, boot: this.boot,
         });
     }
 }

@@ -140,6 +140,6 @@ export class AppImage extends pulumi.ComponentResource {
         }
 
         this.ref = image.imageName;
-        this.registerOutputs({ ref: this.ref, tag: this.tag });
+        this.registerOutputs({ ref: this.ref, tag: this.tag, delivered: this.delivered });
     }
 }

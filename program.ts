@@ -29,6 +29,8 @@ export interface StackOutputs {
     readonly kubeContext: pulumi.Input<string>;
     /** The image reference the pods run. */
     readonly image: pulumi.Output<string>;
+    /** The namespace of the app's objects. */
+    readonly namespace: pulumi.Output<string>;
     /** The Kind cluster's kubeconfig (secret; target kind). */
     readonly kubeconfig?: pulumi.Output<string> | undefined;
 }
@@ -37,8 +39,8 @@ export interface StackOutputs {
 interface Placement {
     readonly delivery: LoadIntoKind | PushToRegistry;
     readonly connection: KindConnection | ExistingConnection;
-    /** The stack's outputs but the image, once the Workload exists. */
-    outputs(workload: Workload): Omit<StackOutputs, "image">;
+    /** The stack's outputs but those of every target, once the Workload exists. */
+    outputs(workload: Workload): Omit<StackOutputs, "image" | "namespace">;
 }
 
 export function kubeDemo(): StackOutputs {
@@ -70,7 +72,7 @@ export function kubeDemo(): StackOutputs {
         after: [appImage.delivered],
     });
 
-    return { ...placement.outputs(workload), image: appImage.ref };
+    return { ...placement.outputs(workload), image: appImage.ref, namespace: workload.deployment.metadata.namespace };
 }
 
 /** A Kind cluster of this stack's own; the app answers on 127.0.0.1:hostPort. */

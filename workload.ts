@@ -6,7 +6,22 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceType } from "./config";
 
-export const appLabels = { app: "node-web" };
+/**
+ * What the app's objects are called in the cluster: the names of the manual workflow this stack
+ * replaces (`kubectl port-forward service/node-service`, `-l app=node-web`), so that what a user
+ * typed before still finds them. The image is `node-app` (config.ts, imageName). Changing any of
+ * these would replace the objects in every deployed stack.
+ */
+export const appNames = {
+    /** The pods' label: the Deployment's, the Service's and the policies' selector. */
+    labels: { app: "node-web" },
+    deployment: "node-deployment",
+    container: "node",
+    service: "node-service",
+    disruptionBudget: "node-disruption-budget",
+    networkPolicy: "node-network-policy",
+} as const;
+const appLabels = appNames.labels;
 export const containerPortName = "http";
 /** The port the app listens on, and the Service's port. */
 export const appPort = 8080;
@@ -106,7 +121,7 @@ export class Workload extends pulumi.ComponentResource {
 
         this.deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, {
             metadata: {
-                name: "node-deployment",
+                name: appNames.deployment,
                 namespace,
                 labels: appLabels,
                 annotations: {
@@ -162,7 +177,7 @@ export class Workload extends pulumi.ComponentResource {
                             seccompProfile: { type: "RuntimeDefault" },
                         },
                         containers: [{
-                            name: "node",
+                            name: appNames.container,
                             image: args.image,
                             // On Kind the image is loaded into the nodes (image.ts) and no registry has
                             // it; elsewhere its content tag never names two images, so a node that
@@ -239,7 +254,7 @@ export class Workload extends pulumi.ComponentResource {
 
         this.service = new k8s.core.v1.Service(`${name}-service`, {
             metadata: {
-                name: "node-service",
+                name: appNames.service,
                 namespace,
                 labels: appLabels,
                 // On Kind the provider's endpoint await proves less than `urlReady` below and
@@ -260,7 +275,7 @@ export class Workload extends pulumi.ComponentResource {
         // zero: with replicas 1 a drain must still be able to move the pod. Rollouts are bounded by
         // the Deployment's strategy, which a budget does not affect.
         this.disruptionBudget = new k8s.policy.v1.PodDisruptionBudget(`${name}-disruption-budget`, {
-            metadata: { name: "node-disruption-budget", namespace, labels: appLabels },
+            metadata: { name: appNames.disruptionBudget, namespace, labels: appLabels },
             spec: { selector: { matchLabels: appLabels }, maxUnavailable: 1 },
         }, children);
 
@@ -269,7 +284,7 @@ export class Workload extends pulumi.ComponentResource {
         // not even DNS. Enforced where the CNI enforces policies: kindnetd does, with nftables'
         // queue (a kernel without CONFIG_NFT_QUEUE, as on some VMs, lets all traffic through).
         this.networkPolicy = new k8s.networking.v1.NetworkPolicy(`${name}-network-policy`, {
-            metadata: { name: "node-network-policy", namespace, labels: appLabels },
+            metadata: { name: appNames.networkPolicy, namespace, labels: appLabels },
             spec: {
                 podSelector: { matchLabels: appLabels },
                 // Egress listed with no rule: nothing out. Without it, the policy would leave
@@ -293,6 +308,9 @@ export class Workload extends pulumi.ComponentResource {
             logging: "stderr",
         }, { parent: this, dependsOn: [this.rollout, this.service, this.networkPolicy], replaceWith: [kind.cluster] });
 
-        this.registerOutputs({});
+        this.registerOutputs({
+            provider: this.provider, namespace: this.namespace, deployment: this.deployment, service: this.service,
+            disruptionBudget: this.disruptionBudget, networkPolicy: this.networkPolicy, rollout: this.rollout, urlReady: this.urlReady,
+        });
     }
 }

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { kindConfig } from "../cluster";
 import { appNodePort } from "../config";
 import { contentTag } from "../image";
+import { appNames } from "../workload";
 import { waitForUrl } from "../scripts/wait-for-url.js";
 import {
     changedResources, DevLoop, freePort, lastLoad, newStack, prepareToolchain, projectDir, removeStack, TestStack, updateLine,
@@ -95,7 +96,7 @@ async function manualRound(round: number) {
             sh("kind", ["load", "docker-image", "node-app:v1", "--name", name]);
             sh("kubectl", ["--context", `kind-${name}`, "apply", "-f", "-"],
                 fs.readFileSync(path.join(__dirname, "manual.yaml"), "utf8").replace("image: IMAGE", "image: node-app:v1"));
-            kubectl("rollout", "status", "deployment/node-deployment", "--timeout=3m");
+            kubectl("rollout", "status", `deployment/${appNames.deployment}`, "--timeout=3m");
             await untilServing(url, "Hello World");
         }));
         editReply(path.join(work, "app"), `Manual edit ${round}`);
@@ -103,8 +104,8 @@ async function manualRound(round: number) {
             build("v2");
             sh("kind", ["load", "docker-image", "node-app:v2", "--name", name]);
             record(manual, "edit: of which rollout", await timed(() => {
-                kubectl("set", "image", "deployment/node-deployment", "node=node-app:v2");
-                kubectl("rollout", "status", "deployment/node-deployment", "--timeout=3m");
+                kubectl("set", "image", `deployment/${appNames.deployment}`, `${appNames.container}=node-app:v2`);
+                kubectl("rollout", "status", `deployment/${appNames.deployment}`, "--timeout=3m");
             }));
             await untilServing(url, `Manual edit ${round}`);
         }));
@@ -131,7 +132,7 @@ async function twoWorkerRound(round: number) {
             sh("kind", ["load", "docker-image", "node-app:v1", "--name", name]);
             sh("kubectl", ["--context", `kind-${name}`, "apply", "-f", "-"],
                 fs.readFileSync(path.join(__dirname, "manual.yaml"), "utf8").replace("image: IMAGE", "image: node-app:v1"));
-            sh("kubectl", ["--context", `kind-${name}`, "rollout", "status", "deployment/node-deployment", "--timeout=3m"]);
+            sh("kubectl", ["--context", `kind-${name}`, "rollout", "status", `deployment/${appNames.deployment}`, "--timeout=3m"]);
             await untilServing(`http://127.0.0.1:${hostPort}`, "Hello World");
         }));
     } finally {

@@ -13,6 +13,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { buildContextFiles } from "../image";
 import type { StackOutputs } from "../program";
+import { appNames } from "../workload";
 import { kubeApi, type Deployment, type KubeApi, type List, type Pod } from "./kube-api.js";
 
 const projectDir = path.resolve(__dirname, "..");
@@ -101,26 +102,37 @@ class FolderWatch {
     }
 }
 
+/** The stack's cluster as the loop reaches it: the API and the namespace of the app's objects. */
+interface AppInCluster {
+    readonly api: KubeApi;
+    readonly namespace: string;
+}
+
 /** Follows the logs of every app pod, one prefix per pod, including pods a rollout starts later. */
 class PodLogs {
     private readonly followed = new Map<string, { destroy(): void }>();
     private readonly since = new Date().toISOString();
     private timer?: NodeJS.Timeout;
-    private api?: KubeApi;
+    private app?: AppInCluster;
 
-    /** Follows the pods through `api` from now on (a recreated cluster has new credentials). */
-    start(api: KubeApi): void {
-        if (this.api !== api) {
-            this.api?.close();
+    /** Follows the pods through `app` from now on (a recreated cluster has new credentials). */
+    start(app: AppInCluster): void {
+        if (this.app && this.app.api !== app.api) {
+            this.app.api.close();
         }
-        this.api = api;
+        this.app = app;
         clearInterval(this.timer);
         this.timer = setInterval(() => void this.poll(), 1000);
         void this.poll();
     }
 
     private async poll(): Promise<void> {
-        const pods = await this.api?.get<List<Pod>>("/api/v1/namespaces/default/pods?labelSelector=app%3Dnode-web").catch(() => undefined);
+        const app = this.app;
+        if (!app) {
+            return;
+        }
+        const selector = encodeURIComponent(Object.entries(appNames.labels).map(([key, value]) => `${key}=${value}`).join(","));
+        const pods = await app.api.get<List<Pod>>(`/api/v1/namespaces/${app.namespace}/pods?labelSelector=${selector}`).catch(() => undefined);
         for (const pod of pods?.items ?? []) {
             const container = pod.status?.containerStatuses?.[0];
             if (!container?.state?.running) {
@@ -135,11 +147,7 @@ class PodLogs {
             const startedBefore = Date.parse(container.state.running.startedAt) < Date.parse(this.since);
             const query = `follow=true&container=${container.name}${startedBefore ? `&sinceTime=${this.since}` : ""}`;
             const prefix = `[${pod.metadata.name}]`;
-            const api = this.api;
-            if (!api) {
-                return; // never: pods came through it, and start() only ever replaces it
-            }
-            this.followed.set(key, api.stream(`/api/v1/namespaces/default/pods/${pod.metadata.name}/log?${query}`,
+            this.followed.set(key, app.api.stream(`/api/v1/namespaces/${app.namespace}/pods/${pod.metadata.name}/log?${query}`,
                 (line) => { console.log(`${prefix} ${line}`); }));
         }
     }
@@ -149,7 +157,7 @@ class PodLogs {
         for (const stream of this.followed.values()) {
             stream.destroy();
         }
-        this.api?.close();
+        this.app?.api.close();
     }
 }
 
@@ -188,13 +196,17 @@ async function main(): Promise<void> {
     );
     const logs = new PodLogs();
     // The cluster's own kubeconfig, as the stack's (secret) output holds it: no `kind` call.
-    const clusterApi = (outputs: Record<string, { value: unknown }>) => {
+    const appInCluster = (outputs: Record<string, { value: unknown }>): AppInCluster | undefined => {
         const kubeconfig = outputs.kubeconfig?.value;
-        return typeof kubeconfig === "string" && kubeconfig ? kubeApi(kubeconfig) : undefined;
+        const namespace = outputs.namespace?.value;
+        return typeof kubeconfig === "string" && kubeconfig
+            // A stack last deployed before the namespace was an output had its objects in `default`.
+            ? { api: kubeApi(kubeconfig), namespace: typeof namespace === "string" ? namespace : "default" }
+            : undefined;
     };
-    let api = clusterApi(await stack.outputs());
-    if (api) {
-        logs.start(api);
+    let app = appInCluster(await stack.outputs());
+    if (app) {
+        logs.start(app);
     }
 
     const update = async (): Promise<void> => {
@@ -236,12 +248,12 @@ async function main(): Promise<void> {
                     }
                 },
             });
-            api = clusterApi(result.outputs) ?? api;
-            const deployment = await api?.get<Deployment>("/apis/apps/v1/namespaces/default/deployments/node-deployment").catch(() => undefined);
+            app = appInCluster(result.outputs) ?? app;
+            const deployment = await app?.api.get<Deployment>(`/apis/apps/v1/namespaces/${app.namespace}/deployments/${appNames.deployment}`).catch(() => undefined);
             const pods = deployment ? ` on ${deployment.status?.updatedReplicas ?? 0}/${deployment.spec.replicas} pods` : "";
             console.log(`${what} -> ${image}${pods} in ${seconds()} s`);
-            if (api) {
-                logs.start(api);
+            if (app) {
+                logs.start(app);
             }
         } catch (error) {
             // What failed is in the engine's diagnostics; without any, the CLI's last lines.

@@ -1,7 +1,7 @@
 // End to end: one stack of its own through a cluster's life, the scenarios in order, each from
 // the state the one before left (one cluster boot fewer than a file each: on 2 cores boots are
 // what the suite waits for).
-// 1-3: a Kind cluster with two workers, on kind's own CNI (kindnetd, built into the toolchain's
+// 1-3: a Kind cluster with two workers, the app in a namespace of its own (web), on kind's own CNI (kindnetd, built into the toolchain's
 //      node image), then scaled down to one node, which replaces the cluster.
 // 4-9: the dev loop (scripts/dev.ts, `npm run dev`) on that cluster, and a broken edit under
 //      load, in the loop and with plain `pulumi up`.
@@ -41,16 +41,18 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
     const podsIn = (namespace: string, selector: string): Pod[] =>
         (JSON.parse(kubectl(stack(), ["get", "pods", "-n", namespace, "-l", selector, "-o", "json"])) as PodList).items
             .filter((pod) => pod.status.phase === "Running");
-    const pods = () => podsIn("default", "app=node-web");
+    // Its own namespace: the stack creates it, and the dev loop must find the pods there.
+    const namespace = "web";
+    const pods = () => podsIn(namespace, "app=node-web");
     /** The node each app instance runs on, by the id it prints when it starts (app/server.js). */
     const nodeOfInstance = (): Map<string, string> => new Map(pods().flatMap((pod) => {
-        const id = /listening on :\d+ as (\S+)/.exec(kubectl(stack(), ["logs", pod.metadata.name]))?.[1];
+        const id = /listening on :\d+ as (\S+)/.exec(kubectl(stack(), ["logs", "-n", namespace, pod.metadata.name]))?.[1];
         return id ? [[id, pod.spec.nodeName] as [string, string]] : [];
     }));
 
     before(async () => {
         if (!skip) {
-            multi = await newStack(toolchainEnv, { workers: "2" });
+            multi = await newStack(toolchainEnv, { workers: "2", namespace });
         }
     });
 

@@ -277,6 +277,7 @@ describe("with the default config", () => {
         assert.equal(await value(run.outputs.url), "http://127.0.0.1:8080");
         assert.equal(await value(run.outputs.clusterName), "kube-demo");
         assert.equal(await value(run.outputs.kubeContext), "kind-kube-demo");
+        assert.equal(await value(run.outputs.namespace), "default");
         assert.equal(await pulumi.isSecret(found(run.outputs.kubeContext, "the kubeContext output")), false);
     });
 });
@@ -285,6 +286,7 @@ test("replicas, ports, workers, names and images come from config", async () => 
     const run = await runProgram({
         replicas: "5", hostPort: "9090", apiServerPort: "7443", workers: "2", clusterName: "demo-2",
         nodeImage: "kube-demo/kind-node:v1.34.4", imageName: "example/app", baseImage: "kube-demo/node-base:20",
+        namespace: "web",
     });
     assert.equal(run.error, undefined);
     assert.equal(only(run, Deployment).inputs.spec.replicas, 5);
@@ -302,6 +304,9 @@ test("replicas, ports, workers, names and images come from config", async () => 
     assert.equal(image.imageName, `example/app:${tag}`);
     assert.equal(await value(run.outputs.url), "http://127.0.0.1:9090");
     assert.equal(await value(run.outputs.kubeContext), "kind-demo-2");
+    // The dev loop finds the pods it streams through this output.
+    assert.equal(await value(run.outputs.namespace), "web");
+    assert.equal(only(run, Deployment).inputs.metadata.namespace, "web");
 });
 
 describe("a cluster deleted outside Pulumi is noticed and rebuilt", () => {
