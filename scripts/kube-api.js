@@ -29,7 +29,7 @@ const { asType } = require("./as-type");
  *   lastState?: { terminated?: Terminated },
  * }} ContainerStatus
  * @typedef {{ metadata: ObjectMeta, status?: { containerStatuses?: ContainerStatus[] } }} Pod
- * @typedef {{ reason?: string, message: string }} Event
+ * @typedef {{ reason?: string, message: string, involvedObject?: { name: string }, lastTimestamp?: string, eventTime?: string }} Event
  */
 /**
  * @template T

@@ -9,10 +9,13 @@
 // warning and keeps waiting until its timeout, and it shows no log lines.
 //
 // Input: the cluster's kubeconfig on stdin. Environment: NAMESPACE, DEPLOYMENT, GENERATION (the
-// Deployment's metadata.generation to wait for), optionally UNREADY_SECONDS (default 30) and
-// TIMEOUT_SECONDS (default 180). 30 s, not less: on two busy cores a healthy new pod has been seen
-// running and unready for over 10 s (CI, scaling 3 to 5 beside another cluster's start), and a
-// false verdict fails a good update; a pod that answers 503 still fails well inside a minute.
+// Deployment's metadata.generation to wait for), optionally UNREADY_SECONDS (default 30),
+// REFUSED_SECONDS (default 10) and TIMEOUT_SECONDS (default 180).
+// Two limits for a running pod that is not ready. A probe that got no answer may be a slow start:
+// on two busy cores a healthy new pod has been seen running and unready for over 10 s (CI,
+// scaling 3 to 5 beside another cluster's start), and a false verdict fails a good update, so 30 s.
+// A probe the server answered with an error status (its last Unhealthy event says "statuscode") is
+// the app itself saying it is not ready: 10 s of that is the verdict.
 // workload.ts runs it; by hand:
 //   kind get kubeconfig --name kube-demo | DEPLOYMENT=node-deployment GENERATION=1 node scripts/rollout-status.js
 "use strict";
@@ -38,12 +41,18 @@ const hopeless = new Set(["CrashLoopBackOff", "ErrImagePull", "ImagePullBackOff"
  */
 
 /**
+ * How long a running pod may stay unready: `unready` seconds, or `refused` seconds once its
+ * readiness probe got an HTTP error status (pods named in `refusedPods`).
+ * @typedef {{ unready: number, refused: number, refusedPods: ReadonlySet<string> }} UnreadyLimits
+ */
+
+/**
  * What the rollout's state says, from the objects as the API server returns them.
  * @param {Deployment} deployment @param {ReplicaSet[]} replicaSets @param {Pod[]} pods
- * @param {number} generation @param {number} now milliseconds @param {number} unreadySeconds
+ * @param {number} generation @param {number} now milliseconds @param {UnreadyLimits} limits
  * @returns {Verdict}
  */
-function verdict(deployment, replicaSets, pods, generation, now, unreadySeconds) {
+function verdict(deployment, replicaSets, pods, generation, now, limits) {
     const status = deployment.status ?? {};
     const want = deployment.spec.replicas ?? 1;
     if ((status.observedGeneration ?? 0) < generation) {
@@ -52,12 +61,7 @@ function verdict(deployment, replicaSets, pods, generation, now, unreadySeconds)
     if ((status.updatedReplicas ?? 0) === want && (status.replicas ?? 0) === want && (status.availableReplicas ?? 0) === want) {
         return { done: true, summary: `${want}/${want} pods ready` };
     }
-    const revision = deployment.metadata.annotations?.["deployment.kubernetes.io/revision"];
-    const newest = replicaSets.find((rs) =>
-        rs.metadata.ownerReferences?.some((owner) => owner.uid === deployment.metadata.uid)
-        && rs.metadata.annotations?.["deployment.kubernetes.io/revision"] === revision);
-    const hash = newest?.metadata.labels?.["pod-template-hash"];
-    for (const pod of pods.filter((p) => hash && p.metadata.labels?.["pod-template-hash"] === hash && !p.metadata.deletionTimestamp)) {
+    for (const pod of newPods(deployment, replicaSets, pods)) {
         for (const container of pod.status?.containerStatuses ?? []) {
             const waiting = container.state?.waiting;
             const last = container.lastState?.terminated;
@@ -70,10 +74,11 @@ function verdict(deployment, replicaSets, pods, generation, now, unreadySeconds)
                 return { done: false, failure: { pod: pod.metadata.name, container: container.name, state: `crashed: ${crashed}`, previous: true, message: last.message } };
             }
             const running = container.state?.running;
-            if (running && !container.ready && now - Date.parse(running.startedAt) > unreadySeconds * 1000) {
+            const allowed = limits.refusedPods.has(pod.metadata.name) ? limits.refused : limits.unready;
+            if (running && !container.ready && now - Date.parse(running.startedAt) > allowed * 1000) {
                 return {
                     done: false,
-                    failure: { pod: pod.metadata.name, container: container.name, state: `running but not ready after ${unreadySeconds} s: failing readiness probe`, previous: false },
+                    failure: { pod: pod.metadata.name, container: container.name, state: `running but not ready after ${allowed} s: failing readiness probe`, previous: false },
                 };
             }
         }
@@ -84,6 +89,42 @@ function verdict(deployment, replicaSets, pods, generation, now, unreadySeconds)
     }
     return { done: false };
 }
+
+/**
+ * The live pods of the Deployment's newest ReplicaSet: this rollout's.
+ * @param {Deployment} deployment @param {ReplicaSet[]} replicaSets @param {Pod[]} pods
+ */
+function newPods(deployment, replicaSets, pods) {
+    const revision = deployment.metadata.annotations?.["deployment.kubernetes.io/revision"];
+    const newest = replicaSets.find((rs) =>
+        rs.metadata.ownerReferences?.some((owner) => owner.uid === deployment.metadata.uid)
+        && rs.metadata.annotations?.["deployment.kubernetes.io/revision"] === revision);
+    const hash = newest?.metadata.labels?.["pod-template-hash"];
+    return pods.filter((p) => hash && p.metadata.labels?.["pod-template-hash"] === hash && !p.metadata.deletionTimestamp);
+}
+
+/**
+ * Pods whose last readiness probe failure is an HTTP error status (the kubelet's event message:
+ * "Readiness probe failed: HTTP probe failed with statuscode: 503"), not a refused or timed-out
+ * connection.
+ * @param {Event[]} events the namespace's Unhealthy events
+ * @returns {Set<string>}
+ */
+function podsAnsweringNotReady(events) {
+    /** @type {Map<string, Event>} */
+    const last = new Map();
+    for (const event of events.filter((e) => /^Readiness probe failed/.test(e.message))) {
+        const pod = event.involvedObject?.name ?? "";
+        const seen = last.get(pod);
+        if (!seen || eventTime(event) >= eventTime(seen)) {
+            last.set(pod, event);
+        }
+    }
+    return new Set([...last].filter(([, event]) => /HTTP probe failed with statuscode: \d+/.test(event.message)).map(([pod]) => pod));
+}
+
+/** @param {Event} event */
+const eventTime = (event) => Date.parse(event.lastTimestamp ?? event.eventTime ?? "") || 0;
 
 /** @param {number} ms */
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -101,6 +142,10 @@ async function main() {
     const name = env("DEPLOYMENT");
     const generation = Number(env("GENERATION"));
     const unreadySeconds = Number(env("UNREADY_SECONDS", "30"));
+    const refusedSeconds = Number(env("REFUSED_SECONDS", "10"));
+    /** @type {Set<string>} */
+    let refusedPods = new Set();
+    let eventsReadAt = 0;
     const deadline = Date.now() + Number(env("TIMEOUT_SECONDS", "180")) * 1000;
     const api = kubeApi(require("node:fs").readFileSync(0, "utf8"));
     const apps = `/apis/apps/v1/namespaces/${namespace}`;
@@ -115,7 +160,18 @@ async function main() {
             /** @type {Promise<List<Pod>>} */
             const podsRequest = api.get(`${core}/pods?labelSelector=${selector}`);
             const [replicaSets, pods] = await Promise.all([replicaSetsRequest, podsRequest]);
-            const result = verdict(deployment, replicaSets.items, pods.items, generation, Date.now(), unreadySeconds);
+            // The probes' answers are in events: read (once a second at most) only while a new
+            // pod has been running unready for longer than the shorter limit.
+            const now = Date.now();
+            const overdue = newPods(deployment, replicaSets.items, pods.items).some((pod) => (pod.status?.containerStatuses ?? [])
+                .some((c) => c.state?.running && !c.ready && now - Date.parse(c.state.running.startedAt) > refusedSeconds * 1000));
+            if (overdue && now - eventsReadAt >= 1000) {
+                eventsReadAt = now;
+                /** @type {List<Event>} */
+                const unhealthy = await api.get(`${core}/events?fieldSelector=${encodeURIComponent("reason=Unhealthy")}`);
+                refusedPods = podsAnsweringNotReady(unhealthy.items);
+            }
+            const result = verdict(deployment, replicaSets.items, pods.items, generation, now, { unready: unreadySeconds, refused: refusedSeconds, refusedPods });
             if (result.done) {
                 console.error(`deployment/${name}: ${result.summary}`);
                 return;
@@ -164,4 +220,4 @@ if (require.main === module) {
     });
 }
 
-module.exports = { verdict };
+module.exports = { podsAnsweringNotReady, verdict };
