@@ -216,9 +216,14 @@ export class Workload extends pulumi.ComponentResource {
                             // The kubelet rotates logs at 10 MiB x 5 files (Kind keeps its defaults),
                             // so the limit is above what rotation keeps: reaching it (and eviction)
                             // takes something writing where nothing should.
+                            // CPU: a whole core at most. Node.js starts in about 50 ms of CPU; under
+                            // 250m (25 ms of every 100 ms) that took several periods, and a new pod
+                            // then missed the readiness probe the kubelet sends as it sees the
+                            // container start: a rollout of 3 pods took 2.4-3.7 s here, 1.8-2.4 s
+                            // with 1 (the dev loop's save-to-served, issue 12).
                             resources: {
                                 requests: { cpu: "50m", memory: "32Mi", "ephemeral-storage": "16Mi" },
-                                limits: { cpu: "250m", memory: "128Mi", "ephemeral-storage": "64Mi" },
+                                limits: { cpu: "1", memory: "128Mi", "ephemeral-storage": "64Mi" },
                             },
                             securityContext: {
                                 allowPrivilegeEscalation: false,
