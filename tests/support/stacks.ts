@@ -95,12 +95,12 @@ export function prepareToolchain(): { env: Record<string, string> } | { missing:
 }
 
 /**
- * `scenario(name, body)`: a test of an e2e file whose scenarios run in order on one stack,
- * skipped with the file's `skip` line, printing how long it took.
+ * `scenario(name, body, skipThis?)`: a test of an e2e file whose scenarios run in order on one
+ * stack, skipped with the file's `skip` line (or its own), printing how long it took.
  */
-export function timedScenarios(skip: string | false): (name: string, body: () => void | Promise<void>) => void {
-    return (name, body) => {
-        test(name, { skip }, async () => {
+export function timedScenarios(skip: string | false): (name: string, body: () => void | Promise<void>, skipThis?: string | false) => void {
+    return (name, body, skipThis = false) => {
+        test(name, { skip: skip || skipThis }, async () => {
             const started = Date.now();
             await body();
             console.log(`# ${name}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
