@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { found } from "../support/present";
 import {
     DevLoop, failedLine, get, kind, kubectl, lastLoad, loadLoop, newStack, processesInGroup, removeStack, stateResources, stringOutput, TestStack,
-    toolchainForTests, updateLine,
+    servedWithin, toolchainForTests, updateLine,
 } from "../support/stacks";
 
 const { env: toolchainEnv, skip } = toolchainForTests("e2e");
@@ -140,9 +140,7 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
         assert.equal(groups.what, "app/server.js");
         assert.equal(groups.ready, groups.want);
         assert.equal(groups.want, "3");
-        for (let i = 0; i < 10; i++) {
-            assert.match(await get(url), /^Hello from the loop: /);
-        }
+        await servedWithin(url, "Hello from the loop: ");
         // Each new pod's first line, under its own prefix.
         await loop().line(/^\[node-deployment-[a-z0-9]+-[a-z0-9]+\] listening on :8080/, from, 30);
         assert.equal(loop().updates(from).length, 1, "one save, one update");
@@ -192,7 +190,7 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
         const recovered = loop().lines.length;
         fs.writeFileSync(server, goodServer.replace("`Hello nodes: ", "`Hello again: "));
         await loop().line(updateLine, recovered, 180);
-        assert.match(await get(url), /^Hello again: /);
+        await servedWithin(url, "Hello again: ");
         // After the recovery, so that the scenarios after this one start from a working app.
         assert.ok(load.rate() >= 20, `at least 20 req/s: ${load.summary()}`);
     });
@@ -228,7 +226,7 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
 
         fs.writeFileSync(server, goodServer);
         await stack().stack.up();
-        assert.match(await get(url), /^Hello nodes: /);
+        await servedWithin(url, "Hello nodes: ");
         await stack().stack.preview({ expectNoChanges: true });
     });
     test("10. destroy succeeds when the cluster was already deleted outside; the state is empty", { skip }, async () => {

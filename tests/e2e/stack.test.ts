@@ -16,7 +16,7 @@ import * as YAML from "yaml";
 import { contentTag } from "../../image";
 import {
     changedResources, clientKeys, clientKeysIn, clusters, get, kind, kubectl, lastLoad, loadLoop, newStack, printed, printedClientKeys, removeStack, stateResources,
-    stringOutput, TestStack, timedScenarios, toolchainForTests,
+    servedWithin, stringOutput, TestStack, timedScenarios, toolchainForTests,
 } from "../support/stacks";
 import { contextOnlyEngine, ContextOnlyEngine, direct, restartDockerEngine, untilOtherLaneEnded, whyNoEngineRestart } from "../support/engine";
 import { at, found } from "../support/present";
@@ -216,7 +216,7 @@ describe("the stack on a real Kind cluster", () => {
         await main.stack.preview({ onEvent: (e) => events.push(e) });
         assert.ok(changedResources(events).includes("replace command:local:Command"), changedResources(events).join(", "));
         await main.stack.up();
-        assert.match(await get(url), /^Hello after a failed load: /);
+        await servedWithin(url, "Hello after a failed load: ");
         await main.stack.preview({ expectNoChanges: true });
     });
 

@@ -10,6 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import * as YAML from "yaml";
+import { waitForUrl } from "../../scripts/wait-for-url.js";
 import { found } from "./present";
 
 export const projectDir = path.resolve(__dirname, "../..");
@@ -212,6 +213,17 @@ export function clusters(test: TestStack): string[] {
 export function kubectl(test: TestStack, args: string[]): string {
     return execFileSync("kubectl", ["--context", `kind-${test.clusterName}`, ...args],
         { env: { ...process.env, ...test.env }, encoding: "utf8" });
+}
+
+/**
+ * Resolves once `url` answers with `text` in the body on 5 new connections in a row; fails after
+ * `seconds`. For the first look after an `up` that rolled out a new version: like `kubectl rollout
+ * status`, the rollout is done once the old pods are terminating, and they keep answering (their
+ * preStop pause) until kube-proxy drops them from the Service's rules at its next sync, on Kind at
+ * most a second apart. A request in that moment gets the old version, never an error.
+ */
+export function servedWithin(url: string, text: string, seconds = 10): Promise<void> {
+    return waitForUrl({ url, expect: text, inARow: 5, timeoutSeconds: seconds });
 }
 
 /** One GET on a new connection; the body, or an Error. */
