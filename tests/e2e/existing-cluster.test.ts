@@ -104,7 +104,8 @@ describe("the stack on a cluster it did not create, fed through a registry", () 
         }
         if (work !== undefined) {
             run("kind", ["delete", "cluster", "--name", userCluster]);
-            run("docker", ["rm", "--force", registry, readOnlyRegistry]);
+            // --volumes: the registry image declares a volume for its storage, which a plain rm leaves behind.
+            run("docker", ["rm", "--force", "--volumes", registry, readOnlyRegistry]);
             fs.rmSync(work, { recursive: true, force: true });
         }
     });
