@@ -3,11 +3,10 @@
 # after the other. Lanes rather than `node --test --test-concurrency=2 FILES`: that runs the
 # files in alphabetical order, which started the longest one (stack.test.ts) last. Two, not
 # three: on 2 cores a third lane slowed every file down more than it gained (22 min in all).
-# Measured in CI on 2026-12-02 (both lanes at once): stack 677 s, interrupted 341,
-# docker-engine 150; multi-node (with the dev loop) 677, existing-cluster 242, bad-input 111.
-# docker-engine.test.ts's stack is now stack.test.ts's (one cluster boot fewer), and
-# bad-input.test.ts moved lanes, so that stack.test.ts reaches its engine restart about when
-# the other lane ends.
+# Measured in CI on 2026-12-02 (clean clone, both lanes at once): interrupted 204 s, bad-input 51,
+# stack 352 (engine restart included); multi-node (with the dev loop) 391, existing-cluster 110.
+# stack.test.ts also holds what was docker-engine.test.ts (one cluster boot fewer), and
+# bad-input.test.ts runs in its lane, so that the restart waits little for the other lane.
 # stack.test.ts restarts the Docker engine (its scenario 10), which stops every container on the
 # machine: it runs last in its lane and restarts the engine only once the file named in
 # KUBE_DEMO_E2E_RESTART_WHEN exists, which this script creates when the other lane has ended.
