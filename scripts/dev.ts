@@ -200,7 +200,8 @@ async function main(): Promise<void> {
         const kubeconfig = outputs.kubeconfig?.value;
         const namespace = outputs.namespace?.value;
         return typeof kubeconfig === "string" && kubeconfig
-            // A stack last deployed before the namespace was an output had its objects in `default`.
+            // No namespace output: the stack was last deployed before there was one; the loop's
+            // first update writes it, and until then the logs are looked for in `default`.
             ? { api: kubeApi(kubeconfig), namespace: typeof namespace === "string" ? namespace : "default" }
             : undefined;
     };
