@@ -10,7 +10,7 @@
 //
 // Input: the cluster's kubeconfig on stdin. Environment: NAMESPACE, DEPLOYMENT, GENERATION (the
 // Deployment's metadata.generation to wait for), optionally UNREADY_SECONDS (default 30),
-// REFUSED_SECONDS (default 10) and TIMEOUT_SECONDS (default 180).
+// ERROR_STATUS_SECONDS (default 10) and TIMEOUT_SECONDS (default 180).
 // Two limits for a running pod that is not ready. A probe that got no answer may be a slow start:
 // on two busy cores a healthy new pod has been seen running and unready for over 10 s (CI,
 // scaling 3 to 5 beside another cluster's start), and a false verdict fails a good update, so 30 s.
@@ -41,9 +41,9 @@ const hopeless = new Set(["CrashLoopBackOff", "ErrImagePull", "ImagePullBackOff"
  */
 
 /**
- * How long a running pod may stay unready: `unready` seconds, or `refused` seconds once its
- * readiness probe got an HTTP error status (pods named in `refusedPods`).
- * @typedef {{ unready: number, refused: number, refusedPods: ReadonlySet<string> }} UnreadyLimits
+ * How long a running pod may stay unready: `noAnswer` seconds, or `errorStatus` seconds once its
+ * readiness probe got an HTTP error status (pods named in `errorStatusPods`).
+ * @typedef {{ noAnswer: number, errorStatus: number, errorStatusPods: ReadonlySet<string> }} UnreadyLimits
  */
 
 /**
@@ -74,7 +74,7 @@ function verdict(deployment, replicaSets, pods, generation, now, limits) {
                 return { done: false, failure: { pod: pod.metadata.name, container: container.name, state: `crashed: ${crashed}`, previous: true, message: last.message } };
             }
             const running = container.state?.running;
-            const allowed = limits.refusedPods.has(pod.metadata.name) ? limits.refused : limits.unready;
+            const allowed = limits.errorStatusPods.has(pod.metadata.name) ? limits.errorStatus : limits.noAnswer;
             if (running && !container.ready && now - Date.parse(running.startedAt) > allowed * 1000) {
                 return {
                     done: false,
@@ -110,7 +110,7 @@ function newPods(deployment, replicaSets, pods) {
  * @param {Event[]} events the namespace's Unhealthy events
  * @returns {Set<string>}
  */
-function podsAnsweringNotReady(events) {
+function podsAnsweringErrorStatus(events) {
     /** @type {Map<string, Event>} */
     const last = new Map();
     for (const event of events.filter((e) => /^Readiness probe failed/.test(e.message))) {
@@ -141,10 +141,10 @@ async function main() {
     const namespace = env("NAMESPACE", "default");
     const name = env("DEPLOYMENT");
     const generation = Number(env("GENERATION"));
-    const unreadySeconds = Number(env("UNREADY_SECONDS", "30"));
-    const refusedSeconds = Number(env("REFUSED_SECONDS", "10"));
+    const noAnswerSeconds = Number(env("UNREADY_SECONDS", "30"));
+    const errorStatusSeconds = Number(env("ERROR_STATUS_SECONDS", "10"));
     /** @type {Set<string>} */
-    let refusedPods = new Set();
+    let errorStatusPods = new Set();
     let eventsReadAt = 0;
     const deadline = Date.now() + Number(env("TIMEOUT_SECONDS", "180")) * 1000;
     const api = kubeApi(require("node:fs").readFileSync(0, "utf8"));
@@ -164,14 +164,14 @@ async function main() {
             // pod has been running unready for longer than the shorter limit.
             const now = Date.now();
             const overdue = newPods(deployment, replicaSets.items, pods.items).some((pod) => (pod.status?.containerStatuses ?? [])
-                .some((c) => c.state?.running && !c.ready && now - Date.parse(c.state.running.startedAt) > refusedSeconds * 1000));
+                .some((c) => c.state?.running && !c.ready && now - Date.parse(c.state.running.startedAt) > errorStatusSeconds * 1000));
             if (overdue && now - eventsReadAt >= 1000) {
                 eventsReadAt = now;
                 /** @type {List<Event>} */
                 const unhealthy = await api.get(`${core}/events?fieldSelector=${encodeURIComponent("reason=Unhealthy")}`);
-                refusedPods = podsAnsweringNotReady(unhealthy.items);
+                errorStatusPods = podsAnsweringErrorStatus(unhealthy.items);
             }
-            const result = verdict(deployment, replicaSets.items, pods.items, generation, now, { unready: unreadySeconds, refused: refusedSeconds, refusedPods });
+            const result = verdict(deployment, replicaSets.items, pods.items, generation, now, { noAnswer: noAnswerSeconds, errorStatus: errorStatusSeconds, errorStatusPods });
             if (result.done) {
                 console.error(`deployment/${name}: ${result.summary}`);
                 return;
@@ -220,4 +220,4 @@ if (require.main === module) {
     });
 }
 
-module.exports = { podsAnsweringNotReady, verdict };
+module.exports = { podsAnsweringErrorStatus, verdict };

@@ -9,8 +9,8 @@ import { found } from "./harness";
 type Verdict = ReturnType<typeof rolloutStatus.verdict>;
 /** verdict(), given objects with only the fields it reads: the API's other required fields left out. */
 const verdict = rolloutStatus.verdict as (deployment: object, replicaSets: object[], pods: object[], generation: number, now: number,
-    limits: { unready: number; refused: number; refusedPods: ReadonlySet<string> }) => Verdict;
-const limits = { unready: 20, refused: 10, refusedPods: new Set<string>() };
+    limits: { noAnswer: number; errorStatus: number; errorStatusPods: ReadonlySet<string> }) => Verdict;
+const limits = { noAnswer: 20, errorStatus: 10, errorStatusPods: new Set<string>() };
 const failureOf = (result: Verdict) => found("failure" in result ? result.failure : undefined, "a failure");
 
 const now = Date.parse("2026-12-01T10:00:30Z");
@@ -66,19 +66,19 @@ test("a running pod fails only once it has stayed unready longer than allowed", 
 
 test("a running pod whose probe the server answers with an error status fails after the shorter limit", () => {
     const since = (seconds: number) => pod("new", { state: { running: { startedAt: new Date(now - seconds * 1000).toISOString() } } });
-    const answering = { ...limits, refusedPods: new Set(["web-new-x"]) };
+    const answering = { ...limits, errorStatusPods: new Set(["web-new-x"]) };
     assert.deepEqual(verdict(rolling, replicaSets, [since(5)], 2, now, answering), { done: false });
     assert.match(failureOf(verdict(rolling, replicaSets, [since(12)], 2, now, answering)).state, /not ready after 10 s: failing readiness probe/);
     // Another pod's answers say nothing of this one: the longer limit.
-    assert.deepEqual(verdict(rolling, replicaSets, [since(12)], 2, now, { ...limits, refusedPods: new Set(["web-other-y"]) }), { done: false });
+    assert.deepEqual(verdict(rolling, replicaSets, [since(12)], 2, now, { ...limits, errorStatusPods: new Set(["web-other-y"]) }), { done: false });
 });
 
-test("a pod counts as answering not ready by its last readiness failure only", () => {
+test("a pod counts as answering with an error status by its last readiness failure only", () => {
     const event = (pod: string, at: string, message: string) =>
         ({ reason: "Unhealthy", involvedObject: { name: pod }, lastTimestamp: `2026-12-01T10:00:${at}Z`, message });
     const refused = "Readiness probe failed: Get \"http://10.244.0.5:8080/healthz\": dial tcp 10.244.0.5:8080: connect: connection refused";
     const status503 = "Readiness probe failed: HTTP probe failed with statuscode: 503";
-    const answering = rolloutStatus.podsAnsweringNotReady([
+    const answering = rolloutStatus.podsAnsweringErrorStatus([
         event("a", "01", refused), event("a", "05", status503), // listening now, and saying not ready
         event("b", "01", status503), event("b", "05", refused), // answered once, no longer listening
         event("c", "03", refused), // never answered
