@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import { buildContextFiles } from "../image";
 import type { StackOutputs } from "../program";
 import { appNames } from "../workload";
-import { kubeApi, type Deployment, type KubeApi, type List, type Pod } from "./kube-api.js";
+import { kubeApi, labelSelector, type Deployment, type KubeApi, type List, type Pod } from "./kube-api.js";
 
 const projectDir = path.resolve(__dirname, "..");
 const buildContext = "app";
@@ -131,8 +131,8 @@ class PodLogs {
         if (!app) {
             return;
         }
-        const selector = encodeURIComponent(Object.entries(appNames.labels).map(([key, value]) => `${key}=${value}`).join(","));
-        const pods = await app.api.get<List<Pod>>(`/api/v1/namespaces/${app.namespace}/pods?labelSelector=${selector}`).catch(() => undefined);
+        const pods = await app.api.get<List<Pod>>(`/api/v1/namespaces/${app.namespace}/pods?labelSelector=${labelSelector(appNames.labels)}`)
+            .catch(() => undefined);
         for (const pod of pods?.items ?? []) {
             const container = pod.status?.containerStatuses?.[0];
             if (!container?.state?.running) {

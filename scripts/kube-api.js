@@ -115,4 +115,12 @@ function kubeApi(kubeconfigText) {
     };
 }
 
-module.exports = { kubeApi };
+/**
+ * A `labelSelector` query value that selects exactly these labels, URL-encoded.
+ * @param {Labels} labels
+ */
+function labelSelector(labels) {
+    return encodeURIComponent(Object.entries(labels).map(([key, value]) => `${key}=${value}`).join(","));
+}
+
+module.exports = { kubeApi, labelSelector };

@@ -29,6 +29,7 @@ const hopeless = new Set(["CrashLoopBackOff", "ErrImagePull", "ImagePullBackOff"
  * @typedef {import("./kube-api").ReplicaSet} ReplicaSet
  * @typedef {import("./kube-api").Pod} Pod
  * @typedef {import("./kube-api").Event} Event
+ * @typedef {import("./kube-api").ContainerStatus} ContainerStatus
  */
 /**
  * @template T
@@ -73,9 +74,8 @@ function verdict(deployment, replicaSets, pods, generation, now, limits) {
             if (container.restartCount > 0 && last) {
                 return { done: false, failure: { pod: pod.metadata.name, container: container.name, state: `crashed: ${crashed}`, previous: true, message: last.message } };
             }
-            const running = container.state?.running;
             const allowed = limits.errorStatusPods.has(pod.metadata.name) ? limits.errorStatus : limits.noAnswer;
-            if (running && !container.ready && now - Date.parse(running.startedAt) > allowed * 1000) {
+            if (unreadyMs(container, now) > allowed * 1000) {
                 return {
                     done: false,
                     failure: { pod: pod.metadata.name, container: container.name, state: `running but not ready after ${allowed} s: failing readiness probe`, previous: false },
@@ -88,6 +88,16 @@ function verdict(deployment, replicaSets, pods, generation, now, limits) {
         return { done: false, failure: { pod: "", container: "", state: `${progressing.reason}: ${progressing.message}`, previous: false } };
     }
     return { done: false };
+}
+
+/**
+ * How long a container has been running without being ready, in milliseconds; 0 when it is
+ * ready or not running.
+ * @param {ContainerStatus} container @param {number} now milliseconds
+ */
+function unreadyMs(container, now) {
+    const running = container.state?.running;
+    return running && !container.ready ? now - Date.parse(running.startedAt) : 0;
 }
 
 /**
@@ -130,7 +140,7 @@ const eventTime = (event) => Date.parse(event.lastTimestamp ?? event.eventTime ?
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main() {
-    const { kubeApi } = require("./kube-api");
+    const { kubeApi, labelSelector } = require("./kube-api");
     const env = (/** @type {string} */ name, /** @type {string} */ fallback = "") => {
         const value = process.env[name] ?? fallback;
         if (!value) {
@@ -154,7 +164,7 @@ async function main() {
         for (;;) {
             /** @type {Deployment} */
             const deployment = await api.get(`${apps}/deployments/${name}`);
-            const selector = encodeURIComponent(Object.entries(deployment.spec.selector.matchLabels).map(([k, v]) => `${k}=${v}`).join(","));
+            const selector = labelSelector(deployment.spec.selector.matchLabels);
             /** @type {Promise<List<ReplicaSet>>} */
             const replicaSetsRequest = api.get(`${apps}/replicasets?labelSelector=${selector}`);
             /** @type {Promise<List<Pod>>} */
@@ -164,7 +174,7 @@ async function main() {
             // pod has been running unready for longer than the shorter limit.
             const now = Date.now();
             const overdue = newPods(deployment, replicaSets.items, pods.items).some((pod) => (pod.status?.containerStatuses ?? [])
-                .some((c) => c.state?.running && !c.ready && now - Date.parse(c.state.running.startedAt) > errorStatusSeconds * 1000));
+                .some((container) => unreadyMs(container, now) > errorStatusSeconds * 1000));
             if (overdue && now - eventsReadAt >= 1000) {
                 eventsReadAt = now;
                 /** @type {List<Event>} */
