@@ -1,6 +1,6 @@
 // ESLint: typescript-eslint's strict type-checked rules, plus Pulumi's rules against Output
 // misuse (an Output interpolated into a string gives a warning text, not its value), over
-// everything tsconfig.json compiles: the program, scripts/, tests/ and bench/. app/ (plain
+// everything tsconfig.json compiles: the program, runtime/, tools/, tests/ and bench/. app/ (plain
 // JavaScript with no dependencies, outside the TypeScript project) gets ESLint's recommended
 // rules for Node.js.
 import js from "@eslint/js";
@@ -11,7 +11,7 @@ import tseslint from "typescript-eslint";
 export default tseslint.config(
     { ignores: ["node_modules/", "bin/"] },
     {
-        files: ["**/*.ts", "scripts/**/*.js"],
+        files: ["**/*.ts", "runtime/**/*.js", "tools/**/*.js"],
         extends: [...tseslint.configs.strictTypeChecked],
         languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
         plugins: { pulumi },
@@ -28,8 +28,8 @@ export default tseslint.config(
         },
     },
     {
-        files: ["scripts/**/*.js"],
-        // CommonJS run by node directly (`node scripts/x.js`), type-checked through `// @ts-check`.
+        files: ["runtime/**/*.js", "tools/**/*.js"],
+        // CommonJS run by node directly (`node runtime/x.js`), type-checked through `// @ts-check`.
         languageOptions: { sourceType: "commonjs", globals: globals.node },
         rules: { "@typescript-eslint/no-require-imports": "off" }, // require() is how CommonJS imports
     },

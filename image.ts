@@ -127,9 +127,9 @@ export class AppImage extends pulumi.ComponentResource {
 
         if (delivery.kind === "load") {
             // Like `kind load docker-image`, but each node gets only the layers it lacks: after an
-            // edit that is the app's few KB, not the whole image (scripts/load-image.js).
+            // edit that is the app's few KB, not the whole image (runtime/load-image.js).
             this.delivered = new command.local.Command(`${name}-load`, {
-                create: `node scripts/load-image.js "$IMAGE" "$CLUSTER_NAME"`,
+                create: `node runtime/load-image.js "$IMAGE" "$CLUSTER_NAME"`,
                 environment: { IMAGE: image.imageName, CLUSTER_NAME: delivery.clusterName, DOCKER_HOST: delivery.dockerHost },
                 // A new image, or a new cluster, needs the load again.
                 triggers: [image.repoDigest, delivery.clusterIdentity],

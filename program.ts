@@ -1,5 +1,5 @@
 // The whole stack as one function: index.ts runs it for `pulumi up`, and the dev loop
-// (scripts/dev.ts) runs it inline through the Automation API, so that the program's modules
+// (tools/dev.ts) runs it inline through the Automation API, so that the program's modules
 // load once per session instead of once per update.
 //
 // target kind (the default):

@@ -243,9 +243,9 @@ export class Workload extends pulumi.ComponentResource {
 
         // Like `kubectl rollout status`, but a new pod that crashes, cannot use its image or keeps
         // failing its readiness probe fails the `up` in seconds, with its state and last log lines
-        // (scripts/rollout-status.js). Runs again whenever the Deployment's spec changes.
+        // (runtime/rollout-status.js). Runs again whenever the Deployment's spec changes.
         this.rollout = kind && new command.local.Command(`${name}-rollout`, {
-            create: "node scripts/rollout-status.js",
+            create: "node runtime/rollout-status.js",
             // The kubeconfig on stdin: never in the environment, never printed, secret in the state.
             stdin: kind.kubeconfig,
             environment: {
@@ -305,9 +305,9 @@ export class Workload extends pulumi.ComponentResource {
         // or Service needs this, or nodes that restarted with the Docker engine (their pods
         // restart with them).
         // It waits for the network policy too, so that the answer has come through it. Done
-        // once many new connections in a row have an answer (scripts/wait-for-url.js: how many, why).
+        // once many new connections in a row have an answer (runtime/wait-for-url.js: how many, why).
         this.urlReady = kind && this.rollout && new command.local.Command(`${name}-answers`, {
-            create: "node scripts/wait-for-url.js",
+            create: "node runtime/wait-for-url.js",
             environment: { URL: kind.url, TIMEOUT_SECONDS: "120" },
             triggers: [this.service.id, kind.url, kind.clusterBoot],
             logging: "stderr",

@@ -8,7 +8,7 @@ import { kindConfig } from "../cluster";
 import { appNodePort } from "../config";
 import { contentTag } from "../image";
 import { appNames } from "../workload";
-import { waitForUrl } from "../scripts/wait-for-url.js";
+import { waitForUrl } from "../runtime/wait-for-url.js";
 import {
     changedResources, DevLoop, freePort, lastLoad, newStack, prepareToolchain, projectDir, removeStack, TestStack, updateLine,
 } from "../tests/support/stacks";
@@ -331,10 +331,10 @@ async function main() {
         "Manual: the seed's commands (`docker build`, `kind create cluster`, `kind load docker-image`, `kubectl apply` of bench/manual.yaml,",
         "`kubectl rollout status`; for an edit `docker build` of a new tag, `kind load`, `kubectl set image`, `rollout status`). Stack: `pulumi up --yes",
         "--skip-preview`, `pulumi preview`, `pulumi destroy --yes --skip-preview`. Every figure ends when 15 replies in a row carry the expected text.",
-        "\"Of which rollout\": manual `kubectl set image` + `rollout status`, stack the Deployment's patch and the rollout check (scripts/rollout-status.js).",
-        "Dev loop: `npm run dev`'s loop (scripts/dev.ts) on the same stack, timed from the save until 15 replies in a row carry the new text; its printed",
+        "\"Of which rollout\": manual `kubectl set image` + `rollout status`, stack the Deployment's patch and the rollout check (runtime/rollout-status.js).",
+        "Dev loop: `npm run dev`'s loop (tools/dev.ts) on the same stack, timed from the save until 15 replies in a row carry the new text; its printed",
         "figure is its own, from the first file event to the end of the update. Bytes per edit: manual the `docker save`",
-        "archive kind load pipes into the node, stack what scripts/load-image.js reported sending (the layers the node lacked).",
+        "archive kind load pipes into the node, stack what runtime/load-image.js reported sending (the layers the node lacked).",
         "Cold start, 2 workers: the same cold start on a control plane and two workers (kindnetd), after the other rounds.", "",
         table(), "",
         "Where the stack's time goes: each resource's step, in seconds from the operation's first engine event:", "",

@@ -1,4 +1,4 @@
-// End to end: `npm run up` (scripts/up.sh) interrupted as users interrupt it, Ctrl-C while the
+// End to end: `npm run up` (tools/up.sh) interrupted as users interrupt it, Ctrl-C while the
 // cluster is being created and `kill -9` of the Pulumi CLI while the image loads, then run
 // again. The rerun must succeed with no state surgery and leave nothing behind: one cluster,
 // one node container, no lock, no pending operation, a preview with no changes.
@@ -20,7 +20,7 @@ class Up {
     output = "";
     readonly exited: Promise<number | null>;
     constructor(dir: string, env: Record<string, string>) {
-        this.child = spawn("bash", ["scripts/up.sh"], { cwd: dir, env: { ...process.env, ...env }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+        this.child = spawn("bash", ["tools/up.sh"], { cwd: dir, env: { ...process.env, ...env }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
         found(this.child.stdout, "its stdout").on("data", (chunk: Buffer) => { this.output += chunk.toString(); });
         found(this.child.stderr, "its stderr").on("data", (chunk: Buffer) => { this.output += chunk.toString(); });
         this.exited = new Promise((resolve) => this.child.on("exit", resolve));
@@ -86,7 +86,7 @@ describe("npm run up, interrupted and run again", () => {
             return;
         }
         dir = copyProject();
-        // The project's own backend, as in a clone: scripts/up.sh and its recovery use it.
+        // The project's own backend, as in a clone: tools/up.sh and its recovery use it.
         fs.copyFileSync(path.join(projectDir, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
         fs.rmSync(path.join(dir, "Pulumi.dev.yaml"), { force: true });
         fs.mkdirSync(path.join(dir, ".pulumi-state"));

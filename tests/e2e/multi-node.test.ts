@@ -3,7 +3,7 @@
 // what the suite waits for).
 // 1-3: a Kind cluster with two workers, the app in a namespace of its own (web), on kind's own CNI (kindnetd, built into the toolchain's
 //      node image), then scaled down to one node, which replaces the cluster.
-// 4-9: the dev loop (scripts/dev.ts, `npm run dev`) on that cluster, and a broken edit under
+// 4-9: the dev loop (tools/dev.ts, `npm run dev`) on that cluster, and a broken edit under
 //      load, in the loop and with plain `pulumi up`.
 // 10:  the end a user might give it: the cluster deleted by hand, then `pulumi destroy`.
 import assert from "node:assert/strict";

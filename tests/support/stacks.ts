@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import * as YAML from "yaml";
-import { waitForUrl } from "../../scripts/wait-for-url.js";
+import { waitForUrl } from "../../runtime/wait-for-url.js";
 import { found } from "./present";
 
 export const projectDir = path.resolve(__dirname, "../..");
@@ -349,7 +349,7 @@ export function stringOutput(outputs: OutputMap, name: string): string {
 }
 
 /**
- * What the last image load sent, as scripts/load-image.js reported it: per node, the layers
+ * What the last image load sent, as runtime/load-image.js reported it: per node, the layers
  * sent of the image's total and the bytes.
  */
 export async function lastLoad(test: TestStack): Promise<{ node: string; sent: number; total: number; bytes: number }[]> {
@@ -425,7 +425,7 @@ export class DevLoop {
     readonly exited: Promise<number | null>;
 
     constructor(stack: TestStack) {
-        this.child = spawn("node", ["--import", "tsx", "scripts/dev.ts", "--stack", stack.stack.name],
+        this.child = spawn("node", ["--import", "tsx", "tools/dev.ts", "--stack", stack.stack.name],
             { cwd: stack.dir, env: { ...process.env, ...stack.env }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
         let rest = "";
         const collect = (chunk: Buffer) => {

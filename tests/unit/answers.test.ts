@@ -1,4 +1,4 @@
-// `pulumi up` ends when the app answers at its URL (scripts/wait-for-url.js, the `answers`
+// `pulumi up` ends when the app answers at its URL (runtime/wait-for-url.js, the `answers`
 // command), and the bench waits for an edit to be served with the same script: its own
 // behaviour, against real local servers that answer late, hang, or answer something else.
 import assert from "node:assert/strict";
@@ -7,13 +7,13 @@ import * as http from "node:http";
 import * as net from "node:net";
 import { once } from "node:events";
 import { test } from "node:test";
-import { waitForUrl } from "../../scripts/wait-for-url.js";
+import { waitForUrl } from "../../runtime/wait-for-url.js";
 import { projectDir } from "./harness";
 
-/** Runs the script as the `answers` command does: `node scripts/wait-for-url.js` in the project, settings in the environment. */
+/** Runs the script as the `answers` command does: `node runtime/wait-for-url.js` in the project, settings in the environment. */
 function runWait(url: string, timeoutSeconds: number, more: Record<string, string> = {}): Promise<{ code: number | null; seconds: number; stderr: string }> {
     const started = Date.now();
-    const child = spawn(process.execPath, ["scripts/wait-for-url.js"], {
+    const child = spawn(process.execPath, ["runtime/wait-for-url.js"], {
         cwd: projectDir,
         env: { ...process.env, URL: url, TIMEOUT_SECONDS: String(timeoutSeconds), ...more },
     });

@@ -22,7 +22,7 @@ export interface CommandInputs {
     environment: Record<string, string>;
     triggers: unknown[];
     interpreter?: string[];
-    /** Where it runs; unset: the project directory, which `node scripts/...` relies on. */
+    /** Where it runs; unset: the project directory, which `node runtime/...` relies on. */
     dir?: string;
     logging?: string;
 }

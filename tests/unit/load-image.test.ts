@@ -10,7 +10,7 @@ import { Readable } from "node:stream";
 import { test } from "node:test";
 import { gzipSync } from "node:zlib";
 import * as tar from "tar-stream";
-import * as loader from "../../scripts/load-image.js";
+import * as loader from "../../runtime/load-image.js";
 import { at, found, projectDir } from "./harness";
 
 const sha256 = (bytes: Buffer | string) => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
@@ -161,7 +161,7 @@ if (command === "save -- node-app:1") {
 async function loadWithFakes(stores: Record<string, string[]>, failFirstImport: string[] = []) {
     const dir = tempDir();
     const bin = fakeCluster(dir, await classicSave(), stores, failFirstImport);
-    const output = execFileSync(process.execPath, [path.join(projectDir, "scripts", "load-image.js"), "node-app:1", "demo"],
+    const output = execFileSync(process.execPath, [path.join(projectDir, "runtime", "load-image.js"), "node-app:1", "demo"],
         { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, encoding: "utf8" });
     const sent: Record<string, string[][]> = {};
     for (const node of Object.keys(stores)) {
@@ -189,7 +189,7 @@ test("when a node's store lost a layer meanwhile, its import is retried with eve
 test("a node whose import keeps failing: one line naming the node and the cause, exit 1", async () => {
     const dir = tempDir();
     const bin = fakeCluster(dir, await classicSave(), { "demo-control-plane": [] }, ["always:demo-control-plane"]);
-    const load = spawnSync(process.execPath, [path.join(projectDir, "scripts", "load-image.js"), "node-app:1", "demo"],
+    const load = spawnSync(process.execPath, [path.join(projectDir, "runtime", "load-image.js"), "node-app:1", "demo"],
         { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, encoding: "utf8" });
     assert.equal(load.status, 1);
     assert.equal(load.stderr, 'loading node-app:1 into kind cluster "demo" failed: node demo-control-plane: ctr images import failed: '

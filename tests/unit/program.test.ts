@@ -25,9 +25,9 @@ function commands(run: ProgramRun) {
     const all = declaredOf(run, "command:local:Command");
     return {
         cluster: found(all.find((d) => d.inputs.create.includes("kind create cluster")), "the cluster command"),
-        load: found(all.find((d) => d.inputs.create.includes("scripts/load-image.js")), "the load command"),
+        load: found(all.find((d) => d.inputs.create.includes("runtime/load-image.js")), "the load command"),
         answers: found(all.find((d) => d.name.endsWith("-answers")), "the answers command"),
-        rollout: found(all.find((d) => d.inputs.create.includes("scripts/rollout-status.js")), "the rollout command"),
+        rollout: found(all.find((d) => d.inputs.create.includes("runtime/rollout-status.js")), "the rollout command"),
     };
 }
 
@@ -223,9 +223,9 @@ describe("with the default config", () => {
     test("the up ends when the URL answers; a new cluster or Service, or restarted nodes, wait again", () => {
         const { answers, cluster } = commands(run);
         // The script file, run by node from the project directory (as the rollout check is).
-        assert.equal(answers.inputs.create, "node scripts/wait-for-url.js");
+        assert.equal(answers.inputs.create, "node runtime/wait-for-url.js");
         assert.equal(answers.inputs.interpreter, undefined);
-        assert.equal(answers.inputs.dir, undefined, "the project directory, where scripts/ is");
+        assert.equal(answers.inputs.dir, undefined, "the project directory, where runtime/ is");
         assert.equal(answers.inputs.environment.URL, "http://127.0.0.1:8080");
         assert.equal(answers.inputs.environment.TIMEOUT_SECONDS, "120");
         // The third: the nodes' boot (bootTrigger), "as created" until the Docker engine restarts them.

@@ -1,4 +1,4 @@
-// scripts/recover-interrupted.js, run by `npm run up` before `pulumi up`, against a fake
+// tools/recover-interrupted.js, run by `npm run up` before `pulumi up`, against a fake
 // `pulumi` that records its calls: it acts only on a lock whose process is gone, and then
 // clears the pending operations with a refresh that reads no resource.
 import assert from "node:assert/strict";
@@ -42,7 +42,7 @@ if (args[0] === "stack" && args[1] === "export") {
     console.log(JSON.stringify({ version: 3, deployment: { resources: [], pending_operations: pending } }));
 }
 `, { mode: 0o755 });
-    const run = () => spawnSync(process.execPath, [path.join(projectDir, "scripts", "recover-interrupted.js"), ".pulumi-state", "dev"], {
+    const run = () => spawnSync(process.execPath, [path.join(projectDir, "tools", "recover-interrupted.js"), ".pulumi-state", "dev"], {
         cwd: dir, env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, encoding: "utf8",
     });
     const calls = () => fs.existsSync(log) ? fs.readFileSync(log, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as string[]) : [];
@@ -52,7 +52,7 @@ if (args[0] === "stack" && args[1] === "export") {
 /** A pid that no process has now: one of a child that has exited. */
 const deadPid = () => spawnSync(process.execPath, ["-e", ""]).pid;
 
-describe("scripts/recover-interrupted.js", () => {
+describe("tools/recover-interrupted.js", () => {
     test("no lock: an ordinary up; nothing is run", () => {
         const { run, calls } = project([], [pendingLoad]);
         const result = run();

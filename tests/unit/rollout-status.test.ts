@@ -1,9 +1,9 @@
-// The rollout check's verdicts (scripts/rollout-status.js), from API objects shaped as the API
+// The rollout check's verdicts (runtime/rollout-status.js), from API objects shaped as the API
 // server returns them: done like `kubectl rollout status`, failed as soon as a new pod shows it
 // will not become ready, and waiting otherwise.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import * as rolloutStatus from "../../scripts/rollout-status.js";
+import * as rolloutStatus from "../../runtime/rollout-status.js";
 import { found } from "./harness";
 
 type Verdict = ReturnType<typeof rolloutStatus.verdict>;

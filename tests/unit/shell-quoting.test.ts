@@ -1,7 +1,7 @@
 // Where a setting reaches a command line or a script, it goes as an environment variable or an
 // element of an argument array, never into script text. Config validation refuses hostile
 // values first (program.test.ts, config.test.ts); these tests bypass it and hand such values
-// to the very scripts the program declares, to the load script and to scripts/up.sh, with
+// to the very scripts the program declares, to the load script and to tools/up.sh, with
 // recording fakes of the tools they call: each value arrives as one argument, as it was given,
 // and the marker file a shell would create from it never appears.
 import assert from "node:assert/strict";
@@ -105,15 +105,15 @@ describe("the program's commands take settings only as environment variables", (
                 }
             }
             // The provider's default shell (/bin/sh -c), which reads the text as code; Node.js
-            // code is a script file under scripts/, never text passed to node -e.
+            // code is a script file under runtime/, never text passed to node -e.
             assert.equal(inputs.interpreter, undefined, name);
         }
         const cluster = command("kind create cluster");
         assert.equal(cluster.environment.CLUSTER_NAME, "canary-cluster");
         assert.equal(cluster.update, 'kind get kubeconfig --name "$CLUSTER_NAME"');
         assert.match(found(cluster.delete, "the delete script"), /^kind delete cluster --name "\$CLUSTER_NAME"$/m);
-        const load = command("scripts/load-image.js");
-        assert.equal(load.create, 'node scripts/load-image.js "$IMAGE" "$CLUSTER_NAME"');
+        const load = command("runtime/load-image.js");
+        assert.equal(load.create, 'node runtime/load-image.js "$IMAGE" "$CLUSTER_NAME"');
         assert.match(found(load.environment.IMAGE, "IMAGE"), /^canary\/app:[0-9a-f]{16}$/);
         assert.equal(load.environment.CLUSTER_NAME, "canary-cluster");
     });
@@ -158,11 +158,11 @@ describe("the program's commands take settings only as environment variables", (
         });
 
         test(`the load command passes the image and cluster ${named(value)} to the load script as two arguments`, () => {
-            const load = command("scripts/load-image.js");
+            const load = command("runtime/load-image.js");
             const log = newLog();
             const result = sh(load.create, load, { IMAGE: `${value}:tag`, CLUSTER_NAME: value }, log);
             assert.equal(result.status, 0, result.stderr);
-            assert.deepEqual(calls(log), [["node", "scripts/load-image.js", `${value}:tag`, value]]);
+            assert.deepEqual(calls(log), [["node", "runtime/load-image.js", `${value}:tag`, value]]);
             noMarker();
         });
     }
@@ -197,13 +197,13 @@ describe("the program's commands take settings only as environment variables", (
     });
 });
 
-describe("scripts/load-image.js passes the image, the cluster and the nodes as single arguments", () => {
+describe("runtime/load-image.js passes the image, the cluster and the nodes as single arguments", () => {
     for (const value of hostile) {
         test(named(value), () => {
             const log = newLog();
             // A Docker container name is [a-zA-Z0-9][a-zA-Z0-9_.-]*: a node's name holds no metacharacter.
             const node = "hostile-control-plane";
-            const result = spawnSync(process.execPath, [path.join(projectDir, "scripts", "load-image.js"), value, value], {
+            const result = spawnSync(process.execPath, [path.join(projectDir, "runtime", "load-image.js"), value, value], {
                 cwd: tempDir("cwd"),
                 env: { ...process.env, PATH: `${recordingTools(log, ["kind", "docker"])}:/usr/bin:/bin`, FAKE_NODES: `${node}\n` },
                 encoding: "utf8",
@@ -223,18 +223,19 @@ describe("scripts/load-image.js passes the image, the cluster and the nodes as s
     }
 });
 
-describe("scripts/up.sh sets the toolchain's images as single arguments to pulumi config set", () => {
+describe("tools/up.sh sets the toolchain's images as single arguments to pulumi config set", () => {
     test("whatever KIND_NODE_IMAGE and NODE_BASE_IMAGE hold (spaces, globs, metacharacters, a leading '-')", () => {
         const project = tempDir("up");
-        fs.mkdirSync(path.join(project, "scripts"));
+        fs.mkdirSync(path.join(project, "tools"));
+        fs.mkdirSync(path.join(project, "runtime"));
         fs.mkdirSync(path.join(project, "node_modules"));
         // up.sh and what it runs before `pulumi up` (recover-interrupted.js, which reads Pulumi.yaml).
-        for (const file of ["scripts/up.sh", "scripts/recover-interrupted.js", "scripts/as-type.js", "Pulumi.yaml"]) {
+        for (const file of ["tools/up.sh", "tools/recover-interrupted.js", "runtime/as-type.js", "Pulumi.yaml"]) {
             fs.copyFileSync(path.join(projectDir, file), path.join(project, file));
         }
         const log = newLog();
         const [nodeImage, baseImage] = [hostile[hostile.length - 1], `${hostile[1]} ${hostile[2]} ${hostile[6]}`];
-        const result = spawnSync("bash", [path.join(project, "scripts", "up.sh"), "--skip-preview"], {
+        const result = spawnSync("bash", [path.join(project, "tools", "up.sh"), "--skip-preview"], {
             cwd: project,
             env: {
                 PATH: `${recordingTools(log, ["kind", "docker", "pulumi"])}:/usr/bin:/bin`,
@@ -261,13 +262,13 @@ describe("scripts/up.sh sets the toolchain's images as single arguments to pulum
     });
 });
 
-describe("scripts/up.sh without the Pulumi CLI", () => {
+describe("tools/up.sh without the Pulumi CLI", () => {
     test("says so in one line and runs nothing else; kind and Docker are the program's to check", () => {
         const project = tempDir("up-no-pulumi");
-        fs.mkdirSync(path.join(project, "scripts"));
-        fs.copyFileSync(path.join(projectDir, "scripts/up.sh"), path.join(project, "scripts/up.sh"));
+        fs.mkdirSync(path.join(project, "tools"));
+        fs.copyFileSync(path.join(projectDir, "tools/up.sh"), path.join(project, "tools/up.sh"));
         const log = newLog();
-        const result = spawnSync("bash", [path.join(project, "scripts", "up.sh")], {
+        const result = spawnSync("bash", [path.join(project, "tools", "up.sh")], {
             cwd: project,
             env: { PATH: `${recordingTools(log, ["kind", "docker", "npm"])}:/usr/bin:/bin`, HOME: project, KUBE_DEMO_TOOLCHAIN: path.join(project, "no-toolchain") },
             encoding: "utf8",

@@ -17,7 +17,7 @@
 // A probe the server answered with an error status (its last Unhealthy event says "statuscode") is
 // the app itself saying it is not ready: 10 s of that is the verdict.
 // workload.ts runs it; by hand:
-//   kind get kubeconfig --name kube-demo | DEPLOYMENT=node-deployment GENERATION=1 node scripts/rollout-status.js
+//   kind get kubeconfig --name kube-demo | DEPLOYMENT=node-deployment GENERATION=1 node runtime/rollout-status.js
 "use strict";
 
 /** Waiting reasons after which a container will not start without a new spec. */

@@ -1,11 +1,11 @@
-// The dev loop (`npm run dev`, after scripts/up.sh has brought the stack up): watch what shapes
+// The dev loop (`npm run dev`, after tools/up.sh has brought the stack up): watch what shapes
 // the deployment, run an update on every change, print one line per update with the time from
 // the save to every replica serving it, and stream the app's logs.
 //
 // The program runs inline through the Automation API: its modules (and @pulumi/pulumi's, about
 // 2 s here) load once per session, not once per update as with `pulumi up`.
 //
-// Usage: node --import tsx scripts/dev.ts [--stack NAME]    (the stack defaults to dev)
+// Usage: node --import tsx tools/dev.ts [--stack NAME]    (the stack defaults to dev)
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import { buildContextFiles } from "../image";
 import type { StackOutputs } from "../program";
 import { appNames } from "../workload";
-import { kubeApi, labelSelector, type Deployment, type KubeApi, type List, type Pod } from "./kube-api.js";
+import { kubeApi, labelSelector, type Deployment, type KubeApi, type List, type Pod } from "../runtime/kube-api.js";
 
 const projectDir = path.resolve(__dirname, "..");
 const buildContext = "app";
@@ -26,7 +26,7 @@ function fingerprint(stackName: string): Map<string, string> {
     const files = [
         ...buildContextFiles(path.join(projectDir, buildContext)).map((f) => `${buildContext}/${f}`),
         ...fs.readdirSync(projectDir).filter((f) => f.endsWith(".ts")),
-        ...fs.readdirSync(path.join(projectDir, "scripts")).filter((f) => f.endsWith(".js")).map((f) => `scripts/${f}`),
+        ...fs.readdirSync(path.join(projectDir, "runtime")).filter((f) => f.endsWith(".js")).map((f) => `runtime/${f}`),
         "Pulumi.yaml",
         `Pulumi.${stackName}.yaml`,
     ];
@@ -51,7 +51,7 @@ function changedFiles(before: Map<string, string>, after: Map<string, string>): 
 /** The program as of now: a program file that changed is loaded anew, node_modules are not. */
 function freshProgram(): () => StackOutputs {
     for (const id of Object.keys(require.cache)) {
-        if (id.startsWith(projectDir + path.sep) && !id.includes(`${path.sep}node_modules${path.sep}`) && !id.includes(`${path.sep}scripts${path.sep}`)) {
+        if (id.startsWith(projectDir + path.sep) && !id.includes(`${path.sep}node_modules${path.sep}`) && !id.includes(`${path.sep}runtime${path.sep}`)) {
             // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- Node's module registry: deleting an entry is how a module is loaded anew
             delete require.cache[id];
         }
@@ -186,7 +186,7 @@ async function main(): Promise<void> {
     };
     const watchers = new FolderWatch(changedOnDisk);
     watchers.add(projectDir);
-    watchers.add(path.join(projectDir, "scripts"));
+    watchers.add(path.join(projectDir, "runtime"));
     watchers.addTree(path.join(projectDir, buildContext));
 
     let program = freshProgram();
@@ -220,7 +220,7 @@ async function main(): Promise<void> {
         }
         updating = true;
         firstEventAt = 0;
-        if (changed.some((file) => file.endsWith(".ts") || file.startsWith("scripts/"))) {
+        if (changed.some((file) => file.endsWith(".ts") || file.startsWith("runtime/"))) {
             program = freshProgram();
         }
         const what = changed.length > 3 ? `${changed.slice(0, 3).join(", ")} and ${changed.length - 3} more` : changed.join(", ");

@@ -15,7 +15,7 @@
 //
 // Environment: URL, TIMEOUT_SECONDS; optionally IN_A_ROW (default 20) and EXPECT (a text every
 // body must contain). Exits 0 once answered, 1 with one line on stderr after the timeout. By hand:
-//   URL=http://127.0.0.1:8080 TIMEOUT_SECONDS=30 EXPECT="Hello World" node scripts/wait-for-url.js
+//   URL=http://127.0.0.1:8080 TIMEOUT_SECONDS=30 EXPECT="Hello World" node runtime/wait-for-url.js
 "use strict";
 
 const http = require("node:http");

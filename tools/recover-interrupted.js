@@ -20,7 +20,7 @@
 //   upsert), and the rollout and answer checks only read. The refresh targets the stack alone,
 //   so no resource is read from a cluster that may be half made.
 //
-// Usage: node scripts/recover-interrupted.js STATE_DIR STACK   (scripts/up.sh, before `pulumi up`)
+// Usage: node tools/recover-interrupted.js STATE_DIR STACK   (tools/up.sh, before `pulumi up`)
 "use strict";
 
 const { execFileSync } = require("node:child_process");
@@ -28,7 +28,7 @@ const fs = require("node:fs");
 const net = require("node:net");
 const os = require("node:os");
 const path = require("node:path");
-const { asType } = require("./as-type");
+const { asType } = require("../runtime/as-type");
 
 /** @typedef {{ pid: number, hostname: string, timestamp: string }} Lock */
 /** @typedef {{ type: string, resource: { urn: string } }} PendingOperation */

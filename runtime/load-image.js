@@ -10,7 +10,7 @@
 // an OCI image layout, to the same `ctr images import` kind uses; containerd takes the other
 // layers from its own store.
 //
-// Usage: node scripts/load-image.js IMAGE CLUSTER     (image.ts runs it; works by hand too)
+// Usage: node runtime/load-image.js IMAGE CLUSTER     (image.ts runs it; works by hand too)
 "use strict";
 
 const { spawn } = require("node:child_process");
@@ -308,7 +308,7 @@ module.exports = { containerdReference, criSnapshotter, loadImage, ociArchive, r
 if (require.main === module) {
     const [image, cluster] = process.argv.slice(2);
     if (!image || !cluster) {
-        console.error("usage: node scripts/load-image.js IMAGE CLUSTER");
+        console.error("usage: node runtime/load-image.js IMAGE CLUSTER");
         process.exit(2);
     }
     loadImage(image, cluster).then(

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # One command from a fresh clone to the app answering: checks for Pulumi, installs the
 # dependencies, runs `pulumi up` on the dev stack (local state, no account) and prints the URL.
-#   scripts/up.sh [PULUMI UP FLAGS...]   (npm run up)
-#   scripts/up.sh --watch                 then the dev loop, scripts/dev.ts (npm run dev)
+#   tools/up.sh [PULUMI UP FLAGS...]   (npm run up)
+#   tools/up.sh --watch                 then the dev loop, tools/dev.ts (npm run dev)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,7 +34,7 @@ mkdir -p .pulumi-state   # the local backend named in Pulumi.yaml
 export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE-}
 pulumi stack select dev --create >/dev/null
 # A `pulumi up` killed before it finished leaves its lock and pending operations behind.
-node scripts/recover-interrupted.js .pulumi-state dev
+node tools/recover-interrupted.js .pulumi-state dev
 
 # Without a registry, the cluster and the app need the toolchain's local images. The image
 # stays one quoted argument from the environment to `pulumi config set` ("--": never an option);
@@ -53,5 +53,5 @@ pulumi up --yes "$@"
 echo
 echo "The app answers at $(pulumi stack output url)"
 if [ "$watch" = true ]; then
-  exec node --import tsx scripts/dev.ts --stack dev
+  exec node --import tsx tools/dev.ts --stack dev
 fi
