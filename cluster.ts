@@ -1,8 +1,10 @@
 // The Kind cluster, as one `kind create cluster` / `kind delete cluster` pair.
 import * as command from "@pulumi/command";
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { execFileSync, spawnSync } from "node:child_process";
 import * as YAML from "yaml";
+import { runtimePath } from "./runtime";
 
 export interface KindClusterArgs {
     /** Cluster name; kind names the kubeconfig context `kind-<name>`. */
@@ -24,10 +26,12 @@ export interface KindClusterArgs {
      * lets the stack recognise a cluster it began to create in an interrupted update.
      */
     readonly owner: string;
+    /** Where earlier versions of the program declared the Kubernetes provider, so that a deployed stack keeps it. */
+    readonly providerAliases?: pulumi.Input<pulumi.Alias>[] | undefined;
 }
 
 /** The kind configuration file for these settings, as YAML. */
-export function kindConfig(args: Omit<KindClusterArgs, "name" | "dockerHost" | "owner">): string {
+export function kindConfig(args: Omit<KindClusterArgs, "name" | "dockerHost" | "owner" | "providerAliases">): string {
     const image = args.nodeImage ? { image: args.nodeImage } : {};
     return YAML.stringify({
         kind: "Cluster",
@@ -111,21 +115,14 @@ export function presenceTrigger(clusterExists: boolean, now: Date = new Date()):
 /** Where presenceTrigger sits among the cluster command's inputs. */
 export const presenceTriggerPath = "triggers[2]";
 
-// Binds each port given as an argument on 127.0.0.1 and prints those it cannot bind.
-const portProbe = `const net = require("node:net");
-Promise.all(process.argv.slice(1).map((port) => new Promise((resolve) => {
-  const server = net.createServer().once("error", () => resolve(port));
-  server.listen(Number(port), "127.0.0.1", () => server.close(() => resolve(undefined)));
-}))).then((taken) => console.log(taken.filter(Boolean).join(" ")));`;
-
 /**
  * The settings among `ports` whose port another process already holds on 127.0.0.1, each as a
  * sentence. Asked before kind creates a cluster, so that a taken port is one line naming the
- * setting rather than a kind error half a minute in. (A child process, because the program
- * runs synchronously up to here and binding a port is asynchronous in Node.js.)
+ * setting rather than a kind error half a minute in. (A child process, runtime/port-probe.js:
+ * the program runs synchronously up to here and binding a port is asynchronous in Node.js.)
  */
 export function takenPorts(ports: Record<string, number>): string[] {
-    const probe = spawnSync("node", ["-e", portProbe, ...Object.values(ports).map(String)], { encoding: "utf8", timeout: 10_000 });
+    const probe = spawnSync("node", [runtimePath("port-probe.js"), ...Object.values(ports).map(String)], { encoding: "utf8", timeout: 10_000 });
     const taken = new Set((probe.error ? "" : probe.stdout).trim().split(" ").filter(Boolean).map(Number));
     return Object.entries(ports).filter(([, port]) => taken.has(port)).map(([setting, port]) =>
         `port ${port} on 127.0.0.1 (${setting}) is taken by another process: stop it, or choose another port (pulumi config set ${setting} PORT)`);
@@ -180,26 +177,6 @@ export function bootTrigger(nodes: readonly NodeContainer[]): string {
     return restarts.length > 0 ? `restarted at ${restarts[restarts.length - 1]}` : "as created";
 }
 
-// Polls https://127.0.0.1:PORT/readyz (open to anonymous clients in a kubeadm cluster) until it
-// answers 200, for at most SECONDS; prints how long it waited.
-const apiServerProbe = `const https = require("node:https");
-const [port, seconds] = process.argv.slice(1).map(Number);
-const started = Date.now();
-function poll() {
-  const request = https.get({ host: "127.0.0.1", port, path: "/readyz", rejectUnauthorized: false, timeout: 2000 }, (response) => {
-    response.resume();
-    if (response.statusCode === 200) console.log(Date.now() - started);
-    else retry("/readyz answered " + response.statusCode);
-  });
-  request.on("timeout", () => request.destroy(new Error("no answer within 2 s")));
-  request.on("error", (error) => retry(error.message));
-}
-poll();
-function retry(why) {
-  if (Date.now() - started > seconds * 1000) { console.error(why); process.exit(1); }
-  setTimeout(poll, 250);
-}`;
-
 /**
  * Waits until the API server of a cluster that exists answers, so that the Kubernetes provider,
  * which gives up on a cluster it cannot reach when it starts, finds it: right after the Docker
@@ -216,7 +193,7 @@ export function waitForApiServer(clusterName: string, nodes: readonly NodeContai
     if (port === undefined) {
         return;
     }
-    const probe = spawnSync("node", ["-e", apiServerProbe, String(port), String(seconds)], { encoding: "utf8", timeout: (seconds + 10) * 1000 });
+    const probe = spawnSync("node", [runtimePath("api-server-probe.js"), String(port), String(seconds)], { encoding: "utf8", timeout: (seconds + 10) * 1000 });
     if (probe.error || probe.status !== 0) {
         throw new pulumi.RunError(`the API server of the kind cluster '${clusterName}' (https://127.0.0.1:${port}) did not answer within ${seconds} s: ${(probe.stderr || probe.error?.message || "").trim()}`);
     }
@@ -239,6 +216,13 @@ export class KindCluster extends pulumi.ComponentResource {
     public readonly command: command.local.Command;
     /** Changes when the cluster's nodes were started again, after a Docker restart (bootTrigger). */
     public readonly boot: pulumi.Output<string>;
+    /** A Kubernetes provider for this cluster, through its own kubeconfig (never the user's current context). */
+    public readonly provider: k8s.Provider;
+    /**
+     * Options for every object in the cluster: a new cluster starts empty, so they are created
+     * anew with it (deleted first: their names are fixed), and deleting it deletes them.
+     */
+    public readonly objectOptions: pulumi.CustomResourceOptions;
 
     constructor(name: string, args: KindClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kube-demo:index:KindCluster", name, {}, opts);
@@ -286,9 +270,19 @@ export class KindCluster extends pulumi.ComponentResource {
         this.identity = cluster.id;
         this.command = cluster;
         this.boot = pulumi.output(bootTrigger(nodes));
+        this.provider = new k8s.Provider(`${name}-provider`, {
+            kubeconfig: this.kubeconfig,
+            // A recreated cluster's new kubeconfig updates the provider rather than replacing it:
+            // the objects follow the cluster itself (objectOptions), not a provider replacement
+            // in the middle of a delete-before-replace chain.
+            clusterIdentifier: "kube-demo-kind-cluster",
+            // `pulumi destroy` still finishes when the cluster is already gone.
+            deleteUnreachable: true,
+        }, { parent: this, aliases: args.providerAliases ?? [] });
+        this.objectOptions = { replaceWith: [cluster], deleteBeforeReplace: true, deletedWith: cluster };
         this.registerOutputs({
             name: this.name, kubeContext: this.kubeContext, kubeconfig: this.kubeconfig,
-            identity: this.identity, command: this.command, boot: this.boot,
+            identity: this.identity, command: this.command, boot: this.boot, provider: this.provider,
         });
     }
 }

@@ -1,12 +1,14 @@
 // A cluster the user already has (target existing): reached through their kubeconfig, which is
 // read and never written, and fed through a registry. Everything here is checked before any
 // resource is declared, so a wrong path, context or address is one line and nothing changes.
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
+import { runtimePath } from "./runtime";
 
 /** The cluster of one context of a kubeconfig file. */
 export interface ExistingCluster {
@@ -58,23 +60,9 @@ export function findCluster(file: string, context: string): ExistingCluster {
     return { kubeconfigPath: file, context, server };
 }
 
-// GETs each URL given as an argument, at most 5 s each, and prints one JSON line per URL: the
-// HTTP status, or the error. Any status means something answers there; certificates are not
-// checked, because only reachability is asked (the provider and Docker check them afterwards).
-const reachProbe = `const get = (url) => new Promise((resolve) => {
-  const client = require(url.startsWith("https:") ? "node:https" : "node:http");
-  const request = client.get(url, { rejectUnauthorized: false, timeout: 5000 }, (response) => {
-    response.resume();
-    resolve({ url, status: response.statusCode });
-  });
-  request.on("timeout", () => request.destroy(new Error("no answer within 5 s")));
-  request.on("error", (error) => resolve({ url, error: error.code || error.message }));
-});
-Promise.all(process.argv.slice(1).map(get)).then((results) => results.forEach((r) => console.log(JSON.stringify(r))));`;
-
-/** What each URL answered: an HTTP status, or the error of the connection. */
+/** What each URL answered: an HTTP status, or the error of the connection (runtime/reach-probe.js). */
 export function probe(urls: string[]): { url: string; status?: number; error?: string }[] {
-    const run = spawnSync("node", ["-e", reachProbe, ...urls], { encoding: "utf8", timeout: 20_000 });
+    const run = spawnSync("node", [runtimePath("reach-probe.js"), ...urls], { encoding: "utf8", timeout: 20_000 });
     if (run.error || run.status !== 0) {
         return urls.map((url) => ({ url, error: run.error?.message ?? run.stderr.trim() }));
     }
@@ -116,4 +104,19 @@ export function reachInstructions(cluster: ExistingCluster, namespace: string, s
         return `http://${address}:${port}`;
     }
     return `kubectl --kubeconfig ${cluster.kubeconfigPath} --context ${cluster.context} --namespace ${namespace} port-forward service/${service} ${port}:${port}, then http://127.0.0.1:${port}`;
+}
+
+/**
+ * A Kubernetes provider for the cluster of `cluster`'s context. `aliases`: where earlier versions
+ * of the program declared it, so that a deployed stack keeps it.
+ */
+export function existingClusterProvider(name: string, cluster: ExistingCluster, aliases: pulumi.Input<pulumi.Alias>[] = []): k8s.Provider {
+    return new k8s.Provider(name, {
+        // The path, not the file's text: the user's credentials (often a command that fetches a
+        // token) stay in their file and out of the stack's state.
+        kubeconfig: cluster.kubeconfigPath,
+        context: cluster.context,
+        // A refreshed token in the file is the same cluster; another context is not.
+        clusterIdentifier: `existing:${cluster.context}`,
+    }, { aliases });
 }

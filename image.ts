@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { runtimeScript } from "./runtime";
 
 /** The Docker platform of this machine, so the image runs in Kind's nodes here (arm64 laptops too). */
 export const hostPlatform = `linux/${process.arch === "x64" ? "amd64" : process.arch}`;
@@ -128,11 +129,12 @@ export class AppImage extends pulumi.ComponentResource {
         if (delivery.kind === "load") {
             // Like `kind load docker-image`, but each node gets only the layers it lacks: after an
             // edit that is the app's few KB, not the whole image (runtime/load-image.js).
+            const loadImage = runtimeScript("load-image.js", `"$IMAGE" "$CLUSTER_NAME"`);
             this.delivered = new command.local.Command(`${name}-load`, {
-                create: `node runtime/load-image.js "$IMAGE" "$CLUSTER_NAME"`,
+                create: loadImage.command,
                 environment: { IMAGE: image.imageName, CLUSTER_NAME: delivery.clusterName, DOCKER_HOST: delivery.dockerHost },
-                // A new image, or a new cluster, needs the load again.
-                triggers: [image.repoDigest, delivery.clusterIdentity],
+                // A new image, a new cluster or an edited load needs the load again.
+                triggers: [image.repoDigest, delivery.clusterIdentity, loadImage.hash],
                 logging: "stderr",
             }, { parent: this });
         } else {

@@ -15,10 +15,11 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { KindCluster } from "./cluster";
 import { appNodePort, ExistingTarget, loadConfig, StackConfig } from "./config";
-import { findCluster, kubeconfigPath, reachInstructions, requireReachable, requireRegistry } from "./existing-cluster";
+import { existingClusterProvider, findCluster, kubeconfigPath, reachInstructions, requireReachable, requireRegistry } from "./existing-cluster";
 import { AppImage, LoadIntoKind, PushToRegistry } from "./image";
 import { requirePrerequisites } from "./prerequisites";
-import { appPort, ExistingConnection, KindConnection, Workload } from "./workload";
+import { kindReadiness } from "./readiness";
+import { appPort, Workload, WorkloadArgs } from "./workload";
 
 export interface StackOutputs {
     /** Where the app answers on this machine, or the command that makes it answer there. */
@@ -35,13 +36,20 @@ export interface StackOutputs {
     readonly kubeconfig?: pulumi.Output<string> | undefined;
 }
 
-/** Where the app goes: how its image reaches the nodes, how the provider reaches the cluster. */
+/**
+ * Where the app goes: how its image reaches the nodes, and what the Workload is handed for that
+ * cluster (its provider, the options of its objects, and how a rollout is awaited).
+ */
 interface Placement {
     readonly delivery: LoadIntoKind | PushToRegistry;
-    readonly connection: KindConnection | ExistingConnection;
+    readonly cluster: Pick<WorkloadArgs, "provider" | "objectOptions" | "nodePort" | "readiness">;
     /** The stack's outputs but those of every target, once the Workload exists. */
     outputs(workload: Workload): Omit<StackOutputs, "image" | "namespace">;
 }
+
+/** The Workload's name; its provider was its child before the placements handed it in. */
+const workloadName = "app";
+const providerAliases = [{ name: `${workloadName}-cluster`, parent: pulumi.createUrn(workloadName, "kube-demo:index:Workload") }];
 
 export function kubeDemo(): StackOutputs {
     const config = loadConfig();
@@ -63,8 +71,8 @@ export function kubeDemo(): StackOutputs {
         delivery: placement.delivery,
     });
 
-    const workload = new Workload("app", {
-        connection: placement.connection,
+    const workload = new Workload(workloadName, {
+        ...placement.cluster,
         image: appImage.ref,
         replicas: config.replicas,
         namespace: config.namespace,
@@ -87,11 +95,17 @@ function onKind(config: StackConfig, dockerHost: string): Placement {
         dockerHost,
         // Two checkouts may each have a stack named dev: the folder tells them apart.
         owner: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()} in ${process.cwd()}`,
+        providerAliases,
     });
     const url = `http://127.0.0.1:${config.hostPort}`;
     return {
         delivery: { kind: "load", clusterName: cluster.name, clusterIdentity: cluster.identity, dockerHost },
-        connection: { kind: "kind", kubeconfig: cluster.kubeconfig, cluster: cluster.command, nodePort: appNodePort, url, clusterBoot: cluster.boot },
+        cluster: {
+            provider: cluster.provider,
+            objectOptions: cluster.objectOptions,
+            nodePort: appNodePort,
+            readiness: kindReadiness({ kubeconfig: cluster.kubeconfig, cluster: cluster.command, url, clusterBoot: cluster.boot }),
+        },
         outputs: () => ({ url, clusterName: cluster.name, kubeContext: cluster.kubeContext, kubeconfig: cluster.kubeconfig }),
     };
 }
@@ -109,7 +123,8 @@ function checkedExistingCluster(target: ExistingTarget): Placement {
     requireRegistry(target.registry);
     return {
         delivery: { kind: "push", registry: target.registry },
-        connection: { kind: "existing", kubeconfigPath: cluster.kubeconfigPath, context: cluster.context },
+        // The provider awaits the rollout here: the rollout check reads only Kind's kubeconfigs.
+        cluster: { provider: existingClusterProvider(`${workloadName}-cluster`, cluster, providerAliases) },
         outputs: (workload) => ({
             url: pulumi.all([workload.service.metadata.name, workload.service.metadata.namespace, workload.service.status])
                 .apply(([service, namespace, status]) =>

@@ -109,6 +109,18 @@ describe("target existing", () => {
         assert.equal(await value(run.outputs.kubeContext as pulumi.Output<string>), "staging");
     });
 
+    test("a refused push creates nothing in the cluster: every object waits for it, in a named namespace and in default", async () => {
+        const inDefault = await runProgram(settings({ namespace: "default" }), { tools });
+        for (const each of [run, inDefault]) {
+            const image = only(each, "docker:index/image:Image");
+            const objects = each.declared.filter((d) => d.type.startsWith("kubernetes:"));
+            assert.ok(objects.length >= 4);
+            for (const object of objects) {
+                assert.ok(object.dependencies.includes(image.urn), `${object.name} waits for the push`);
+            }
+        }
+    });
+
     test("namespace default: no Namespace object, so destroy never deletes the cluster's own", async () => {
         const inDefault = await runProgram(settings({ namespace: "default" }), { tools });
         assert.deepEqual(declaredOf(inDefault, "kubernetes:core/v1:Namespace"), []);

@@ -11,6 +11,7 @@ import * as YAML from "yaml";
 import { bootTrigger, presenceTrigger, presenceTriggerPath, waitForApiServer } from "../../cluster";
 import { appNodePort } from "../../config";
 import { contentTag } from "../../image";
+import { scriptHash } from "../../runtime";
 import {
     at, CommandInputs, Declared, declaredOf, fakeImageId, fakeKubeconfig, fakeTools, found, only, projectDir, ProgramRun, runProgram, value,
 } from "./harness";
@@ -166,9 +167,9 @@ describe("with the default config", () => {
         assert.equal(image.build.context, "app", "a relative context keeps the checkout path out of state");
     });
 
-    test("the image load is triggered by the image ID and the cluster's identity", () => {
+    test("the image load is triggered by the image ID, the cluster's identity and its own script", () => {
         const { cluster, load } = commands(run);
-        assert.deepEqual(load.inputs.triggers, [fakeImageId, `${cluster.name}-id`]);
+        assert.deepEqual(load.inputs.triggers, [fakeImageId, `${cluster.name}-id`, scriptHash("load-image.js")]);
         assert.equal(load.inputs.environment.CLUSTER_NAME, "kube-demo");
         assert.match(found(load.inputs.environment.IMAGE, "IMAGE"), /^node-app:[0-9a-f]{16}$/);
     });
@@ -181,17 +182,20 @@ describe("with the default config", () => {
         assert.deepEqual(rollout.inputs.stdin, { [secretSignatureKey]: secretSignature, value: fakeKubeconfig }, "the kubeconfig, secret, on stdin");
         assert.equal(rollout.inputs.environment.KUBECONFIG, undefined);
         assert.equal(rollout.inputs.environment.DEPLOYMENT, "node-deployment");
-        assert.equal(rollout.inputs.triggers.length, 2, "the Deployment's uid and generation");
+        assert.equal(rollout.inputs.triggers.length, 3, "the Deployment's uid and generation, and the check's script");
+        assert.equal(rollout.inputs.triggers[2], scriptHash("rollout-status.js"));
         assert.deepEqual(rollout.options.replaceWith, [cluster.urn]);
         assert.equal(deployment.inputs.spec.progressDeadlineSeconds, 60);
     });
 
-    test("the Deployment waits until the image is on the nodes", () => {
+    test("every Kubernetes object waits until the image is on the nodes", () => {
         const { load } = commands(run);
-        assert.ok(only(run, Deployment).dependencies.includes(load.urn));
+        for (const resource of run.declared.filter((d) => d.type.startsWith("kubernetes:"))) {
+            assert.ok(resource.dependencies.includes(load.urn), `${resource.name} waits for the load`);
+        }
     });
 
-    test("every Kubernetes resource uses the explicit provider and is parented to the Workload", () => {
+    test("every Kubernetes resource uses the cluster's provider and is parented to the Workload", () => {
         const provider = only(run, "pulumi:providers:kubernetes");
         // Secrets reach a provider wrapped in Pulumi's secret signature.
         assert.deepEqual(provider.inputs.kubeconfig, { [secretSignatureKey]: secretSignature, value: fakeKubeconfig });
@@ -205,7 +209,7 @@ describe("with the default config", () => {
             assert.equal(resource.provider, `${provider.urn}::${provider.name}-id`, `${resource.name} uses the explicit provider`);
             assert.match(resource.urn, /::kube-demo:index:Workload\$kubernetes:/, `${resource.name} is a child of the Workload`);
         }
-        assert.match(provider.urn, /::kube-demo:index:Workload\$pulumi:providers:kubernetes::/);
+        assert.match(provider.urn, /::kube-demo:index:KindCluster\$pulumi:providers:kubernetes::cluster-provider$/, "the cluster hands out its provider");
     });
 
     test("a new cluster gets every Kubernetes object anew; deleting the cluster deletes them", () => {
@@ -229,7 +233,8 @@ describe("with the default config", () => {
         assert.equal(answers.inputs.environment.URL, "http://127.0.0.1:8080");
         assert.equal(answers.inputs.environment.TIMEOUT_SECONDS, "120");
         // The third: the nodes' boot (bootTrigger), "as created" until the Docker engine restarts them.
-        assert.deepEqual(answers.inputs.triggers, [`${only(run, Service).name}-id`, "http://127.0.0.1:8080", "as created"]);
+        // The fourth: the script, so that an edited wait runs at the next up.
+        assert.deepEqual(answers.inputs.triggers, [`${only(run, Service).name}-id`, "http://127.0.0.1:8080", "as created", scriptHash("wait-for-url.js")]);
         assert.ok(answers.dependencies.includes(commands(run).rollout.urn));
         assert.ok(answers.dependencies.includes(only(run, Service).urn));
         assert.ok(answers.dependencies.includes(only(run, NetworkPolicy).urn), "the answer comes through the network policy");
