@@ -5,11 +5,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 import * as YAML from "yaml";
-import { ConfigError, defaults, parseConfig } from "../../config";
+import { ConfigError, parseConfig, settings } from "../../config";
 import { projectDir } from "./harness";
 
-const settingNames = ["clusterName", "replicas", "hostPort", "apiServerPort", "workers", "nodeImage", "imageName", "baseImage",
-    "target", "kubeconfig", "context", "registry", "namespace", "serviceType"];
+const settingNames = Object.keys(settings);
 
 test("no settings give the seed workflow: kube-demo, 3 replicas, port 8080, node-app", () => {
     assert.deepEqual(parseConfig({}), {
@@ -19,15 +18,15 @@ test("no settings give the seed workflow: kube-demo, 3 replicas, port 8080, node
     });
 });
 
-test("Pulumi.yaml declares every setting, with a description and the program's default", () => {
+test("Pulumi.yaml declares each setting of the table: the same type and default", () => {
     const project = YAML.parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) as
         { config: Record<string, { description?: string; default?: unknown; type?: string }> };
     assert.deepEqual(Object.keys(project.config).sort(), [...settingNames].sort());
-    for (const [name, declared] of Object.entries(project.config)) {
-        assert.ok((declared.description?.length ?? 0) > 20, `${name} has a description`);
-        const programDefault = (defaults as Record<string, unknown>)[name] ?? "";
-        assert.equal(declared.default, programDefault, `${name} defaults alike in Pulumi.yaml and config.ts`);
-        assert.equal(declared.type, typeof programDefault === "number" ? "integer" : "string");
+    for (const [name, setting] of Object.entries(settings)) {
+        const declared = project.config[name];
+        assert.ok((declared?.description?.length ?? 0) > 20, `${name} has a description`);
+        // An unset string is "" in Pulumi.yaml.
+        assert.deepEqual({ type: declared?.type, default: declared?.default }, { type: setting.type, default: setting.default ?? "" }, name);
     }
     // Pulumi.yaml's defaults, as the CLI passes them, give the same config as no settings.
     const asPassed = Object.fromEntries(Object.entries(project.config).map(([k, v]) => [k, String(v.default)]));
