@@ -18,18 +18,17 @@ test("no settings give the seed workflow: kube-demo, 3 replicas, port 8080, node
     });
 });
 
-test("Pulumi.yaml declares each setting of the table: the same type and default", () => {
-    const project = YAML.parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) as
-        { config: Record<string, { description?: string; default?: unknown; type?: string }> };
+test("Pulumi.yaml declares each setting of the table: the same type, default and description", () => {
+    const project = YAML.parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) as { config: Record<string, unknown> };
     assert.deepEqual(Object.keys(project.config).sort(), [...settingNames].sort());
     for (const [name, setting] of Object.entries(settings)) {
-        const declared = project.config[name];
-        assert.ok((declared?.description?.length ?? 0) > 20, `${name} has a description`);
-        // An unset string is "" in Pulumi.yaml.
-        assert.deepEqual({ type: declared?.type, default: declared?.default }, { type: setting.type, default: setting.default ?? "" }, name);
+        assert.ok(setting.description.length > 20, `${name} has a description`);
+        // Pulumi.yaml declares an unset string with the default "".
+        const expected = { type: setting.type, default: setting.default ?? "", description: setting.description };
+        assert.deepEqual(project.config[name], expected, `${name} in Pulumi.yaml`);
     }
-    // Pulumi.yaml's defaults, as the CLI passes them, give the same config as no settings.
-    const asPassed = Object.fromEntries(Object.entries(project.config).map(([k, v]) => [k, String(v.default)]));
+    // The defaults as the CLI passes them (strings, "" for unset) give the same config as no settings.
+    const asPassed = Object.fromEntries(Object.entries(settings).map(([name, setting]) => [name, String(setting.default ?? "")]));
     assert.deepEqual(parseConfig(asPassed), parseConfig({}));
 });
 
