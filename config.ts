@@ -1,34 +1,9 @@
-// The stack's settings: read once, typed, and validated before any resource is declared.
-// Defaults here must equal the defaults declared in Pulumi.yaml (a unit test checks it).
+// The stack's settings: each declared once, in `settings`, which drives their parsing,
+// defaults and error messages. Pulumi.yaml must declare the same (a unit test checks it).
 import * as pulumi from "@pulumi/pulumi";
 
-export interface StackConfig {
-    /** Name of the Kind cluster; also the kubeconfig context `kind-<name>`. */
-    readonly clusterName: string;
-    /** Pods of the app. */
-    readonly replicas: number;
-    /** Port on 127.0.0.1 where the app answers. */
-    readonly hostPort: number;
-    /** Port on 127.0.0.1 of the cluster's API server. Fixed so the kubeconfig stays the same. */
-    readonly apiServerPort: number;
-    /** Worker nodes besides the control plane. */
-    readonly workers: number;
-    /** Kind node image; kind's default when unset. */
-    readonly nodeImage?: string | undefined;
-    /** Repository name of the app image; the tag is the content hash. */
-    readonly imageName: string;
-    /** BASE_IMAGE build argument of the app's Dockerfile; the Dockerfile's default when unset. */
-    readonly baseImage?: string | undefined;
-    /** Namespace of the app's objects; created and deleted by the stack unless it is `default`. */
-    readonly namespace: string;
-    /** Type of the app's Service. The Kind target maps a NodePort to `hostPort`, so it takes NodePort only. */
-    readonly serviceType: ServiceType;
-    /** Where the app runs: a Kind cluster this stack creates, or a cluster the user already has. */
-    readonly target: KindTarget | ExistingTarget;
-}
-
-export type ServiceType = "NodePort" | "LoadBalancer" | "ClusterIP";
-export const serviceTypes: readonly ServiceType[] = ["NodePort", "LoadBalancer", "ClusterIP"];
+export const serviceTypes = ["NodePort", "LoadBalancer", "ClusterIP"] as const;
+export type ServiceType = (typeof serviceTypes)[number];
 
 /** The default: a Kind cluster of this stack's own, fed by loading the image into its nodes. */
 export interface KindTarget {
@@ -38,25 +13,11 @@ export interface KindTarget {
 /** A cluster the stack does not create: reached through the user's kubeconfig, fed through a registry. */
 export interface ExistingTarget {
     readonly kind: "existing";
-    /** The kubeconfig file; empty means where kubectl looks (KUBECONFIG's first file, else ~/.kube/config). */
     readonly kubeconfig?: string | undefined;
-    /** The context in that file: always named, so that no other cluster is changed by accident. */
+    /** Always named, so that no other cluster is changed by accident. */
     readonly context: string;
-    /** Registry and path the image is pushed to (`host[:port][/path]`); the cluster's nodes pull from it. */
     readonly registry: string;
 }
-
-export const defaults = {
-    clusterName: "kube-demo",
-    replicas: 3,
-    hostPort: 8080,
-    apiServerPort: 6443,
-    workers: 0,
-    imageName: "node-app",
-    namespace: "default",
-    serviceType: "NodePort",
-    target: "kind",
-} as const;
 
 /** The NodePort the Service uses and the cluster maps to `hostPort`; any free value of 30000-32767. */
 export const appNodePort = 30080;
@@ -127,29 +88,148 @@ const contextPattern = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/;
 // aside). Number() alone would also take " 3", "+3", "3.0", "0x10", "1e1" and "".
 const integerPattern = /^(0|[1-9][0-9]*)$/;
 
-function integerIn(key: string, raw: string | undefined, fallback: number, min: number, max: number, why: string): number {
-    if (raw === undefined) {
-        return fallback;
-    }
-    const value = integerPattern.test(raw) ? Number(raw) : NaN;
-    if (!(value >= min && value <= max)) {
-        throw new ConfigError(key, raw, `must be an integer from ${min} to ${max}, in digits without sign, spaces or leading zeros${why}`);
-    }
-    return value;
+/** An integer setting: its error message gives the range, then `why` in parentheses. */
+interface IntegerSetting {
+    readonly type: "integer";
+    readonly default: number;
+    readonly min: number;
+    readonly max: number;
+    readonly why?: string;
+    readonly description: string;
 }
 
-function matching(key: string, raw: string | undefined, fallback: string, pattern: RegExp, maxLength: number, allowed: string): string;
-function matching(key: string, raw: string | undefined, fallback: undefined, pattern: RegExp, maxLength: number, allowed: string): string | undefined;
-function matching(key: string, raw: string | undefined, fallback: string | undefined, pattern: RegExp, maxLength: number, allowed: string): string | undefined {
+/** A string setting matching `pattern`; without a default it is optional, and "" means unset. */
+interface StringSetting {
+    readonly type: "string";
+    readonly default: string | undefined;
+    readonly pattern: RegExp;
+    readonly maxLength: number;
+    /** What the error message says is allowed. */
+    readonly allowed: string;
+    readonly description: string;
+}
+
+/** A string setting that takes one of `values`. */
+interface ChoiceSetting {
+    readonly type: "string";
+    readonly default: string;
+    readonly values: readonly string[];
+    readonly description: string;
+}
+
+type Setting = IntegerSetting | StringSetting | ChoiceSetting;
+
+/**
+ * Every setting the program reads, in the order they are checked. `type`, `default` and
+ * `description` are what Pulumi.yaml declares (where an unset string's default is "").
+ */
+export const settings = {
+    clusterName: {
+        type: "string", default: "kube-demo", pattern: clusterNamePattern, maxLength: 50,
+        allowed: "must be 1 to 50 characters of a-z, 0-9, '.' and '-', starting and ending with a letter or digit",
+        description: "Name of the Kind cluster (a-z, 0-9, '.', '-'; up to 50 characters). The kubeconfig context is kind-<name>.",
+    },
+    replicas: {
+        type: "integer", default: 3, min: 1, max: 20, why: "a local cluster on a laptop",
+        description: "Number of app pods, 1 to 20.",
+    },
+    hostPort: {
+        type: "integer", default: 8080, min: 1, max: 65535,
+        description: "Port on 127.0.0.1 where the app answers (mapped to the Service's NodePort).",
+    },
+    apiServerPort: {
+        type: "integer", default: 6443, min: 1, max: 65535,
+        description: "Port on 127.0.0.1 of the cluster's API server; fixed so the kubeconfig does not change when the cluster is recreated.",
+    },
+    workers: {
+        type: "integer", default: 0, min: 0, max: 4, why: "each worker is a container on this machine",
+        description: "Worker nodes besides the control plane, 0 to 4.",
+    },
+    nodeImage: {
+        type: "string", default: undefined, pattern: imageReferencePattern, maxLength: imageMaxLength,
+        allowed: `must be an image reference of at most ${imageMaxLength} characters, such as kindest/node:v1.34.0`,
+        description: "Kind node image (empty for kind's default). On machines without a registry, the toolchain's image (see README).",
+    },
+    imageName: {
+        type: "string", default: "node-app", pattern: repositoryPattern, maxLength: imageMaxLength,
+        allowed: `must be a lowercase image repository name without a tag, at most ${imageMaxLength} characters, such as node-app (the tag is the content hash)`,
+        description: "Repository name of the app image; the tag is a hash of the app's content.",
+    },
+    baseImage: {
+        type: "string", default: undefined, pattern: imageReferencePattern, maxLength: imageMaxLength,
+        allowed: `must be an image reference of at most ${imageMaxLength} characters, such as node:20-slim`,
+        description: "BASE_IMAGE build argument of app/Dockerfile (empty for the Dockerfile's default, an official Node image).",
+    },
+    namespace: {
+        type: "string", default: "default", pattern: namespacePattern, maxLength: 63,
+        allowed: "must be 1 to 63 characters of a-z, 0-9 and '-', starting and ending with a letter or digit (a Kubernetes namespace name)",
+        description: "Namespace of the app's objects; created and deleted with the stack unless it is default.",
+    },
+    serviceType: {
+        type: "string", default: "NodePort", values: serviceTypes,
+        description: "Type of the app's Service, NodePort, LoadBalancer or ClusterIP. target kind takes NodePort only.",
+    },
+    target: {
+        type: "string", default: "kind", values: ["kind", "existing"],
+        description: "Where the app runs. kind, a Kind cluster this stack creates (the settings above); existing, a cluster you already have (kubeconfig, context, registry below).",
+    },
+    kubeconfig: {
+        type: "string", default: undefined, pattern: pathPattern, maxLength: 255,
+        allowed: "must be a file path of letters, digits and . _ ~ + / - (not first), at most 255 characters, such as ~/.kube/config",
+        description: "target existing: the kubeconfig file (empty for KUBECONFIG's first file, else ~/.kube/config). Read, never written.",
+    },
+    context: {
+        type: "string", default: undefined, pattern: contextPattern, maxLength: 253,
+        allowed: "must be the name of a context in the kubeconfig: a letter or digit, then letters, digits and . _ : / @ + -, at most 253 characters, such as kind-staging",
+        description: "target existing: the context of that kubeconfig to deploy to (required).",
+    },
+    registry: {
+        type: "string", default: undefined, pattern: registryPattern, maxLength: imageMaxLength,
+        allowed: `must be a registry host with an optional port and path, at most ${imageMaxLength} characters, such as localhost:5001 or ghcr.io/my-team`,
+        description: "target existing: where the image is pushed, HOST[:PORT][/PATH] (required); the cluster's nodes pull it from there. Credentials as docker login stored them.",
+    },
+} as const satisfies Record<string, Setting>;
+
+/** A setting's parsed value: undefined only for a string setting without a default. */
+type Parsed<S> =
+    S extends { readonly values: readonly (infer V)[] } ? V
+    : S extends IntegerSetting ? number
+    : S extends { readonly default: string } ? string
+    : string | undefined;
+
+type Settings = { readonly [K in keyof typeof settings]: Parsed<(typeof settings)[K]> };
+
+/** The settings of target existing, which StackConfig holds in `target` rather than at the top level. */
+type TargetSettings = "target" | "kubeconfig" | "context" | "registry";
+
+/** The stack's configuration as the program uses it: every setting parsed, the target's own in `target`. */
+export type StackConfig = Omit<Settings, TargetSettings> & { readonly target: KindTarget | ExistingTarget };
+
+/** One setting's value from its raw string (absent when unset), or a ConfigError saying what it takes. */
+function parseSetting(key: string, setting: Setting, raw: string | undefined): number | string | undefined {
     // Pulumi.yaml declares optional strings with the default "", which means unset.
-    if (raw === undefined || (raw === "" && fallback === undefined)) {
-        return fallback;
+    if (raw === undefined || (raw === "" && setting.default === undefined)) {
+        return setting.default;
+    }
+    if (setting.type === "integer") {
+        const value = integerPattern.test(raw) ? Number(raw) : NaN;
+        if (!(value >= setting.min && value <= setting.max)) {
+            const why = setting.why === undefined ? "" : ` (${setting.why})`;
+            throw new ConfigError(key, raw, `must be an integer from ${setting.min} to ${setting.max}, in digits without sign, spaces or leading zeros${why}`);
+        }
+        return value;
+    }
+    if ("values" in setting) {
+        if (!setting.values.includes(raw)) {
+            throw new ConfigError(key, raw, `must be one of ${setting.values.join(", ")}`);
+        }
+        return raw;
     }
     // The patterns admit printable ASCII only, and no space, quote, `$`, `;`, `|`, `&`, `(` or
     // backtick: a value that passes could not change a shell command even if it ever reached one
     // unquoted (none does: cluster.ts and image.ts pass settings as variables and arguments).
-    if (raw.length > maxLength || !pattern.test(raw)) {
-        throw new ConfigError(key, raw, allowed);
+    if (raw.length > setting.maxLength || !setting.pattern.test(raw)) {
+        throw new ConfigError(key, raw, setting.allowed);
     }
     return raw;
 }
@@ -159,24 +239,10 @@ function matching(key: string, raw: string | undefined, fallback: string | undef
  * Throws a ConfigError naming the first bad setting.
  */
 export function parseConfig(raw: Record<string, string | undefined>): StackConfig {
-    const config: StackConfig = {
-        clusterName: matching("clusterName", raw.clusterName, defaults.clusterName, clusterNamePattern, 50,
-            "must be 1 to 50 characters of a-z, 0-9, '.' and '-', starting and ending with a letter or digit"),
-        replicas: integerIn("replicas", raw.replicas, defaults.replicas, 1, 20, " (a local cluster on a laptop)"),
-        hostPort: integerIn("hostPort", raw.hostPort, defaults.hostPort, 1, 65535, ""),
-        apiServerPort: integerIn("apiServerPort", raw.apiServerPort, defaults.apiServerPort, 1, 65535, ""),
-        workers: integerIn("workers", raw.workers, defaults.workers, 0, 4, " (each worker is a container on this machine)"),
-        nodeImage: matching("nodeImage", raw.nodeImage, undefined, imageReferencePattern, imageMaxLength,
-            `must be an image reference of at most ${imageMaxLength} characters, such as kindest/node:v1.34.0`),
-        imageName: matching("imageName", raw.imageName, defaults.imageName, repositoryPattern, imageMaxLength,
-            `must be a lowercase image repository name without a tag, at most ${imageMaxLength} characters, such as node-app (the tag is the content hash)`),
-        baseImage: matching("baseImage", raw.baseImage, undefined, imageReferencePattern, imageMaxLength,
-            `must be an image reference of at most ${imageMaxLength} characters, such as node:20-slim`),
-        namespace: matching("namespace", raw.namespace, defaults.namespace, namespacePattern, 63,
-            "must be 1 to 63 characters of a-z, 0-9 and '-', starting and ending with a letter or digit (a Kubernetes namespace name)"),
-        serviceType: oneOf("serviceType", raw.serviceType, defaults.serviceType, serviceTypes),
-        target: parseTarget(raw),
-    };
+    const parsed = Object.fromEntries(Object.entries(settings).map(([key, setting]) => [key, parseSetting(key, setting, raw[key])]));
+    // parseSetting gives each setting the type Parsed<> derives from its entry in the table.
+    const { target, kubeconfig, context, registry, ...common } = parsed as Settings;
+    const config: StackConfig = { ...common, target: parseTarget(target, { kubeconfig, context, registry }) };
     if (config.apiServerPort === config.hostPort) {
         throw new ConfigError("apiServerPort", String(config.apiServerPort), "must differ from hostPort");
     }
@@ -186,34 +252,17 @@ export function parseConfig(raw: Record<string, string | undefined>): StackConfi
     return config;
 }
 
-function oneOf<T extends string>(key: string, raw: string | undefined, fallback: T, allowed: readonly T[]): T {
-    if (raw === undefined) {
-        return fallback;
-    }
-    const value = allowed.find((candidate) => candidate === raw);
-    if (value === undefined) {
-        throw new ConfigError(key, raw, `must be one of ${allowed.join(", ")}`);
-    }
-    return value;
-}
-
 /** The target and its own settings; a setting of the other target is refused rather than ignored. */
-function parseTarget(raw: Record<string, string | undefined>): KindTarget | ExistingTarget {
-    const target = oneOf("target", raw.target, defaults.target, ["kind", "existing"]);
-    const kubeconfig = matching("kubeconfig", raw.kubeconfig, undefined, pathPattern, 255,
-        "must be a file path of letters, digits and . _ ~ + / - (not first), at most 255 characters, such as ~/.kube/config");
-    const context = matching("context", raw.context, undefined, contextPattern, 253,
-        "must be the name of a context in the kubeconfig: a letter or digit, then letters, digits and . _ : / @ + -, at most 253 characters, such as kind-staging");
-    const registry = matching("registry", raw.registry, undefined, registryPattern, imageMaxLength,
-        `must be a registry host with an optional port and path, at most ${imageMaxLength} characters, such as localhost:5001 or ghcr.io/my-team`);
+function parseTarget(target: Settings["target"], own: Pick<Settings, "kubeconfig" | "context" | "registry">): KindTarget | ExistingTarget {
     if (target === "kind") {
-        for (const [key, value] of Object.entries({ kubeconfig, context, registry })) {
+        for (const [key, value] of Object.entries(own)) {
             if (value !== undefined) {
                 throw new ConfigError(key, value, "applies to target existing only; this stack's target is kind (pulumi config set target existing, or pulumi config rm " + key + ")");
             }
         }
         return { kind: "kind" };
     }
+    const { kubeconfig, context, registry } = own;
     if (context === undefined) {
         throw new ConfigError("context", "", "must name the kubeconfig context of the cluster to deploy to when target is existing (pulumi config set context NAME; kubectl config get-contexts lists them)");
     }
@@ -223,9 +272,6 @@ function parseTarget(raw: Record<string, string | undefined>): KindTarget | Exis
     return { kind: "existing", kubeconfig, context, registry };
 }
 
-const keys = ["clusterName", "replicas", "hostPort", "apiServerPort", "workers", "nodeImage", "imageName", "baseImage",
-    "namespace", "serviceType", "target", "kubeconfig", "context", "registry"] as const;
-
 /**
  * Reads the stack's configuration. A bad value ends the program with one line and no
  * stack trace (pulumi.RunError), before any resource is declared.
@@ -233,7 +279,7 @@ const keys = ["clusterName", "replicas", "hostPort", "apiServerPort", "workers",
 export function loadConfig(): StackConfig {
     const config = new pulumi.Config();
     const raw: Record<string, string | undefined> = {};
-    for (const key of keys) {
+    for (const key of Object.keys(settings)) {
         raw[key] = config.get(key);
     }
     try {

@@ -5,11 +5,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 import * as YAML from "yaml";
-import { ConfigError, defaults, parseConfig } from "../../config";
+import { ConfigError, parseConfig, settings } from "../../config";
 import { projectDir } from "./harness";
 
-const settingNames = ["clusterName", "replicas", "hostPort", "apiServerPort", "workers", "nodeImage", "imageName", "baseImage",
-    "target", "kubeconfig", "context", "registry", "namespace", "serviceType"];
+const settingNames = Object.keys(settings);
 
 test("no settings give the seed workflow: kube-demo, 3 replicas, port 8080, node-app", () => {
     assert.deepEqual(parseConfig({}), {
@@ -19,18 +18,17 @@ test("no settings give the seed workflow: kube-demo, 3 replicas, port 8080, node
     });
 });
 
-test("Pulumi.yaml declares every setting, with a description and the program's default", () => {
-    const project = YAML.parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) as
-        { config: Record<string, { description?: string; default?: unknown; type?: string }> };
+test("Pulumi.yaml declares each setting of the table: the same type, default and description", () => {
+    const project = YAML.parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) as { config: Record<string, unknown> };
     assert.deepEqual(Object.keys(project.config).sort(), [...settingNames].sort());
-    for (const [name, declared] of Object.entries(project.config)) {
-        assert.ok((declared.description?.length ?? 0) > 20, `${name} has a description`);
-        const programDefault = (defaults as Record<string, unknown>)[name] ?? "";
-        assert.equal(declared.default, programDefault, `${name} defaults alike in Pulumi.yaml and config.ts`);
-        assert.equal(declared.type, typeof programDefault === "number" ? "integer" : "string");
+    for (const [name, setting] of Object.entries(settings)) {
+        assert.ok(setting.description.length > 20, `${name} has a description`);
+        // Pulumi.yaml declares an unset string with the default "".
+        const expected = { type: setting.type, default: setting.default ?? "", description: setting.description };
+        assert.deepEqual(project.config[name], expected, `${name} in Pulumi.yaml`);
     }
-    // Pulumi.yaml's defaults, as the CLI passes them, give the same config as no settings.
-    const asPassed = Object.fromEntries(Object.entries(project.config).map(([k, v]) => [k, String(v.default)]));
+    // The defaults as the CLI passes them (strings, "" for unset) give the same config as no settings.
+    const asPassed = Object.fromEntries(Object.entries(settings).map(([name, setting]) => [name, String(setting.default ?? "")]));
     assert.deepEqual(parseConfig(asPassed), parseConfig({}));
 });
 
