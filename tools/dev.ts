@@ -43,6 +43,30 @@ function fingerprint(stackName: string): Map<string, string> {
     return hashes;
 }
 
+/** A resource step of an update, as the engine reports it. */
+export interface Step {
+    readonly name: string;
+    readonly type: string;
+    /** The engine's operation: same, create, update, replace, create-replacement, delete-replaced, ... */
+    readonly op: string;
+}
+
+/**
+ * The one line an update prints: the new image and the pods serving it; or, when no image was
+ * built (an edited runtime script, a program change), the resources the update did change, or
+ * that it changed none. Never the new-version line for an update that rolled nothing out.
+ */
+export function updateSummary(what: string, steps: readonly Step[], image: string, pods: string, seconds: string): string {
+    const changed = [...new Set(steps.filter((step) => !["same", "read", "refresh"].includes(step.op)).map((step) => step.name))];
+    if (steps.some((step) => step.type === "docker:index/image:Image" && step.op !== "same")) {
+        return `${what} -> ${image}${pods} in ${seconds} s`;
+    }
+    if (changed.length > 0) {
+        return `${what} -> ${changed.join(", ")} updated, same image (${image || "none"})${pods} in ${seconds} s`;
+    }
+    return `${what} -> nothing to deploy: the update changed no resource (${seconds} s)`;
+}
+
 function changedFiles(before: Map<string, string>, after: Map<string, string>): string[] {
     const names = new Set([...before.keys(), ...after.keys()]);
     return [...names].filter((name) => before.get(name) !== after.get(name)).sort();
@@ -225,6 +249,7 @@ async function main(): Promise<void> {
         }
         const what = changed.length > 3 ? `${changed.slice(0, 3).join(", ")} and ${changed.length - 3} more` : changed.join(", ");
         const errors: string[] = [];
+        const steps: Step[] = [];
         let image = "";
         let doneAt = 0;
         const seconds = () => (((doneAt || Date.now()) - savedAt) / 1000).toFixed(1);
@@ -236,6 +261,9 @@ async function main(): Promise<void> {
                         errors.push(diag.message.trim());
                     }
                     const step = event.resOutputsEvent?.metadata;
+                    if (step) {
+                        steps.push({ name: step.urn.split("::").pop() ?? step.urn, type: step.type, op: step.op });
+                    }
                     if (step?.type === "docker:index/image:Image") {
                         // null when the engine sends no outputs (a nil map in its JSON), whatever the type says
                         const outputs = step.new?.outputs as Record<string, unknown> | null | undefined;
@@ -252,7 +280,7 @@ async function main(): Promise<void> {
             app = appInCluster(result.outputs) ?? app;
             const deployment = await app?.api.get<Deployment>(`/apis/apps/v1/namespaces/${app.namespace}/deployments/${appNames.deployment}`).catch(() => undefined);
             const pods = deployment ? ` on ${deployment.status?.updatedReplicas ?? 0}/${deployment.spec.replicas} pods` : "";
-            console.log(`${what} -> ${image}${pods} in ${seconds()} s`);
+            console.log(updateSummary(what, steps, image, pods, seconds()));
             if (app) {
                 logs.start(app);
             }
@@ -300,7 +328,9 @@ async function main(): Promise<void> {
     }
 }
 
-main().catch((error: unknown) => {
-    console.error(`dev loop: ${(error as Error).message}`);
-    process.exit(1);
-});
+if (require.main === module) {
+    main().catch((error: unknown) => {
+        console.error(`dev loop: ${(error as Error).message}`);
+        process.exit(1);
+    });
+}
