@@ -10,7 +10,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { found } from "../support/present";
-import { freePort, get, newStack, removeStack, stringOutput, TestStack, toolchainForTests } from "../support/stacks";
+import { get } from "../support/load";
+import { freePort } from "../support/ports";
+import { newStack, removeStack, stringOutput, TestStack } from "../support/stack";
+import { toolchainForTests } from "../support/toolchain";
 
 const { env: toolchainEnv, skip } = toolchainForTests("e2e");
 const run = (command: string, args: string[], input?: string) =>

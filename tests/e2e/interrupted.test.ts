@@ -10,7 +10,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { at, found } from "../support/present";
-import { copyProject, freePort, processesInGroup, projectDir, servedWithin, toolchainForTests } from "../support/stacks";
+import { servedWithin } from "../support/load";
+import { freePort } from "../support/ports";
+import { processesInGroup } from "../support/processes";
+import { copyProject, projectDir } from "../support/project";
+import { toolchainForTests } from "../support/toolchain";
 
 const { env: toolchainEnv, skip } = toolchainForTests("e2e");
 

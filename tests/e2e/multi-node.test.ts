@@ -11,10 +11,11 @@ import { after, before, describe, test } from "node:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { found } from "../support/present";
-import {
-    DevLoop, failedLine, get, kind, kubectl, lastLoad, loadLoop, newStack, processesInGroup, removeStack, stateResources, stringOutput, TestStack,
-    servedWithin, toolchainForTests, updateLine,
-} from "../support/stacks";
+import { DevLoop, failedLine, updateLine } from "../support/dev-loop";
+import { get, loadLoop, servedWithin } from "../support/load";
+import { processesInGroup } from "../support/processes";
+import { kind, kubectl, lastLoad, newStack, removeStack, stateResources, stringOutput, TestStack } from "../support/stack";
+import { toolchainForTests } from "../support/toolchain";
 
 const { env: toolchainEnv, skip } = toolchainForTests("e2e");
 

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { test } from "node:test";
 import * as YAML from "yaml";
 import { ConfigError, defaults, parseConfig } from "../../config";
-import { projectDir } from "./harness";
+import { projectDir } from "../support/project";
 
 const settingNames = ["clusterName", "replicas", "hostPort", "apiServerPort", "workers", "nodeImage", "imageName", "baseImage",
     "target", "kubeconfig", "context", "registry", "namespace", "serviceType"];

@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import { found } from "../support/present";
-import { projectDir } from "./harness";
+import { projectDir } from "../support/project";
 
 /** Where `tool` is on this process's PATH. */
 function which(tool: string): string {

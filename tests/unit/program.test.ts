@@ -13,7 +13,7 @@ import { appNodePort } from "../../config";
 import { contentTag } from "../../image";
 import {
     at, CommandInputs, Declared, declaredOf, fakeImageId, fakeKubeconfig, fakeTools, found, only, projectDir, ProgramRun, runProgram, value,
-} from "./harness";
+} from "../support/harness";
 
 const Deployment = "kubernetes:apps/v1:Deployment";
 const { specialSigKey: secretSignatureKey, specialSecretSig: secretSignature } = pulumi.runtime;
