@@ -13,7 +13,8 @@ import { toolchainForTests } from "../support/toolchain";
 import { at, found } from "../support/present";
 
 const { env: toolchainEnv, skip } = toolchainForTests("e2e");
-const scenario = timedScenarios(skip);
+// Each scenario makes stacks of its own: one failing says nothing about the next.
+const scenario = timedScenarios(skip, { independent: true });
 
 describe("bad input: one clear line, nothing created", () => {
     let work: string;
