@@ -9,9 +9,12 @@ import { appNodePort } from "../config";
 import { contentTag } from "../image";
 import { appNames } from "../workload";
 import { waitForUrl } from "../runtime/wait-for-url.js";
-import {
-    changedResources, DevLoop, freePort, lastLoad, newStack, prepareToolchain, projectDir, removeStack, TestStack, updateLine,
-} from "../tests/support/stacks";
+import { DevLoop, updateLine } from "../tests/support/dev-loop";
+import { changedResources } from "../tests/support/events";
+import { freePort } from "../tests/support/ports";
+import { projectDir } from "../tests/support/project";
+import { lastLoad, newStack, removeStack, TestStack } from "../tests/support/stack";
+import { prepareToolchain } from "../tests/support/toolchain";
 import { at, found } from "../tests/support/present";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 

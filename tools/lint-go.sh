@@ -8,10 +8,11 @@
 set -o errexit -o nounset -o pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v go >/dev/null; then
-  echo "lint:go: go is not on PATH (install Go: https://go.dev/dl/)" >&2
-  exit 1
-fi
+# shellcheck source=tools/lint-needs.sh
+. tools/lint-needs.sh
+for tool in go gofmt; do
+  needs_tool lint:go "$tool" "install Go (https://go.dev/dl/)"
+done
 mapfile -t files < <(git ls-files '*.go')
 if [ "${#files[@]}" -eq 0 ]; then
   exit 0

@@ -5,10 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v shellcheck >/dev/null; then
-  echo "lint:shell: shellcheck is not installed (Debian: apt-get install shellcheck)" >&2
-  exit 1
-fi
+# shellcheck source=tools/lint-needs.sh
+. tools/lint-needs.sh
+needs_tool lint:shell shellcheck "install it (Debian: apt-get install shellcheck)"
 
 scripts=()
 while IFS= read -r -d '' file; do

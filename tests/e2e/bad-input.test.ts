@@ -7,11 +7,14 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe } from "node:test";
-import { clusters, newStack, removeStack, stateResources, timedScenarios, toolchainForTests } from "../support/stacks";
+import { timedScenarios } from "../support/scenarios";
+import { clusters, newStack, removeStack, stateResources } from "../support/stack";
+import { toolchainForTests } from "../support/toolchain";
 import { at, found } from "../support/present";
 
 const { env: toolchainEnv, skip } = toolchainForTests("e2e");
-const scenario = timedScenarios(skip);
+// Each scenario makes stacks of its own: one failing says nothing about the next.
+const scenario = timedScenarios(skip, { independent: true });
 
 describe("bad input: one clear line, nothing created", () => {
     let work: string;

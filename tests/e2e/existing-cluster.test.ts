@@ -8,11 +8,16 @@ import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { after, before, describe, test } from "node:test";
+import { after, before, describe } from "node:test";
 import { found } from "../support/present";
-import { freePort, get, newStack, removeStack, stringOutput, TestStack, toolchainForTests } from "../support/stacks";
+import { get } from "../support/load";
+import { freePort } from "../support/ports";
+import { newStack, removeStack, stringOutput, TestStack } from "../support/stack";
+import { timedScenarios } from "../support/scenarios";
+import { toolchainForTests } from "../support/toolchain";
 
 const { env: toolchainEnv, skip } = toolchainForTests("e2e");
+const scenario = timedScenarios(skip);
 const run = (command: string, args: string[], input?: string) =>
     execFileSync(command, args, { env: { ...process.env, ...toolchainEnv }, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"], ...(input === undefined ? {} : { input }) });
 
@@ -110,7 +115,7 @@ describe("the stack on a cluster it did not create, fed through a registry", () 
         }
     });
 
-    test("1. up: the image is pushed and pulled, the pods run in the stack's namespace, the url's port-forward reaches them", { skip }, async () => {
+    scenario("1. up: the image is pushed and pulled, the pods run in the stack's namespace, the url's port-forward reaches them", async () => {
         const result = await theStack().stack.up();
         const url = stringOutput(result.outputs, "url");
         assert.match(await throughPortForward(url), /^Hello World: [0-9a-f-]{36}\n$/);
@@ -126,7 +131,7 @@ describe("the stack on a cluster it did not create, fed through a registry", () 
         assert.equal(fs.readFileSync(userKubeconfig, "utf8"), userKubeconfigText, "the user's kubeconfig is read, never written");
     });
 
-    test("2. an edit is pushed under a new tag and rolled out", { skip }, async () => {
+    scenario("2. an edit is pushed under a new tag and rolled out", async () => {
         const server = path.join(theStack().dir, "app", "server.js");
         fs.writeFileSync(server, fs.readFileSync(server, "utf8").replace("`Hello World: ", "`Hello staging: "));
         const result = await theStack().stack.up();
@@ -134,7 +139,7 @@ describe("the stack on a cluster it did not create, fed through a registry", () 
         await theStack().stack.preview({ expectNoChanges: true });
     });
 
-    test("3. bad input is one line naming the setting or the address; nothing in the cluster changes", { skip }, async () => {
+    scenario("3. bad input is one line naming the setting or the address; nothing in the cluster changes", async () => {
         const cases: [Record<string, string>, RegExp][] = [
             [settings({ context: "kind-nope", namespace: "web2" }),
                 /the context 'kind-nope' \(setting context\) is not in the kubeconfig [^\n]*user-kubeconfig, whose contexts are: kind-e2e-user-/],
@@ -154,7 +159,7 @@ describe("the stack on a cluster it did not create, fed through a registry", () 
         assert.equal(fs.readFileSync(userKubeconfig, "utf8"), userKubeconfigText);
     });
 
-    test("4. destroy removes the app and its namespace; the cluster, the registry and the user's kubeconfig stay", { skip }, async () => {
+    scenario("4. destroy removes the app and its namespace; the cluster, the registry and the user's kubeconfig stay", async () => {
         await theStack().stack.destroy();
         assert.throws(() => kubectl("get", "namespace", "web"), /NotFound/);
         assert.match(kubectl("get", "nodes", "--no-headers"), / Ready /);

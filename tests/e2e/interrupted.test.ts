@@ -8,11 +8,17 @@ import assert from "node:assert/strict";
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { after, before, describe, test } from "node:test";
+import { after, before, describe } from "node:test";
 import { at, found } from "../support/present";
-import { copyProject, freePort, processesInGroup, projectDir, servedWithin, toolchainForTests } from "../support/stacks";
+import { servedWithin } from "../support/load";
+import { freePort } from "../support/ports";
+import { processesInGroup } from "../support/processes";
+import { copyProject, projectDir } from "../support/project";
+import { timedScenarios } from "../support/scenarios";
+import { toolchainForTests } from "../support/toolchain";
 
 const { env: toolchainEnv, skip } = toolchainForTests("e2e");
+const scenario = timedScenarios(skip);
 
 /** `npm run up` as a terminal runs it: its own process group, output collected. */
 class Up {
@@ -107,7 +113,7 @@ describe("npm run up, interrupted and run again", () => {
         }
     });
 
-    test("1. Ctrl-C while kind creates the cluster: the rerun replaces the half-made cluster this stack claimed", { skip }, async () => {
+    scenario("1. Ctrl-C while kind creates the cluster: the rerun replaces the half-made cluster this stack claimed", async () => {
         clusterName = `e2e-int-${Math.random().toString(36).slice(2, 8)}`;
         hostPort = await freePort();
         pulumi("stack", "init", "dev");
@@ -132,12 +138,12 @@ describe("npm run up, interrupted and run again", () => {
         await nothingLeftBehind("Hello World: ");
     });
 
-    test("2. kill -9 of the Pulumi CLI while the image loads: the rerun removes the stale lock, settles the pending load and rolls out", { skip }, async () => {
+    scenario("2. kill -9 of the Pulumi CLI while the image loads: the rerun removes the stale lock, settles the pending load and rolls out", async () => {
         const server = path.join(dir, "app", "server.js");
         fs.writeFileSync(server, fs.readFileSync(server, "utf8").replace("`Hello World: ", "`Hello after a kill: "));
 
         const first = new Up(dir, env);
-        await until("the image load", 180, () => first.processes(/^node scripts\/load-image\.js /).length > 0 || undefined);
+        await until("the image load", 180, () => first.processes(/^node runtime\/load-image\.js /).length > 0 || undefined);
         const [cli] = first.processes(/^pulumi up\b/);
         assert.ok(cli, `the pulumi up process among ${JSON.stringify(first.processes(/./))}`);
         process.kill(cli.pid, "SIGKILL");

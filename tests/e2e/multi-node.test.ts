@@ -7,16 +7,19 @@
 //      load, in the loop and with plain `pulumi up`.
 // 10:  the end a user might give it: the cluster deleted by hand, then `pulumi destroy`.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { after, before, describe } from "node:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { found } from "../support/present";
-import {
-    DevLoop, failedLine, get, kind, kubectl, lastLoad, loadLoop, newStack, processesInGroup, removeStack, stateResources, stringOutput, TestStack,
-    servedWithin, toolchainForTests, updateLine,
-} from "../support/stacks";
+import { DevLoop, failedLine, updateLine } from "../support/dev-loop";
+import { get, loadLoop, servedWithin } from "../support/load";
+import { processesInGroup } from "../support/processes";
+import { kind, kubectl, lastLoad, newStack, removeStack, stateResources, stringOutput, TestStack } from "../support/stack";
+import { timedScenarios } from "../support/scenarios";
+import { toolchainForTests } from "../support/toolchain";
 
 const { env: toolchainEnv, skip } = toolchainForTests("e2e");
+const scenario = timedScenarios(skip);
 
 function edit(file: string, from: string | RegExp, to: string): void {
     const text = fs.readFileSync(file, "utf8");
@@ -63,7 +66,7 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
         }
     });
 
-    test("1. up: 3 nodes Ready, the pods spread over the workers, new connections reach pods on both", { skip }, async () => {
+    scenario("1. up: 3 nodes Ready, the pods spread over the workers, new connections reach pods on both", async () => {
         const started = Date.now();
         const result = await stack().stack.up();
         console.log(`# cold up with 2 workers: ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -94,7 +97,7 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
         assert.ok(loads.every((load) => load.sent === load.total), JSON.stringify(loads));
     });
 
-    test("2. an edit rolls out to pods on both workers under load with no failed request; each node gets only the new layer", { skip }, async () => {
+    scenario("2. an edit rolls out to pods on both workers under load with no failed request; each node gets only the new layer", async () => {
         const server = path.join(stack().dir, "app", "server.js");
         fs.writeFileSync(server, fs.readFileSync(server, "utf8").replace("`Hello World: ", "`Hello nodes: "));
         const load = loadLoop(url);
@@ -116,7 +119,7 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
         assert.ok(loads.every((l) => l.sent < l.total && l.bytes < 64 * 1024), JSON.stringify(loads));
     });
 
-    test("3. workers 2 to 0: the cluster is replaced by a single node, the app answers, nothing is left to change", { skip }, async () => {
+    scenario("3. workers 2 to 0: the cluster is replaced by a single node, the app answers, nothing is left to change", async () => {
         await stack().stack.setConfig("workers", { value: "0" });
         const result = await stack().stack.up();
         assert.equal(result.summary.resourceChanges?.replace !== undefined, true, JSON.stringify(result.summary.resourceChanges));
@@ -127,7 +130,7 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
         await stack().stack.preview({ expectNoChanges: true });
     });
 
-    test("4. the dev loop started on the stack: a saved edit is served, with one line naming the file, the new tag and the time; the new pods' logs stream", { skip }, async () => {
+    scenario("4. the dev loop started on the stack: a saved edit is served, with one line naming the file, the new tag and the time; the new pods' logs stream", async () => {
         server = path.join(stack().dir, "app", "server.js");
         goodServer = fs.readFileSync(server, "utf8");
         devLoop = new DevLoop(stack());
@@ -146,7 +149,7 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
         assert.equal(loop().updates(from).length, 1, "one save, one update");
     });
 
-    test("5. saves during an update queue exactly one more update, which serves the last save", { skip }, async () => {
+    scenario("5. saves during an update queue exactly one more update, which serves the last save", async () => {
         const from = loop().lines.length;
         edit(server, "`Hello from the loop: ", "`Queued 1: ");
         // The update runs for several seconds (build, load, rollout): these land in the middle of it.
@@ -165,14 +168,14 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
         await loop().line(updateLine, second.index + 1, 180);
     });
 
-    test("6. an edit the build does not see (.dockerignore) prints no update", { skip }, async () => {
+    scenario("6. an edit the build does not see (.dockerignore) prints no update", async () => {
         const from = loop().lines.length;
         fs.appendFileSync(path.join(stack().dir, "app", "README.md"), "\nAn edit the image does not see.\n");
         await new Promise((resolve) => setTimeout(resolve, 5000));
         assert.deepEqual(loop().updates(from), []);
     });
 
-    test("7. a broken edit under load: zero failed requests, the update fails within 60 s with the crash and its last log lines; the next good save recovers", { skip }, async () => {
+    scenario("7. a broken edit under load: zero failed requests, the update fails within 60 s with the crash and its last log lines; the next good save recovers", async () => {
         const from = loop().lines.length;
         const load = loadLoop(url);
         fs.appendFileSync(server, "\nthis is not javascript(\n");
@@ -195,7 +198,7 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
         assert.ok(load.rate() >= 20, `at least 20 req/s: ${load.summary()}`);
     });
 
-    test("8. Ctrl-C stops the loop and leaves no process behind", { skip }, async () => {
+    scenario("8. Ctrl-C stops the loop and leaves no process behind", async () => {
         const started = Date.now();
         process.kill(-loop().pid, "SIGINT"); // as a terminal does: to the whole foreground group
         assert.equal(await loop().exited, 0);
@@ -206,7 +209,7 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
         await stack().stack.preview({ expectNoChanges: true });
     });
 
-    test("9. plain `pulumi up` with a server that never becomes ready fails within 60 s with the probe's reason; the old pods serve throughout; the next up recovers", { skip }, async () => {
+    scenario("9. plain `pulumi up` with a server that never becomes ready fails within 60 s with the probe's reason; the old pods serve throughout; the next up recovers", async () => {
         edit(server, /return reply\(req, res, 200, path === '\/healthz'/, "return reply(req, res, path === '/healthz' ? 503 : 200, path === '/healthz'");
         const load = loadLoop(url);
         const started = Date.now();
@@ -229,7 +232,7 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
         await servedWithin(url, "Hello nodes: ");
         await stack().stack.preview({ expectNoChanges: true });
     });
-    test("10. destroy succeeds when the cluster was already deleted outside; the state is empty", { skip }, async () => {
+    scenario("10. destroy succeeds when the cluster was already deleted outside; the state is empty", async () => {
         kind(stack(), ["delete", "cluster", "--name", stack().clusterName]);
         await stack().stack.destroy();
         assert.deepEqual(stateResources(await stack().stack.exportStack()), []);

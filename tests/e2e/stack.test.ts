@@ -14,10 +14,12 @@ import { after, before, describe } from "node:test";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import * as YAML from "yaml";
 import { contentTag } from "../../image";
-import {
-    changedResources, clientKeys, clientKeysIn, clusters, get, kind, kubectl, lastLoad, loadLoop, newStack, printed, printedClientKeys, removeStack, stateResources,
-    servedWithin, stringOutput, TestStack, timedScenarios, toolchainForTests,
-} from "../support/stacks";
+import { changedResources } from "../support/events";
+import { clientKeys, clientKeysIn, printed, printedClientKeys } from "../support/leaks";
+import { get, loadLoop, servedWithin } from "../support/load";
+import { timedScenarios } from "../support/scenarios";
+import { clusters, kind, kubectl, lastLoad, newStack, removeStack, stateResources, stringOutput, TestStack } from "../support/stack";
+import { toolchainForTests } from "../support/toolchain";
 import { contextOnlyEngine, ContextOnlyEngine, direct, restartDockerEngine, untilOtherLaneEnded, whyNoEngineRestart } from "../support/engine";
 import { at, found } from "../support/present";
 

@@ -10,8 +10,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as YAML from "yaml";
-import { toolchainDir } from "../support/stacks";
-import { declaredObjects, KubernetesObject, projectDir } from "../unit/harness";
+import { toolchainDir } from "../support/toolchain";
+import { declaredObjects, KubernetesObject, projectDir } from "../support/harness";
 
 const kubeScore = path.join(toolchainDir, "bin", "kube-score");
 const waiversFile = path.join(__dirname, "kube-score-waivers.yaml");

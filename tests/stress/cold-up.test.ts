@@ -3,7 +3,9 @@
 // which the e2e suite's one cold up rarely shows; STRESS_CYCLES sets how many (default 20).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { get, newStack, removeStack, stringOutput, toolchainForTests } from "../support/stacks";
+import { get } from "../support/load";
+import { newStack, removeStack, stringOutput } from "../support/stack";
+import { toolchainForTests } from "../support/toolchain";
 
 const { env, skip } = toolchainForTests("stress");
 const cycles = Number(process.env.STRESS_CYCLES ?? 20);

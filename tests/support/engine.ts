@@ -7,7 +7,8 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { projectDir, type TestStack } from "./stacks";
+import { projectDir } from "./project";
+import type { TestStack } from "./stack";
 
 const defaultSocket = "/var/run/docker.sock";
 const pidFile = "/var/run/docker.pid";

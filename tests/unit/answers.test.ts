@@ -8,7 +8,7 @@ import * as net from "node:net";
 import { once } from "node:events";
 import { test } from "node:test";
 import { waitForUrl } from "../../runtime/wait-for-url.js";
-import { projectDir } from "./harness";
+import { projectDir } from "../support/project";
 
 /** Runs the script as the `answers` command does: `node runtime/wait-for-url.js` in the project, settings in the environment. */
 function runWait(url: string, timeoutSeconds: number, more: Record<string, string> = {}): Promise<{ code: number | null; seconds: number; stderr: string }> {

@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { kubeconfigPath, reachInstructions } from "../../existing-cluster";
-import { at, declaredOf, fakeTools, only, ProgramRun, runProgram, value } from "./harness";
+import { at, declaredOf, fakeTools, only, ProgramRun, runProgram, value } from "../support/harness";
 
 /** A folder with a fake `docker` that succeeds and the real `node`, which runs the reachability checks. */
 function toolsWithNode(): string {

@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import { buildContextFiles, contentTag } from "../../image";
-import { projectDir } from "./harness";
+import { projectDir } from "../support/project";
 
 const appDir = path.join(projectDir, "app");
 

@@ -11,7 +11,7 @@ import { test } from "node:test";
 import { gzipSync } from "node:zlib";
 import * as tar from "tar-stream";
 import * as loader from "../../runtime/load-image.js";
-import { at, found, projectDir } from "./harness";
+import { at, found, projectDir } from "../support/harness";
 
 const sha256 = (bytes: Buffer | string) => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-load-test-"));

@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 import * as YAML from "yaml";
-import { declaredObjects, KubernetesObject, projectDir } from "./harness";
+import { declaredObjects, KubernetesObject, projectDir } from "../support/harness";
 
 test("bench/manual.yaml holds exactly the objects the program declares", async () => {
     const declared = (await declaredObjects()).map((object) =>

@@ -14,7 +14,7 @@ import { contentTag } from "../../image";
 import { scriptHash } from "../../runtime";
 import {
     at, CommandInputs, Declared, declaredOf, fakeImageId, fakeKubeconfig, fakeTools, found, only, projectDir, ProgramRun, runProgram, value,
-} from "./harness";
+} from "../support/harness";
 
 const Deployment = "kubernetes:apps/v1:Deployment";
 const { specialSigKey: secretSignatureKey, specialSecretSig: secretSignature } = pulumi.runtime;

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
-import { projectDir } from "./harness";
+import { projectDir } from "../support/project";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-recover-"));
 after(() => { fs.rmSync(root, { recursive: true, force: true }); });

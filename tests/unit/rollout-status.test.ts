@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as rolloutStatus from "../../runtime/rollout-status.js";
-import { found } from "./harness";
+import { found } from "../support/present";
 
 type Verdict = ReturnType<typeof rolloutStatus.verdict>;
 /** verdict(), given objects with only the fields it reads: the API's other required fields left out. */

@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { CommandInputs, Declared, declaredOf, found, projectDir, ProgramRun, runProgram } from "./harness";
+import { CommandInputs, Declared, declaredOf, found, projectDir, ProgramRun, runProgram } from "../support/harness";
 
 const marker = path.join(os.tmpdir(), `kube-demo-marker-${process.pid}-${Date.now()}`);
 // Every folder these tests make is in this one, removed at the end.

@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 import { found } from "../support/present";
-import { projectDir } from "./harness";
+import { projectDir } from "../support/project";
 
 function runUpstreamStep(upstreamDir: string) {
     const cache = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-toolchain-"));

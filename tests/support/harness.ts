@@ -4,11 +4,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { at, found } from "../support/present";
+import { at, found } from "./present";
+import { projectDir } from "./project";
 
-export { at, found };
+export { at, found, projectDir };
 
-export const projectDir = path.resolve(__dirname, "../..");
 export const fakeKubeconfig = "apiVersion: v1\nkind: Config\nclusters: []\n";
 export const fakeImageId = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 

@@ -1,0 +1,108 @@
+// Real stacks (Pulumi CLI, providers, Docker, kind) driven through the Automation API, each on a
+// copy of the project with its own state, cluster name, ports and kubeconfig; what they hold.
+import { Deployment, LocalWorkspace, OutputMap, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { recorded } from "./leaks";
+import { freePort } from "./ports";
+import { found } from "./present";
+import { copyProject } from "./project";
+
+export interface TestStack {
+    stack: Stack;
+    dir: string;
+    clusterName: string;
+    /** The kubeconfig kind writes to: the user's own, in a test. */
+    kubeconfigPath: string;
+    env: Record<string, string>;
+}
+
+/**
+ * A new stack on a copy of the project, configured through the API; `pulumiCommand` runs the
+ * CLI some other way than the `pulumi` on PATH.
+ */
+export async function newStack(toolchainEnv: Record<string, string>, config: Record<string, string>,
+    envOverrides: Record<string, string> = {}, pulumiCommand?: PulumiCommand): Promise<TestStack> {
+    const dir = copyProject();
+    const suffix = Math.random().toString(36).slice(2, 8);
+    const clusterName = config.clusterName ?? `e2e-${suffix}`;
+    const kubeconfigPath = path.join(dir, "kubeconfig");
+    const env = {
+        ...toolchainEnv,
+        PULUMI_CONFIG_PASSPHRASE: "e2e",
+        KUBECONFIG: kubeconfigPath,
+        ...envOverrides,
+    };
+    const stack = recorded(await LocalWorkspace.createStack({ workDir: dir, stackName: `e2e-${suffix}` },
+        { workDir: dir, envVars: env, ...(pulumiCommand ? { pulumiCommand } : {}) }));
+    const settings: Record<string, string> = {
+        clusterName,
+        hostPort: String(await freePort()),
+        apiServerPort: String(await freePort()),
+        nodeImage: found(toolchainEnv.KIND_NODE_IMAGE, "KIND_NODE_IMAGE"),
+        baseImage: found(toolchainEnv.NODE_BASE_IMAGE, "NODE_BASE_IMAGE"),
+        ...config,
+    };
+    await stack.setAllConfig(Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, { value: v }])));
+    return { stack, dir, clusterName, kubeconfigPath, env };
+}
+
+/** Destroys and removes the stack, and deletes its cluster if anything was left. */
+export async function removeStack(test: TestStack): Promise<void> {
+    try {
+        await test.stack.destroy();
+    } finally {
+        await test.stack.workspace.removeStack(test.stack.name, { force: true }).catch(() => undefined);
+        kind(test, ["delete", "cluster", "--name", test.clusterName]);
+        fs.rmSync(test.dir, { recursive: true, force: true });
+    }
+}
+
+export function kind(test: TestStack, args: string[]): string {
+    return execFileSync("kind", args, { env: { ...process.env, ...test.env }, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+export function clusters(test: TestStack): string[] {
+    return kind(test, ["get", "clusters"]).split("\n").filter(Boolean);
+}
+
+export function kubectl(test: TestStack, args: string[]): string {
+    return execFileSync("kubectl", ["--context", `kind-${test.clusterName}`, ...args],
+        { env: { ...process.env, ...test.env }, encoding: "utf8" });
+}
+
+/** A resource of an exported state (apitype.ResourceV3): the fields read here. */
+export interface StateResource {
+    urn: string;
+    type: string;
+    outputs?: { stdout?: string };
+}
+
+/** The resources of an exported state (its JSON, apitype.DeploymentV3); none when it has none. */
+export function stateResources(state: Deployment): StateResource[] {
+    return (state.deployment as { resources?: StateResource[] }).resources ?? [];
+}
+
+/** A stack output that is a string (url, image, kubeconfig). */
+export function stringOutput(outputs: OutputMap, name: string): string {
+    const value: unknown = outputs[name]?.value;
+    assert.ok(typeof value === "string", `the stack's ${name} output is a string`);
+    return value;
+}
+
+/**
+ * What the last image load sent, as runtime/load-image.js reported it: per node, the layers
+ * sent of the image's total and the bytes.
+ */
+export async function lastLoad(test: TestStack): Promise<{ node: string; sent: number; total: number; bytes: number }[]> {
+    const state = await test.stack.exportStack();
+    const load = stateResources(state).find((resource) => resource.urn.endsWith("::app-load"));
+    const report = load?.outputs?.stdout ?? "";
+    const lines = [...report.matchAll(/-> (\S+): (\d+) of (\d+) layers sent, (\d+) bytes$/gm)];
+    if (lines.length === 0) {
+        throw new Error(`the image load reported nothing: ${JSON.stringify(report)}`);
+    }
+    return lines.map(([, node = "", sent, total, bytes]) => ({ node, sent: Number(sent), total: Number(total), bytes: Number(bytes) }));
+}
