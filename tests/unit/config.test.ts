@@ -5,13 +5,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 import * as YAML from "yaml";
-<<<<<<< HEAD
 import { ConfigError, parseConfig, settings } from "../../config";
-import { projectDir } from "./harness";
-=======
-import { ConfigError, defaults, parseConfig } from "../../config";
 import { projectDir } from "../support/project";
->>>>>>> tests-support
 
 const settingNames = Object.keys(settings);
 
