@@ -145,6 +145,8 @@ describe("the stack on a cluster it did not create, fed through a registry", () 
                 /the context 'kind-nope' \(setting context\) is not in the kubeconfig [^\n]*user-kubeconfig, whose contexts are: kind-e2e-user-/],
             [settings({ registry: "localhost:1", namespace: "web2" }), /no registry answers at localhost:1 \(setting registry\)/],
             [settings({ registry: `localhost:${readOnlyPort}`, namespace: "web2" }), new RegExp(`localhost:${readOnlyPort}/node-app`)],
+            // In namespace default no Namespace object is made, so each object must wait for the push itself.
+            [settings({ registry: `localhost:${readOnlyPort}`, namespace: "default" }), new RegExp(`localhost:${readOnlyPort}/node-app`)],
         ];
         // Side by side: each is a stack of its own.
         await Promise.all(cases.map(async ([config, message]) => {
@@ -156,6 +158,8 @@ describe("the stack on a cluster it did not create, fed through a registry", () 
             }
         }));
         assert.throws(() => kubectl("get", "namespace", "web2"), /NotFound/, "the namespace waits for the image: a refused push creates nothing");
+        assert.equal(kubectl("get", "deployments,services,poddisruptionbudgets,networkpolicies", "--namespace", "default", "-l", "app=node-web", "-o", "name"), "",
+            "in namespace default too, a refused push creates no object");
         assert.equal(fs.readFileSync(userKubeconfig, "utf8"), userKubeconfigText);
     });
 

@@ -11,7 +11,7 @@ import { after, before, describe } from "node:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { found } from "../support/present";
-import { DevLoop, failedLine, updateLine } from "../support/dev-loop";
+import { DevLoop, failedLine, sameImageLine, updateLine } from "../support/dev-loop";
 import { get, loadLoop, servedWithin } from "../support/load";
 import { processesInGroup } from "../support/processes";
 import { kind, kubectl, lastLoad, newStack, removeStack, stateResources, stringOutput, TestStack } from "../support/stack";
@@ -168,11 +168,20 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
         await loop().line(updateLine, second.index + 1, 180);
     });
 
-    scenario("6. an edit the build does not see (.dockerignore) prints no update", async () => {
+    scenario("6. an edit the build does not see (.dockerignore) prints no update; an edited runtime script runs again, and the line says no image was built", async () => {
         const from = loop().lines.length;
         fs.appendFileSync(path.join(stack().dir, "app", "README.md"), "\nAn edit the image does not see.\n");
         await new Promise((resolve) => setTimeout(resolve, 5000));
         assert.deepEqual(loop().updates(from), []);
+
+        const image = stringOutput(await stack().stack.outputs(), "image");
+        fs.appendFileSync(path.join(stack().dir, "runtime", "wait-for-url.js"), "// An edit the engine must see.\n");
+        const { match } = await loop().line(sameImageLine, from, 180);
+        console.log(`# dev loop: ${match[0]}`);
+        const groups = found(match.groups, "the line's fields");
+        assert.equal(groups.what, "runtime/wait-for-url.js");
+        assert.equal(groups.changed, "app-answers", "the URL wait, and nothing else, ran again");
+        assert.equal(groups.image, image);
     });
 
     scenario("7. a broken edit under load: zero failed requests, the update fails within 60 s with the crash and its last log lines; the next good save recovers", async () => {
