@@ -59,6 +59,20 @@ export function kindConfig(args: Omit<KindClusterArgs, "name" | "dockerHost" | "
     });
 }
 
+/**
+ * The kind configuration the stack creates a cluster with: the settings' shape (kindConfig) and
+ * what the stack tunes in every cluster of its own. kube-proxy applies an endpoint change at once
+ * instead of at most once a second (its default minSyncPeriod), so a finished rollout is served
+ * at once (docs/rollouts.md).
+ */
+export function tunedKindConfig(shape: string): string {
+    const config = YAML.parse(shape) as Record<string, unknown>;
+    return YAML.stringify({
+        ...config,
+        kubeadmConfigPatches: ["kind: KubeProxyConfiguration\niptables:\n  minSyncPeriod: 0s\n"],
+    });
+}
+
 // kind refuses a second cluster of one name; refusing here as well gives a message that says
 // why and keeps kind from touching a cluster this stack does not own.
 // A cluster whose creation was interrupted (Ctrl-C, a killed `pulumi up`) is not in the stack's
@@ -73,6 +87,8 @@ const claimedByThisStack = `claimed_by_this_stack() {
   [ -n "$OWNER" ] && [ "$(docker volume inspect --format '{{index .Labels "kube-demo.owner"}}' "kube-demo-claim-$CLUSTER_NAME" 2>/dev/null)" = "$OWNER" ]
 }`;
 
+// kind returns once the API server runs, without --wait for the node to be Ready: the image
+// load and the objects go ahead meanwhile, and the rollout check waits for the pods.
 const createScript = `set -e
 ${claimedByThisStack}
 if kind get clusters 2>/dev/null | grep -qxF -e "$CLUSTER_NAME"; then
@@ -85,7 +101,7 @@ if kind get clusters 2>/dev/null | grep -qxF -e "$CLUSTER_NAME"; then
 fi
 docker volume rm --force "kube-demo-claim-$CLUSTER_NAME" >/dev/null
 docker volume create --label "kube-demo.owner=$OWNER" "kube-demo-claim-$CLUSTER_NAME" >/dev/null
-kind create cluster --name "$CLUSTER_NAME" --config - --wait 3m >&2
+kind create cluster --name "$CLUSTER_NAME" --config - >&2
 kind get kubeconfig --name "$CLUSTER_NAME"
 `;
 
@@ -249,8 +265,9 @@ export class KindCluster extends pulumi.ComponentResource {
             update: `kind get kubeconfig --name "$CLUSTER_NAME"`,
             delete: deleteScript,
             environment: { CLUSTER_NAME: args.name, OWNER: args.owner, DOCKER_HOST: args.dockerHost },
-            stdin: config,
-            // Everything that shapes the cluster is fixed at creation: a change replaces it.
+            stdin: tunedKindConfig(config),
+            // Everything the settings shape is fixed at creation: a change replaces the cluster.
+            // The stack's tuning applies to clusters it creates from then on; it replaces none.
             // The third trigger replaces a cluster deleted outside Pulumi (presenceTrigger).
             triggers: [args.name, config, presenceTrigger(exists)],
             // stdout is the kubeconfig: never printed, never passed on in the environment.

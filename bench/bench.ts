@@ -16,7 +16,7 @@ import { projectDir } from "../tests/support/project";
 import { lastLoad, newStack, removeStack, TestStack } from "../tests/support/stack";
 import { prepareToolchain } from "../tests/support/toolchain";
 import { at, found } from "../tests/support/present";
-import type { EngineEvent } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, type EngineEvent } from "@pulumi/pulumi/automation";
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const toolchain = prepareToolchain();
@@ -195,7 +195,7 @@ const profile: string[] = [];
  * Runs a `pulumi` command as a user types it, in the stack's project copy. Engine events come
  * from --event-log, stamped as they appear; the Pulumi program's peak memory is sampled.
  */
-async function pulumi(test: TestStack, label: string, args: string[]): Promise<{ events: EngineEvent[]; stepSeconds: (name: string) => number }> {
+async function pulumi(test: TestStack, label: string, args: string[], recordMemory = true): Promise<{ events: EngineEvent[]; stepSeconds: (name: string) => number }> {
     const eventLog = path.join(test.dir, `events-${Date.now()}.jsonl`);
     const events: TimedEvent[] = [];
     let read = 0;
@@ -233,11 +233,35 @@ async function pulumi(test: TestStack, label: string, args: string[]): Promise<{
         });
     }));
     // A command too quick for the 100 ms sampler shows no program process at all.
-    if (peakMiB > 0) {
+    if (recordMemory && peakMiB > 0) {
         record(stack, "peak program memory (MiB)", peakMiB);
     }
     profile.push(`${label} (${((Date.now() - started) / 1000).toFixed(1)} s): ${timeline(events)}`);
     return { events: events.map(({ event }) => event), stepSeconds: (name) => stepSeconds(events, name) };
+}
+
+/**
+ * The floor of a no-op preview or up: an empty TypeScript program (one getStack() output) on the
+ * same kind of backend, passphrase and swc transpile as the stack, with nothing to change.
+ */
+async function floorStack(): Promise<TestStack> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-floor-"));
+    for (const file of ["tsconfig.json", "tsconfig.pulumi.json"]) {
+        fs.copyFileSync(path.join(projectDir, file), path.join(dir, file));
+    }
+    fs.symlinkSync(path.join(projectDir, "node_modules"), path.join(dir, "node_modules"));
+    fs.mkdirSync(path.join(dir, "state"));
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), [
+        "name: kube-demo-floor",
+        "runtime:", "  name: nodejs", "  options:", "    typescript: true", "    tsconfig: tsconfig.pulumi.json",
+        `backend:`, `  url: file://${dir}/state`, "",
+    ].join("\n"));
+    fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "kube-demo-floor", main: "index.ts" }));
+    fs.writeFileSync(path.join(dir, "index.ts"), 'import * as pulumi from "@pulumi/pulumi";\nexport const stack = pulumi.getStack();\n');
+    const floorEnv = { ...toolchainEnv, PULUMI_CONFIG_PASSPHRASE: "e2e" };
+    const workspace = await LocalWorkspace.createStack({ workDir: dir, stackName: "floor" }, { workDir: dir, envVars: floorEnv });
+    await workspace.up();
+    return { stack: workspace, dir, clusterName: "", kubeconfigPath: "", env: floorEnv };
 }
 
 async function stackRound(round: number) {
@@ -249,6 +273,14 @@ async function stackRound(round: number) {
             await untilServing(url, "Hello World");
         }));
         let changes: string[] = [];
+        // The floor just before the stack's own, so that both see the machine alike.
+        const floor = await floorStack();
+        try {
+            record(stack, "no-op preview of an empty program (floor)", await timed(() => pulumi(floor, `round ${round} floor preview`, ["preview", "--expect-no-changes"], false)));
+            record(stack, "no-op up of an empty program (floor)", await timed(() => pulumi(floor, `round ${round} floor up`, ["up", "--yes", "--skip-preview"], false)));
+        } finally {
+            fs.rmSync(floor.dir, { recursive: true, force: true });
+        }
         record(stack, "no-op preview", await timed(async () => {
             changes = changedResources((await pulumi(test, `round ${round} preview`, ["preview"])).events);
         }));

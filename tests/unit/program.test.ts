@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { before, describe, test } from "node:test";
 import * as YAML from "yaml";
-import { bootTrigger, presenceTrigger, presenceTriggerPath, waitForApiServer } from "../../cluster";
+import { bootTrigger, presenceTrigger, presenceTriggerPath, tunedKindConfig, waitForApiServer } from "../../cluster";
 import { appNodePort } from "../../config";
 import { contentTag } from "../../image";
 import { scriptHash } from "../../runtime";
@@ -267,7 +267,12 @@ describe("with the default config", () => {
 
     test("the cluster is replaced by anything that shapes it, and deleted by name", () => {
         const { cluster } = commands(run);
-        assert.deepEqual(cluster.inputs.triggers.slice(0, 2), ["kube-demo", cluster.inputs.stdin]);
+        // The settings' shape replaces it; the stack's own tuning, on top of it on stdin, replaces none.
+        const shape = String(cluster.inputs.triggers[1]);
+        assert.deepEqual(cluster.inputs.triggers.slice(0, 2), ["kube-demo", shape]);
+        assert.equal(cluster.inputs.stdin, tunedKindConfig(shape));
+        assert.deepEqual((YAML.parse(cluster.inputs.stdin) as { kubeadmConfigPatches: unknown }).kubeadmConfigPatches,
+            ["kind: KubeProxyConfiguration\niptables:\n  minSyncPeriod: 0s\n"], "kube-proxy applies endpoint changes at once");
         assert.match(found(cluster.inputs.delete, "the delete script"), /^kind delete cluster --name "\$CLUSTER_NAME"$/m);
         assert.equal(cluster.inputs.environment.CLUSTER_NAME, "kube-demo");
         // The claim's owner: this stack of this checkout (cluster.ts, createScript).

@@ -147,7 +147,7 @@ describe("the program's commands take settings only as environment variables", (
                 ["kind", "get", "clusters"],
                 ["docker", "volume", "rm", "--force", claim],
                 ["docker", "volume", "create", "--label", `kube-demo.owner=${value}`, claim],
-                ["kind", "create", "cluster", "--name", value, "--config", "-", "--wait", "3m"],
+                ["kind", "create", "cluster", "--name", value, "--config", "-"],
                 ["kind", "get", "kubeconfig", "--name", value],
                 ["kind", "get", "kubeconfig", "--name", value],
                 ["kind", "delete", "cluster", "--name", value],
@@ -192,7 +192,7 @@ describe("the program's commands take settings only as environment variables", (
         const log = newLog();
         const created = sh(cluster.create, cluster, { CLUSTER_NAME: "team.demo", FAKE_CLUSTERS: "teamxdemo\n" }, log, text(cluster.stdin));
         assert.equal(created.status, 0, created.stderr);
-        assert.deepEqual(calls(log).find((call) => call[1] === "create" && call[0] === "kind"), ["kind", "create", "cluster", "--name", "team.demo", "--config", "-", "--wait", "3m"]);
+        assert.deepEqual(calls(log).find((call) => call[1] === "create" && call[0] === "kind"), ["kind", "create", "cluster", "--name", "team.demo", "--config", "-"]);
         noMarker();
     });
 });
