@@ -2,11 +2,8 @@
 # The end-to-end suite (npm run test:e2e): two lanes side by side, each running its files one
 # after the other. Lanes rather than `node --test --test-concurrency=2 FILES`: that runs the
 # files in alphabetical order, which started the longest one (stack.test.ts) last. Two, not
-# three: on 2 cores a third lane slowed every file down more than it gained (22 min in all).
-# Measured in CI on 2026-12-02 (clean clone, both lanes at once): interrupted 204 s, bad-input 51,
-# stack 352 (engine restart included); multi-node (with the dev loop) 391, existing-cluster 110.
-# stack.test.ts also holds what was docker-engine.test.ts (one cluster boot fewer), and
-# bad-input.test.ts runs in its lane, so that the restart waits little for the other lane.
+# three: on 2 cores a third lane slows every file down more than it gains. The lanes are
+# balanced by the files' measured times (docs/testing.md).
 # stack.test.ts restarts the Docker engine (its scenario 10), which stops every container on the
 # machine: it runs last in its lane and restarts the engine only once the file named in
 # KUBE_DEMO_E2E_RESTART_WHEN exists, which this script creates when the other lane has ended.

@@ -54,9 +54,9 @@ export interface Load {
 
 /**
  * Steady load on `url`: `connections` loops side by side, each opening a new connection per
- * request (so that every pod is hit), `perSecond` requests a second in all. Twenty loops, not
- * five: each waits for its reply, and on two busy cores replies took 300 to 500 ms, which held
- * five loops to 17 req/s and ten to 20 (CI, 2026-12-02); twenty keep 30 up to 650 ms.
+ * request (so that every pod is hit), `perSecond` requests a second in all. Each loop waits for
+ * its reply: twenty keep 30 req/s with replies of up to 650 ms, as on two busy cores
+ * (docs/testing.md).
  */
 export function loadLoop(url: string, perSecond = 30, connections = 20): Load {
     const replies: string[] = [];
