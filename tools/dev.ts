@@ -43,12 +43,15 @@ function fingerprint(stackName: string): Map<string, string> {
     return hashes;
 }
 
-/** A resource step of an update, as the engine reports it. */
-export interface Step {
-    readonly name: string;
-    readonly type: string;
-    /** The engine's operation: same, create, update, replace, create-replacement, delete-replaced, ... */
-    readonly op: string;
+/** What an update did: read back from the stack (its outputs and history), which the engine's events may miss on a busy machine. */
+export interface UpdateOutcome {
+    /** The image the pods run after the update, and before it. */
+    readonly image: string;
+    readonly previousImage: string;
+    /** The update's operations and how many of each (the stack history's resourceChanges). */
+    readonly changes: Readonly<Record<string, number>>;
+    /** The resources the engine's events showed changing, by name. */
+    readonly changedNames: readonly string[];
 }
 
 /**
@@ -56,15 +59,22 @@ export interface Step {
  * built (an edited runtime script, a program change), the resources the update did change, or
  * that it changed none. Never the new-version line for an update that rolled nothing out.
  */
-export function updateSummary(what: string, steps: readonly Step[], image: string, pods: string, seconds: string): string {
-    const changed = [...new Set(steps.filter((step) => !["same", "read", "refresh"].includes(step.op)).map((step) => step.name))];
-    if (steps.some((step) => step.type === "docker:index/image:Image" && step.op !== "same")) {
-        return `${what} -> ${image}${pods} in ${seconds} s`;
+export function updateSummary(what: string, outcome: UpdateOutcome, pods: string, seconds: string): string {
+    if (outcome.image !== outcome.previousImage) {
+        return `${what} -> ${outcome.image}${pods} in ${seconds} s`;
     }
-    if (changed.length > 0) {
-        return `${what} -> ${changed.join(", ")} updated, same image (${image || "none"})${pods} in ${seconds} s`;
+    const count = Object.entries(outcome.changes).filter(([op]) => !["same", "read", "refresh"].includes(op)).reduce((sum, [, n]) => sum + n, 0);
+    if (count > 0) {
+        const names = outcome.changedNames.length > 0 ? outcome.changedNames.join(", ") : `${count} resource(s)`;
+        return `${what} -> ${names} updated, same image (${outcome.image || "none"})${pods} in ${seconds} s`;
     }
     return `${what} -> nothing to deploy: the update changed no resource (${seconds} s)`;
+}
+
+/** A string output of the stack, or "" when it has none. */
+function outputString(outputs: Record<string, { value: unknown }>, name: string): string {
+    const value = outputs[name]?.value;
+    return typeof value === "string" ? value : "";
 }
 
 function changedFiles(before: Map<string, string>, after: Map<string, string>): string[] {
@@ -229,7 +239,9 @@ async function main(): Promise<void> {
             ? { api: kubeApi(kubeconfig), namespace: typeof namespace === "string" ? namespace : "default" }
             : undefined;
     };
-    let app = appInCluster(await stack.outputs());
+    const outputs = await stack.outputs();
+    let app = appInCluster(outputs);
+    let deployedImage = outputString(outputs, "image");
     if (app) {
         logs.start(app);
     }
@@ -249,8 +261,7 @@ async function main(): Promise<void> {
         }
         const what = changed.length > 3 ? `${changed.slice(0, 3).join(", ")} and ${changed.length - 3} more` : changed.join(", ");
         const errors: string[] = [];
-        const steps: Step[] = [];
-        let image = "";
+        const changedNames = new Set<string>();
         let doneAt = 0;
         const seconds = () => (((doneAt || Date.now()) - savedAt) / 1000).toFixed(1);
         try {
@@ -261,14 +272,8 @@ async function main(): Promise<void> {
                         errors.push(diag.message.trim());
                     }
                     const step = event.resOutputsEvent?.metadata;
-                    if (step) {
-                        steps.push({ name: step.urn.split("::").pop() ?? step.urn, type: step.type, op: step.op });
-                    }
-                    if (step?.type === "docker:index/image:Image") {
-                        // null when the engine sends no outputs (a nil map in its JSON), whatever the type says
-                        const outputs = step.new?.outputs as Record<string, unknown> | null | undefined;
-                        const imageName = outputs?.imageName;
-                        image = typeof imageName === "string" ? imageName : "";
+                    if (step && !["same", "read", "refresh"].includes(step.op) && !step.type.startsWith("kube-demo:")) {
+                        changedNames.add(step.urn.split("::").pop() ?? step.urn);
                     }
                     // The update is done here; the API then reads the outputs back with two more
                     // CLI runs, which are not part of save-to-served.
@@ -278,9 +283,11 @@ async function main(): Promise<void> {
                 },
             });
             app = appInCluster(result.outputs) ?? app;
+            const image = outputString(result.outputs, "image");
             const deployment = await app?.api.get<Deployment>(`/apis/apps/v1/namespaces/${app.namespace}/deployments/${appNames.deployment}`).catch(() => undefined);
             const pods = deployment ? ` on ${deployment.status?.updatedReplicas ?? 0}/${deployment.spec.replicas} pods` : "";
-            console.log(updateSummary(what, steps, image, pods, seconds()));
+            console.log(updateSummary(what, { image, previousImage: deployedImage, changes: result.summary.resourceChanges ?? {}, changedNames: [...changedNames] }, pods, seconds()));
+            deployedImage = image;
             if (app) {
                 logs.start(app);
             }
