@@ -156,16 +156,20 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
         await new Promise((resolve) => setTimeout(resolve, 1500));
         edit(server, "`Queued 1: ", "`Queued 2: ");
         edit(server, "`Queued 2: ", "`Queued 3: ");
-        const first = await loop().line(updateLine, from, 180);
-        const second = await loop().line(updateLine, first.index + 1, 180);
+        await loop().line(updateLine, from, 180);
+        await servedWithin(url, "Queued 3: ", 180);
         await new Promise((resolve) => setTimeout(resolve, 5000));
-        assert.equal(loop().updates(from).length, 2, loop().updates(from).join("\n"));
-        assert.match(second.match[0], /^app\/server\.js -> /);
+        // The first update may already have read the later saves (the program reads the files
+        // once it runs): then the queued one finds nothing to deploy, and says so.
+        const updates = loop().updates(from);
+        assert.equal(updates.length, 2, updates.join("\n"));
+        assert.ok(updates.every((line) => line.startsWith("app/server.js -> ") && !failedLine.test(line)), updates.join("\n"));
         for (let i = 0; i < 10; i++) {
             assert.match(await get(url), /^Queued 3: /);
         }
+        const restored = loop().lines.length;
         edit(server, "`Queued 3: ", "`Hello from the loop: ");
-        await loop().line(updateLine, second.index + 1, 180);
+        await loop().line(updateLine, restored, 180);
     });
 
     scenario("6. an edit the build does not see (.dockerignore) prints no update; an edited runtime script runs again, and the line says no image was built", async () => {

@@ -8,6 +8,8 @@ import type { TestStack } from "./stack";
 export const updateLine = /^(?<what>\S.*) -> (?<image>node-app:[0-9a-f]{16}) on (?<ready>\d+)\/(?<want>\d+) pods in (?<seconds>\d+\.\d) s$/;
 /** The line of an update that built no image: the resources it changed, and the image that stayed. */
 export const sameImageLine = /^(?<what>\S.*) -> (?<changed>\S.*) updated, same image \((?<image>node-app:[0-9a-f]{16})\) on (?<ready>\d+)\/(?<want>\d+) pods in (?<seconds>\d+\.\d) s$/;
+/** The line of an update that found nothing to change (the saves it was for were already deployed). */
+export const nothingLine = /^(?<what>\S.*) -> nothing to deploy: the update changed no resource \((?<seconds>\d+\.\d) s\)$/;
 export const failedLine = /^(?<what>\S.*) -> update failed after (?<seconds>\d+\.\d) s/;
 
 /** The dev loop as a user runs it, in its own process group so that nothing it starts can hide. */
@@ -60,8 +62,8 @@ export class DevLoop {
         await this.exited;
     }
 
-    /** Lines that report an update (done or failed), from index `from` on. */
+    /** Lines that report an update (a new image, the same image, nothing to deploy, or failed), from index `from` on. */
     updates(from = 0): string[] {
-        return this.lines.slice(from).filter((l) => updateLine.test(l) || failedLine.test(l));
+        return this.lines.slice(from).filter((l) => [updateLine, sameImageLine, nothingLine, failedLine].some((line) => line.test(l)));
     }
 }
