@@ -149,7 +149,7 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
         assert.equal(loop().updates(from).length, 1, "one save, one update");
     });
 
-    scenario("5. saves during an update queue exactly one more update, which serves the last save", async () => {
+    scenario("5. saves during an update queue at most one more update, which serves the last save", async () => {
         const from = loop().lines.length;
         edit(server, "`Hello from the loop: ", "`Queued 1: ");
         // The update runs for several seconds (build, load, rollout): these land in the middle of it.
@@ -158,11 +158,16 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
         edit(server, "`Queued 2: ", "`Queued 3: ");
         await loop().line(updateLine, from, 180);
         await servedWithin(url, "Queued 3: ", 180);
-        await new Promise((resolve) => setTimeout(resolve, 5000));
+        // Until no update line has come for 20 s: the queued update, if any, has ended.
+        for (let count = -1; count !== loop().updates(from).length;) {
+            count = loop().updates(from).length;
+            await new Promise((resolve) => setTimeout(resolve, 20_000));
+        }
         // The first update may already have read the later saves (the program reads the files
-        // once it runs): then the queued one finds nothing to deploy, and says so.
+        // once it runs, and a busy machine may show it every save before it starts): then the
+        // queued one finds nothing to deploy and says so, or there is none.
         const updates = loop().updates(from);
-        assert.equal(updates.length, 2, updates.join("\n"));
+        assert.ok(updates.length >= 1 && updates.length <= 2, updates.join("\n"));
         assert.ok(updates.every((line) => line.startsWith("app/server.js -> ") && !failedLine.test(line)), updates.join("\n"));
         for (let i = 0; i < 10; i++) {
             assert.match(await get(url), /^Queued 3: /);
