@@ -28,10 +28,15 @@ export interface KindClusterArgs {
     readonly owner: string;
     /** Where earlier versions of the program declared the Kubernetes provider, so that a deployed stack keeps it. */
     readonly providerAliases?: pulumi.Input<pulumi.Alias>[] | undefined;
+    /**
+     * An image to load into the nodes while kind creates them (runtime/load-image.js --preload),
+     * once it is built: the app's, so its load after the cluster finds it there.
+     */
+    readonly preloadImage?: string | undefined;
 }
 
 /** The kind configuration file for these settings, as YAML. */
-export function kindConfig(args: Omit<KindClusterArgs, "name" | "dockerHost" | "owner" | "providerAliases">): string {
+export function kindConfig(args: Omit<KindClusterArgs, "name" | "dockerHost" | "owner" | "providerAliases" | "preloadImage">): string {
     const image = args.nodeImage ? { image: args.nodeImage } : {};
     return YAML.stringify({
         kind: "Cluster",
@@ -89,7 +94,11 @@ const claimedByThisStack = `claimed_by_this_stack() {
 
 // kind returns once the API server runs, without --wait for the node to be Ready: the image
 // load and the objects go ahead meanwhile, and the rollout check waits for the pods.
+// The preload runs beside kind (KindClusterArgs.preloadImage); once kind returns it stops,
+// unless its import has begun: then the script waits for it, as the load would send the same.
 const createScript = `set -e
+preload=
+trap '[ -z "$preload" ] || kill "$preload" 2>/dev/null || true' EXIT
 ${claimedByThisStack}
 if kind get clusters 2>/dev/null | grep -qxF -e "$CLUSTER_NAME"; then
   if ! claimed_by_this_stack; then
@@ -101,7 +110,16 @@ if kind get clusters 2>/dev/null | grep -qxF -e "$CLUSTER_NAME"; then
 fi
 docker volume rm --force "kube-demo-claim-$CLUSTER_NAME" >/dev/null
 docker volume create --label "kube-demo.owner=$OWNER" "kube-demo-claim-$CLUSTER_NAME" >/dev/null
+if [ -n "\${PRELOAD_IMAGE:-}" ]; then
+  node runtime/load-image.js --preload "$PRELOAD_IMAGE" "$CLUSTER_NAME" "$NODE_COUNT" </dev/null >&2 &
+  preload=$!
+fi
 kind create cluster --name "$CLUSTER_NAME" --config - >&2
+if [ -n "$preload" ]; then
+  kill -TERM "$preload" 2>/dev/null || true
+  wait "$preload" 2>/dev/null || true
+  preload=
+fi
 kind get kubeconfig --name "$CLUSTER_NAME"
 `;
 
@@ -127,6 +145,12 @@ fi
 export function presenceTrigger(clusterExists: boolean, now: Date = new Date()): string {
     return clusterExists ? "present" : `missing at ${now.toISOString()}`;
 }
+
+/**
+ * Where the preload's image sits among the cluster command's inputs: ignored, since a new tag
+ * matters only to a cluster being created, never one that runs.
+ */
+export const preloadImagePath = "environment.PRELOAD_IMAGE";
 
 /** Where presenceTrigger sits among the cluster command's inputs. */
 export const presenceTriggerPath = "triggers[2]";
@@ -264,7 +288,10 @@ export class KindCluster extends pulumi.ComponentResource {
             // stays, only its kubeconfig is read again.
             update: `kind get kubeconfig --name "$CLUSTER_NAME"`,
             delete: deleteScript,
-            environment: { CLUSTER_NAME: args.name, OWNER: args.owner, DOCKER_HOST: args.dockerHost },
+            environment: {
+                CLUSTER_NAME: args.name, OWNER: args.owner, DOCKER_HOST: args.dockerHost,
+                ...(args.preloadImage ? { PRELOAD_IMAGE: args.preloadImage, NODE_COUNT: String(args.workers + 1) } : {}),
+            },
             stdin: tunedKindConfig(config),
             // Everything the settings shape is fixed at creation: a change replaces the cluster.
             // The stack's tuning applies to clusters it creates from then on; it replaces none.
@@ -278,7 +305,7 @@ export class KindCluster extends pulumi.ComponentResource {
             additionalSecretOutputs: ["stdout"],
             // kind refuses two clusters of one name, so the old one must go first.
             deleteBeforeReplace: true,
-            ignoreChanges: exists ? [presenceTriggerPath] : [],
+            ignoreChanges: [preloadImagePath, ...(exists ? [presenceTriggerPath] : [])],
         });
 
         this.name = pulumi.output(args.name);

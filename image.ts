@@ -67,6 +67,16 @@ export function contentTag(contextDir: string, buildArgs: Record<string, string>
     return hash.digest("hex").slice(0, 16);
 }
 
+/** The build arguments of the app's image. */
+function imageBuildArgs(baseImage: string | undefined): Record<string, string> {
+    return baseImage ? { BASE_IMAGE: baseImage } : {};
+}
+
+/** The tag AppImage gives the image of `context` built on `baseImage`, known before it is declared. */
+export function appImageTag(context: string, baseImage: string | undefined): string {
+    return contentTag(context, imageBuildArgs(baseImage));
+}
+
 /** Kind's nodes get the image from the local engine, layer by layer; there is no registry between them. */
 export interface LoadIntoKind {
     readonly kind: "load";
@@ -109,7 +119,7 @@ export class AppImage extends pulumi.ComponentResource {
     constructor(name: string, args: AppImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kube-demo:index:AppImage", name, {}, opts);
 
-        const buildArgs: Record<string, string> = args.baseImage ? { BASE_IMAGE: args.baseImage } : {};
+        const buildArgs = imageBuildArgs(args.baseImage);
         // Computed here rather than by the provider, so `pulumi preview` already shows the tag.
         this.tag = contentTag(args.context, buildArgs);
         const delivery = args.delivery;

@@ -16,7 +16,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { KindCluster } from "./cluster";
 import { appNodePort, ExistingTarget, loadConfig, StackConfig } from "./config";
 import { existingClusterProvider, findCluster, kubeconfigPath, reachInstructions, requireReachable, requireRegistry } from "./existing-cluster";
-import { AppImage, LoadIntoKind, PushToRegistry } from "./image";
+import { AppImage, appImageTag, LoadIntoKind, PushToRegistry } from "./image";
 import { requirePrerequisites } from "./prerequisites";
 import { kindReadiness } from "./readiness";
 import { appPort, Workload, WorkloadArgs } from "./workload";
@@ -47,6 +47,9 @@ interface Placement {
     outputs(workload: Workload): Omit<StackOutputs, "image" | "namespace">;
 }
 
+/** The app's build context, relative to the project. */
+const appContext = "app";
+
 /** The Workload's name; its provider was its child before the placements handed it in. */
 const workloadName = "app";
 const providerAliases = [{ name: `${workloadName}-cluster`, parent: pulumi.createUrn(workloadName, "kube-demo:index:Workload") }];
@@ -64,7 +67,7 @@ export function kubeDemo(): StackOutputs {
 
     const placement = existing ?? onKind(config, dockerHost);
     const appImage = new AppImage("app", {
-        context: "app",
+        context: appContext,
         imageName: config.imageName,
         baseImage: config.baseImage,
         engine,
@@ -96,6 +99,7 @@ function onKind(config: StackConfig, dockerHost: string): Placement {
         // Two checkouts may each have a stack named dev: the folder tells them apart.
         owner: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()} in ${process.cwd()}`,
         providerAliases,
+        preloadImage: `${config.imageName}:${appImageTag(appContext, config.baseImage)}`,
     });
     const url = `http://127.0.0.1:${config.hostPort}`;
     return {

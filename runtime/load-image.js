@@ -23,6 +23,20 @@ const toml = require("smol-toml");
 const tar = require("tar-stream");
 const { asType } = require("./as-type");
 
+/** Every child process running now: a preload that stops stops them too. */
+/** @type {Set<import("node:child_process").ChildProcess>} */
+const children = new Set();
+
+/**
+ * @template {import("node:child_process").ChildProcess} T
+ * @param {T} child @returns {T}
+ */
+function tracked(child) {
+    children.add(child);
+    child.on("close", () => children.delete(child));
+    return child;
+}
+
 const ociManifestType = "application/vnd.oci.image.manifest.v1+json";
 const ociConfigType = "application/vnd.oci.image.config.v1+json";
 
@@ -59,7 +73,7 @@ function exited(child, description) {
  * @returns {Promise<string>}
  */
 async function run(command, args, input) {
-    const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"] });
+    const child = tracked(spawn(command, args, { stdio: ["pipe", "pipe", "pipe"] }));
     /** @type {Buffer[]} */ const out = [];
     child.stdout.on("data", (/** @type {Buffer} */ chunk) => out.push(chunk));
     // A command that exits early closes its stdin; its exit code tells what happened.
@@ -234,22 +248,35 @@ function criSnapshotter(configDump) {
     return typeof snapshotter === "string" && snapshotter !== "" ? snapshotter : undefined;
 }
 
+/** The label a loaded image carries in a node: the Docker image ID it was loaded from. */
+const imageIdLabel = "kube-demo.image-id";
+
 /**
- * The node's snapshotter and the digests in its content store, asked in one `docker exec`.
- * @param {string} node
+ * The node's snapshotter, the digests in its content store and the image ID label of
+ * `reference` there (undefined when the node lacks the image), asked in one `docker exec`.
+ * @param {string} node @param {string} reference
  */
-async function nodeStore(node) {
+async function nodeStore(node, reference) {
     const separator = "#--- content ---";
     const out = await run("docker", ["exec", node, "sh", "-c",
-        `containerd config dump && echo '${separator}' && ctr --namespace=k8s.io content ls --quiet`]);
-    const [configDump = "", digests] = out.split(`\n${separator}\n`);
-    return { snapshotter: criSnapshotter(configDump), present: new Set((digests ?? "").split(/\s+/).filter(Boolean)) };
+        `containerd config dump && echo '${separator}' && ctr --namespace=k8s.io content ls --quiet && echo '${separator}' && ctr --namespace=k8s.io images ls`]);
+    const [configDump = "", digests = "", images = ""] = out.split(`\n${separator}\n`);
+    // Columns: REF TYPE DIGEST SIZE PLATFORMS LABELS; the labels (no spaces) come last.
+    const line = images.split("\n").find((row) => row.split(/\s+/)[0] === reference);
+    const labels = line?.trim().split(/\s+/).pop() ?? "";
+    const loadedFrom = labels.split(",").find((label) => label.startsWith(`${imageIdLabel}=`))?.slice(imageIdLabel.length + 1);
+    return { snapshotter: criSnapshotter(configDump), present: new Set(digests.split(/\s+/).filter(Boolean)), loadedFrom };
 }
 
-/** @param {string} image @param {string} dir */
-async function saveImage(image, dir) {
+/** The ID of `image` in the local Docker engine. @param {string} image */
+async function imageId(image) {
+    return (await run("docker", ["image", "inspect", "--format", "{{.Id}}", "--", image])).trim();
+}
+
+/** @param {string} image @param {string} dir @param {AbortSignal} signal */
+async function saveImage(image, dir, signal) {
     // "--": the image is never read as an option, whatever it starts with (this script also runs by hand).
-    const child = spawn("docker", ["save", "--", image], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = tracked(spawn("docker", ["save", "--", image], { stdio: ["ignore", "pipe", "pipe"], signal }));
     const [read, exit] = await Promise.allSettled([readSavedImage(child.stdout, dir), exited(child, `docker save ${image}`)]);
     // docker's own message first: a failed save also leaves an unreadable archive.
     if (exit.status === "rejected") throw exit.reason;
@@ -262,59 +289,130 @@ const lastLine = (/** @type {string} */ text) => text.trim().split("\n").filter(
 
 /**
  * Loads `image` into every node of kind cluster `cluster`; resolves with a line per node.
+ * A node that already holds this very image (same name, loaded from the same Docker image ID:
+ * a tag can be built again from another base) is sent nothing.
  * @param {string} image @param {string} cluster
  * @returns {Promise<string[]>}
  */
 async function loadImage(image, cluster) {
     const reference = containerdReference(image);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-load-"));
+    const saveAborted = new AbortController();
     try {
         // docker save takes longest: it starts first, and the nodes are asked while it runs.
-        const saving = saveImage(image, dir);
-        saving.catch(() => {}); // awaited below, unless the cluster has no nodes
-        const nodes = (await run("kind", ["get", "nodes", "--name", cluster])).split(/\s+/).filter(Boolean);
+        const saving = saveImage(image, dir, saveAborted.signal);
+        saving.catch(() => {}); // awaited below, unless no node needs the image
+        const [id, nodes] = await Promise.all([imageId(image), run("kind", ["get", "nodes", "--name", cluster])
+            .then((out) => out.split(/\s+/).filter(Boolean))]);
         if (nodes.length === 0) {
             throw new Error(`kind cluster "${cluster}" has no nodes (kind get nodes --name ${cluster})`);
         }
-        const [saved, ...stores] = await Promise.all([saving, ...nodes.map((node) => nodeStore(node).then((store) => ({ node, ...store }), (/** @type {unknown} */ error) => {
+        const stores = await Promise.all(nodes.map((node) => nodeStore(node, reference).then((store) => ({ node, ...store }), (/** @type {unknown} */ error) => {
             throw new Error(`node ${node}: cannot list its containerd content: ${lastLine(/** @type {Error} */ (error).message)}`);
-        }))]);
-        return await Promise.all(stores.map(async ({ node, snapshotter, present }) => {
-            const importArgs = ["exec", "-i", node, "ctr", "--namespace=k8s.io", "images", "import",
-                "--all-platforms", "--digests", ...(snapshotter ? [`--snapshotter=${snapshotter}`] : []), "-"];
-            let layers = saved.layers.filter((layer) => !present.has(layer.digest));
-            try {
-                try {
-                    await run("docker", importArgs, ociArchive(reference, saved, layers));
-                } catch (error) {
-                    if (layers.length === saved.layers.length) throw error;
-                    // The node dropped a layer since it was listed (image garbage collection): send all.
-                    layers = saved.layers;
-                    await run("docker", importArgs, ociArchive(reference, saved, layers));
-                }
-            } catch (error) {
-                throw new Error(`node ${node}: ctr images import failed: ${lastLine(/** @type {Error} */ (error).message)}`);
-            }
-            const bytes = [saved.config, ...layers].reduce((sum, blob) => sum + blob.size, 0);
-            return `${image} -> ${node}: ${layers.length} of ${saved.layers.length} layers sent, ${bytes} bytes`;
-        }));
+        })));
+        const lacking = stores.filter((store) => store.loadedFrom !== id);
+        if (lacking.length === 0) {
+            saveAborted.abort();
+        }
+        const sent = lacking.length === 0 ? [] : await sendTo(lacking, image, reference, id, await saving);
+        return stores.map(({ node }) => sent.find((line) => line.startsWith(`${image} -> ${node}:`)) ?? `${image} -> ${node}: already there, nothing sent`);
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }
 }
 
+/**
+ * Imports `saved` into each node of `stores`, sending only the layers it lacks, and labels it
+ * with the Docker image ID; resolves with a line per node.
+ * @param {{ node: string, snapshotter: string | undefined, present: Set<string> }[]} stores
+ * @param {string} image @param {string} reference @param {string} id @param {SavedImage} saved
+ */
+function sendTo(stores, image, reference, id, saved) {
+    return Promise.all(stores.map(async ({ node, snapshotter, present }) => {
+        // The reference and the ID reach the shell as its arguments, never as script text.
+        const importArgs = ["exec", "-i", node, "sh", "-c",
+            `ctr --namespace=k8s.io images import --all-platforms --digests ${snapshotter ? `--snapshotter=${snapshotter} ` : ""}- `
+            + `&& ctr --namespace=k8s.io images label "$1" "${imageIdLabel}=$2" >/dev/null`, "sh", reference, id];
+        let layers = saved.layers.filter((layer) => !present.has(layer.digest));
+        try {
+            try {
+                await run("docker", importArgs, ociArchive(reference, saved, layers));
+            } catch (error) {
+                if (layers.length === saved.layers.length) throw error;
+                // The node dropped a layer since it was listed (image garbage collection): send all.
+                layers = saved.layers;
+                await run("docker", importArgs, ociArchive(reference, saved, layers));
+            }
+        } catch (error) {
+            throw new Error(`node ${node}: ctr images import failed: ${lastLine(/** @type {Error} */ (error).message)}`);
+        }
+        const bytes = [saved.config, ...layers].reduce((sum, blob) => sum + blob.size, 0);
+        return `${image} -> ${node}: ${layers.length} of ${saved.layers.length} layers sent, ${bytes} bytes`;
+    }));
+}
+
+const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Resolves once `image` is in the local engine and each of the `nodeCount` nodes of `cluster`
+ * has a containerd that answers; resolves false if `stopped()` first.
+ * @param {string} image @param {string} cluster @param {number} nodeCount @param {() => boolean} stopped
+ */
+async function untilLoadable(image, cluster, nodeCount, stopped) {
+    const succeeds = (/** @type {Promise<unknown>} */ promise) => promise.then(() => true, () => false);
+    while (!stopped()) {
+        const [built, nodes] = await Promise.all([succeeds(imageId(image)),
+            run("kind", ["get", "nodes", "--name", cluster]).then((out) => out.split(/\s+/).filter(Boolean), () => [])]);
+        if (built && nodes.length === nodeCount) {
+            const answers = await Promise.all(nodes.map((node) => succeeds(run("docker", ["exec", node, "ctr", "--namespace=k8s.io", "version"]))));
+            if (answers.every(Boolean)) return true;
+        }
+        await sleep(500);
+    }
+    return false;
+}
+
+/**
+ * The preload: run by the cluster's create script beside `kind create cluster`, it loads the
+ * app's image into the nodes while kubeadm still starts them, so the load after the cluster
+ * finds it there. It stops on SIGTERM (kind returned) unless its import has begun, once its
+ * parent is gone (an interrupted up), or after ten minutes.
+ * @param {string} image @param {string} cluster @param {number} nodeCount
+ */
+async function preload(image, cluster, nodeCount) {
+    const parent = process.ppid;
+    const giveUp = Date.now() + 10 * 60_000;
+    let importing = false;
+    let terminated = false;
+    process.on("SIGTERM", () => {
+        terminated = true;
+        if (!importing) {
+            for (const child of children) child.kill();
+        }
+    });
+    const stopped = () => terminated || process.ppid !== parent || Date.now() > giveUp;
+    if (!await untilLoadable(image, cluster, nodeCount, stopped)) {
+        return [`preload of ${image} skipped: the cluster was up before the image was built`];
+    }
+    importing = true;
+    return (await loadImage(image, cluster)).map((line) => `preloaded ${line}`);
+}
+
 module.exports = { containerdReference, criSnapshotter, loadImage, ociArchive, readSavedImage };
 
 if (require.main === module) {
-    const [image, cluster] = process.argv.slice(2);
-    if (!image || !cluster) {
-        console.error("usage: node runtime/load-image.js IMAGE CLUSTER");
+    const args = process.argv.slice(2);
+    const preloading = args[0] === "--preload";
+    const [image, cluster, nodeCount] = preloading ? args.slice(1) : args;
+    if (!image || !cluster || (preloading && !Number(nodeCount))) {
+        console.error("usage: node runtime/load-image.js IMAGE CLUSTER\n       node runtime/load-image.js --preload IMAGE CLUSTER NODE_COUNT");
         process.exit(2);
     }
-    loadImage(image, cluster).then(
+    (preloading ? preload(image, cluster, Number(nodeCount)) : loadImage(image, cluster)).then(
         (lines) => { console.log(lines.join("\n")); },
         (/** @type {unknown} */ error) => {
             console.error(`loading ${image} into kind cluster "${cluster}" failed: ${/** @type {Error} */ (error).message}`);
-            process.exit(1);
+            // A failed preload changes nothing: the load after the cluster sends what is missing.
+            process.exit(preloading ? 0 : 1);
         });
 }

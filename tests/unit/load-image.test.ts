@@ -1,7 +1,7 @@
 // The image loader's contract: a node gets the manifest, the config and only the layers it
 // lacks, under the name the kubelet resolves; when that fails, it gets every layer.
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -123,11 +123,15 @@ test("the snapshotter is read from containerd's config as kind reads it, for con
     assert.equal(loader.criSnapshotter(`version = 3\n`), undefined);
 });
 
+/** What the fake engine says `docker image inspect` of node-app:1 is. */
+const engineImageId = sha256(config);
+
 /**
- * `kind` and `docker` fakes for a cluster "demo" whose nodes hold the layers `stores`
- * names; each node's imports are kept in `dir`, and a node in `failFirstImport` fails its first.
+ * `kind` and `docker` fakes for a cluster "demo" whose nodes hold the layers `stores` names;
+ * each node's imports are kept in `dir`, and a node in `failFirstImport` fails its first.
+ * A node in `holding` already has node-app:1, labelled with the ID it holds it from.
  */
-function fakeCluster(dir: string, saveArchive: Buffer, stores: Record<string, string[]>, failFirstImport: string[] = []): string {
+function fakeCluster(dir: string, saveArchive: Buffer, stores: Record<string, string[]>, failFirstImport: string[] = [], holding: Record<string, string> = {}): string {
     const bin = path.join(dir, "bin");
     fs.mkdirSync(bin);
     fs.writeFileSync(path.join(dir, "save.tar"), saveArchive);
@@ -137,15 +141,24 @@ if (args.join(" ") === "get nodes --name demo") console.log(${JSON.stringify(Obj
     fs.writeFileSync(path.join(bin, "docker"), script(`
 const dir = ${JSON.stringify(dir)};
 const stores = ${JSON.stringify(stores)};
+const holding = ${JSON.stringify(holding)};
 const failFirstImport = ${JSON.stringify(failFirstImport)};
 const command = args.join(" ");
 const node = args[1] === "-i" ? args[2] : args[1];
 if (command === "save -- node-app:1") {
+    fs.writeFileSync(dir + "/saved", "");
     process.stdout.write(fs.readFileSync(dir + "/save.tar"));
-} else if (args[0] === "exec" && args[2] === "sh" && args[3] === "-c" && /containerd config dump .* ctr --namespace=k8s.io content ls --quiet$/.test(args[4])) {
+} else if (command === "exec " + node + " ctr --namespace=k8s.io version") {
+    console.log("Server: containerd");
+} else if (command === "image inspect --format {{.Id}} -- node-app:1") {
+    console.log(${JSON.stringify(engineImageId)});
+} else if (args[0] === "exec" && args[2] === "sh" && args[3] === "-c" && /containerd config dump .* ctr --namespace=k8s.io content ls --quiet .* ctr --namespace=k8s.io images ls$/.test(args[4])) {
     const separator = /echo '([^']+)'/.exec(args[4])[1];
-    console.log("version = 3\\n[plugins.'io.containerd.cri.v1.images']\\nsnapshotter = 'overlayfs'\\n" + separator + "\\n" + stores[node].join("\\n"));
-} else if (command === "exec -i " + node + " ctr --namespace=k8s.io images import --all-platforms --digests --snapshotter=overlayfs -") {
+    const image = holding[node] ? "docker.io/library/node-app:1 application/vnd.oci.image.manifest.v1+json sha256:0 40.2 MiB linux/amd64 io.cri-containerd.image=managed,kube-demo.image-id=" + holding[node] : "";
+    console.log("version = 3\\n[plugins.'io.containerd.cri.v1.images']\\nsnapshotter = 'overlayfs'\\n" + separator + "\\n" + stores[node].join("\\n") + "\\n" + separator + "\\nREF TYPE DIGEST SIZE PLATFORMS LABELS\\n" + image);
+} else if (args[0] === "exec" && args[1] === "-i" && args[3] === "sh" && args[4] === "-c"
+    && args[5] === 'ctr --namespace=k8s.io images import --all-platforms --digests --snapshotter=overlayfs - && ctr --namespace=k8s.io images label "$1" "kube-demo.image-id=$2" >/dev/null'
+    && args[7] === "docker.io/library/node-app:1" && args[8] === ${JSON.stringify(engineImageId)}) {
     const n = fs.readdirSync(dir).filter((f) => f.startsWith("import-" + node)).length;
     fs.writeFileSync(dir + "/import-" + node + "-" + n + ".tar", fs.readFileSync(0));
     if (failFirstImport.includes(node) && n === 0) { console.error("content digest not found"); process.exit(1); }
@@ -158,9 +171,9 @@ if (command === "save -- node-app:1") {
 }
 
 /** Runs the loader against a fake cluster; per node, the layer blobs of each import, in order. */
-async function loadWithFakes(stores: Record<string, string[]>, failFirstImport: string[] = []) {
+async function loadWithFakes(stores: Record<string, string[]>, failFirstImport: string[] = [], holding: Record<string, string> = {}) {
     const dir = tempDir();
-    const bin = fakeCluster(dir, await classicSave(), stores, failFirstImport);
+    const bin = fakeCluster(dir, await classicSave(), stores, failFirstImport, holding);
     const output = execFileSync(process.execPath, [path.join(projectDir, "runtime", "load-image.js"), "node-app:1", "demo"],
         { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, encoding: "utf8" });
     const sent: Record<string, string[][]> = {};
@@ -169,7 +182,7 @@ async function loadWithFakes(stores: Record<string, string[]>, failFirstImport: 
         sent[node] = await Promise.all(imports.map(async (name) => [...(await filesOf(fs.readFileSync(path.join(dir, name)))).keys()]
             .filter((file) => diffIds.map(blobOf).includes(file)).sort()));
     }
-    return { output, sent };
+    return { output, sent, dir };
 }
 
 test("each node is sent only the layers it lacks: the app's to a node with the base, all to a new one", async () => {
@@ -194,4 +207,52 @@ test("a node whose import keeps failing: one line naming the node and the cause,
     assert.equal(load.status, 1);
     assert.equal(load.stderr, 'loading node-app:1 into kind cluster "demo" failed: node demo-control-plane: ctr images import failed: '
         + "ctr: failed to ingest: no space left on device\n");
+});
+
+test("a node that holds the image, loaded from the same Docker image, is sent nothing", async () => {
+    const { output, sent } = await loadWithFakes({ "demo-control-plane": diffIds, "demo-worker": diffIds.slice(0, 2) },
+        [], { "demo-control-plane": engineImageId });
+    assert.deepEqual(sent["demo-control-plane"], []);
+    assert.deepEqual(sent["demo-worker"], [[blobOf(diffIds[2])]]);
+    assert.match(output, /^node-app:1 -> demo-control-plane: already there, nothing sent$/m);
+    assert.match(output, /^node-app:1 -> demo-worker: 1 of 3 layers sent, \d+ bytes$/m);
+});
+
+test("the same name loaded from another Docker image (a tag built again) is loaded anew", async () => {
+    const { output, sent } = await loadWithFakes({ "demo-control-plane": diffIds.slice(0, 2) }, [], { "demo-control-plane": sha256("an older build") });
+    assert.deepEqual(sent["demo-control-plane"], [[blobOf(diffIds[2])]]);
+    assert.match(output, /1 of 3 layers sent/);
+});
+
+test("when every node holds the image, docker save is not awaited", async () => {
+    const { dir, output } = await loadWithFakes({ "demo-control-plane": diffIds }, [], { "demo-control-plane": engineImageId });
+    assert.match(output, /already there/);
+    // The save may have started (it starts first) but nothing was imported from it.
+    assert.deepEqual(fs.readdirSync(dir).filter((f) => f.startsWith("import-")), []);
+});
+
+test("the preload loads once the image and every node are there, and says so", async () => {
+    const dir = tempDir();
+    const bin = fakeCluster(dir, await classicSave(), { "demo-control-plane": [], "demo-worker": [] });
+    const preload = spawnSync(process.execPath, [path.join(projectDir, "runtime", "load-image.js"), "--preload", "node-app:1", "demo", "2"],
+        { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, encoding: "utf8", timeout: 20_000 });
+    assert.equal(preload.status, 0, preload.stderr);
+    assert.match(preload.stdout, /^preloaded node-app:1 -> demo-control-plane: 3 of 3 layers sent/m);
+    assert.match(preload.stdout, /^preloaded node-app:1 -> demo-worker: 3 of 3 layers sent/m);
+});
+
+test("a preload still waiting for its nodes stops on SIGTERM, sending nothing", async () => {
+    const dir = tempDir();
+    // Two nodes expected, one there: it keeps waiting until told to stop.
+    const bin = fakeCluster(dir, await classicSave(), { "demo-control-plane": [] });
+    const child = spawn(process.execPath, [path.join(projectDir, "runtime", "load-image.js"), "--preload", "node-app:1", "demo", "2"],
+        { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    child.kill("SIGTERM");
+    const code = await new Promise((resolve) => child.on("close", resolve));
+    assert.equal(code, 0);
+    assert.match(stdout, /^preload of node-app:1 skipped/m);
+    assert.deepEqual(fs.readdirSync(dir).filter((f) => f.startsWith("import-")), []);
 });

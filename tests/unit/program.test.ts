@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { before, describe, test } from "node:test";
 import * as YAML from "yaml";
-import { bootTrigger, presenceTrigger, presenceTriggerPath, tunedKindConfig, waitForApiServer } from "../../cluster";
+import { bootTrigger, preloadImagePath, presenceTrigger, presenceTriggerPath, tunedKindConfig, waitForApiServer } from "../../cluster";
 import { appNodePort } from "../../config";
 import { contentTag } from "../../image";
 import { scriptHash } from "../../runtime";
@@ -26,7 +26,7 @@ function commands(run: ProgramRun) {
     const all = declaredOf(run, "command:local:Command");
     return {
         cluster: found(all.find((d) => d.inputs.create.includes("kind create cluster")), "the cluster command"),
-        load: found(all.find((d) => d.inputs.create.includes("runtime/load-image.js")), "the load command"),
+        load: found(all.find((d) => d.inputs.create.startsWith("node runtime/load-image.js")), "the load command"),
         answers: found(all.find((d) => d.name.endsWith("-answers")), "the answers command"),
         rollout: found(all.find((d) => d.inputs.create.includes("runtime/rollout-status.js")), "the rollout command"),
     };
@@ -172,6 +172,15 @@ describe("with the default config", () => {
         assert.deepEqual(load.inputs.triggers, [fakeImageId, `${cluster.name}-id`, scriptHash("load-image.js")]);
         assert.equal(load.inputs.environment.CLUSTER_NAME, "kube-demo");
         assert.match(found(load.inputs.environment.IMAGE, "IMAGE"), /^node-app:[0-9a-f]{16}$/);
+    });
+
+    test("the cluster preloads the very image the app builds, into each of its nodes", () => {
+        const { cluster } = commands(run);
+        assert.equal(cluster.inputs.environment.PRELOAD_IMAGE, only(run, "docker:index/image:Image").inputs.imageName);
+        assert.equal(cluster.inputs.environment.NODE_COUNT, "1");
+        // A new tag changes nothing about a cluster that runs.
+        assert.ok(found(cluster.options.ignoreChanges, "ignoreChanges").includes(preloadImagePath));
+        assert.equal(preloadImagePath, "environment.PRELOAD_IMAGE");
     });
 
     test("the rollout check, not the provider, awaits the Deployment, and runs again for each new spec", () => {
@@ -328,7 +337,7 @@ describe("a cluster deleted outside Pulumi is noticed and rebuilt", () => {
 
     test("a cluster that exists keeps the presence trigger the engine stored: no diff", async () => {
         const cluster = await clusterIn(["other", "kube-demo"]);
-        assert.deepEqual(cluster.options.ignoreChanges, [presenceTriggerPath]);
+        assert.deepEqual(cluster.options.ignoreChanges, [preloadImagePath, presenceTriggerPath]);
         assert.equal(presenceTriggerPath, "triggers[2]");
         assert.equal(cluster.inputs.triggers.length, 3);
     });
@@ -337,7 +346,7 @@ describe("a cluster deleted outside Pulumi is noticed and rebuilt", () => {
         const first = await clusterIn(["other"]);
         await new Promise((resolve) => setTimeout(resolve, 5));
         const second = await clusterIn(["other"]);
-        assert.deepEqual(first.options.ignoreChanges, [], "the new value must reach the engine's diff");
+        assert.deepEqual(first.options.ignoreChanges, [preloadImagePath], "the new value must reach the engine's diff");
         const trigger = at(first.inputs.triggers, 2);
         assert.ok(typeof trigger === "string");
         assert.match(trigger, /^missing at /);

@@ -38,7 +38,7 @@ const hostile = [
 /**
  * A folder of fakes that record each call (tool and arguments) as a JSON line in `log` and
  * answer: kind lists FAKE_CLUSTERS and FAKE_NODES and prints a kubeconfig; docker volume
- * inspect prints FAKE_CLAIM_OWNER (no such volume when unset); docker save fails (after a docker exec); pulumi has no config and prints a URL; everything else succeeds.
+ * inspect prints FAKE_CLAIM_OWNER (no such volume when unset); kind create waits for the preload beside it; docker save fails (after a docker exec); pulumi has no config and prints a URL; everything else succeeds.
  */
 function recordingTools(log: string, tools = ["kind", "docker", "node", "pulumi"]): string {
     const dir = tempDir("tools");
@@ -51,6 +51,13 @@ const call = [tool, ...args.slice(0, 2)].join(" ");
 if (call === "kind get clusters") process.stdout.write(process.env.FAKE_CLUSTERS ?? "");
 else if (call === "kind get nodes") process.stdout.write(process.env.FAKE_NODES ?? "");
 else if (call === "kind get kubeconfig") process.stdout.write("apiVersion: v1\\n");
+else if (call === "kind create cluster" && process.env.PRELOAD_IMAGE) {
+    // As a real kind create takes long enough for the preload beside it to start.
+    const until = Date.now() + 10_000;
+    while (Date.now() < until && !fs.readFileSync(${JSON.stringify(log)}, "utf8").includes('["node","runtime/load-image.js","--preload"')) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+}
 else if (call === "docker volume inspect") {
     if (process.env.FAKE_CLAIM_OWNER === undefined) process.exit(1);
     console.log(process.env.FAKE_CLAIM_OWNER);
@@ -112,7 +119,7 @@ describe("the program's commands take settings only as environment variables", (
         assert.equal(cluster.environment.CLUSTER_NAME, "canary-cluster");
         assert.equal(cluster.update, 'kind get kubeconfig --name "$CLUSTER_NAME"');
         assert.match(found(cluster.delete, "the delete script"), /^kind delete cluster --name "\$CLUSTER_NAME"$/m);
-        const load = command("runtime/load-image.js");
+        const load = command(`node runtime/load-image.js "$IMAGE"`);
         assert.equal(load.create, 'node runtime/load-image.js "$IMAGE" "$CLUSTER_NAME"');
         assert.match(found(load.environment.IMAGE, "IMAGE"), /^canary\/app:[0-9a-f]{16}$/);
         assert.equal(load.environment.CLUSTER_NAME, "canary-cluster");
@@ -137,13 +144,16 @@ describe("the program's commands take settings only as environment variables", (
             const cluster = command("kind create cluster");
             const log = newLog();
             const env = { CLUSTER_NAME: value, OWNER: value };
-            const created = sh(cluster.create, cluster, { ...env, FAKE_CLUSTERS: "other\nkube-demo\n" }, log, text(cluster.stdin));
+            assert.equal(cluster.environment.NODE_COUNT, "1");
+            const created = sh(cluster.create, cluster, { ...env, PRELOAD_IMAGE: value, FAKE_CLUSTERS: "other\nkube-demo\n" }, log, text(cluster.stdin));
             assert.equal(created.status, 0, created.stderr);
             assert.equal(sh(cluster.update, cluster, env, log).status, 0);
             assert.equal(sh(cluster.delete, cluster, { ...env, FAKE_CLAIM_OWNER: value }, log).status, 0);
             const claim = `kube-demo-claim-${value}`;
             const ownerOfClaim = ["docker", "volume", "inspect", "--format", '{{index .Labels "kube-demo.owner"}}', claim];
-            assert.deepEqual(calls(log), [
+            // The preload runs beside kind create: its place among the calls varies.
+            assert.deepEqual(calls(log).filter((call) => call[0] === "node"), [["node", "runtime/load-image.js", "--preload", value, value, "1"]]);
+            assert.deepEqual(calls(log).filter((call) => call[0] !== "node"), [
                 ["kind", "get", "clusters"],
                 ["docker", "volume", "rm", "--force", claim],
                 ["docker", "volume", "create", "--label", `kube-demo.owner=${value}`, claim],
@@ -158,7 +168,7 @@ describe("the program's commands take settings only as environment variables", (
         });
 
         test(`the load command passes the image and cluster ${named(value)} to the load script as two arguments`, () => {
-            const load = command("runtime/load-image.js");
+            const load = command(`node runtime/load-image.js "$IMAGE"`);
             const log = newLog();
             const result = sh(load.create, load, { IMAGE: `${value}:tag`, CLUSTER_NAME: value }, log);
             assert.equal(result.status, 0, result.stderr);
@@ -217,7 +227,8 @@ describe("runtime/load-image.js passes the image, the cluster and the nodes as s
             assert.deepEqual(recorded.find((c) => c[1] === "save"), ["docker", "save", "--", value]);
             // The script docker exec runs in the node is constant text.
             assert.deepEqual(recorded.filter((c) => c[1] === "exec"), [["docker", "exec", node, "sh", "-c",
-                "containerd config dump && echo '#--- content ---' && ctr --namespace=k8s.io content ls --quiet"]]);
+                "containerd config dump && echo '#--- content ---' && ctr --namespace=k8s.io content ls --quiet && echo '#--- content ---' && ctr --namespace=k8s.io images ls"]]);
+            assert.deepEqual(recorded.find((c) => c[1] === "image"), ["docker", "image", "inspect", "--format", "{{.Id}}", "--", value]);
             noMarker();
         });
     }
