@@ -291,6 +291,22 @@ describe("tools/up.sh sets the toolchain's images as single arguments to pulumi 
     });
 });
 
+describe("tools/up.sh passes KUBE_DEMO_STACK to pulumi as one argument", () => {
+    for (const value of hostile) {
+        test(named(value), () => {
+            const project = upProject("up-stack");
+            const { result, pulumi } = runUp(project, [], { KUBE_DEMO_STACK: value });
+            assert.equal(result.status, 0, result.stderr);
+            assert.deepEqual(pulumi, [
+                ["stack", "select", value, "--create"],
+                ["up", "--yes", "--skip-preview", "--stack", value],
+                ["stack", "output", "url", "--stack", value],
+            ]);
+            noMarker();
+        });
+    }
+});
+
 describe("tools/up.sh on a stack that is there runs one pulumi command", () => {
     const images = { KIND_NODE_IMAGE: "kube-demo/kind-node:v1", NODE_BASE_IMAGE: "kube-demo/node-base:20" };
 
