@@ -3,6 +3,9 @@
 # dependencies, runs `pulumi up` on the dev stack (local state, no account) and prints the URL.
 #   tools/up.sh [PULUMI UP FLAGS...]   (npm run up)
 #   tools/up.sh --watch                 then the dev loop, tools/dev.ts (npm run dev)
+#   KUBE_DEMO_STACK=NAME tools/up.sh    another stack than dev
+# Every `pulumi` run costs start-up and the passphrase's key derivation, so the common path
+# (stack and settings already there) runs one: `pulumi up --skip-preview`. A preview is `pulumi preview`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,30 +31,64 @@ if ! command -v pulumi >/dev/null; then
 fi
 
 [ -d node_modules ] || npm ci --no-audit --no-fund
-mkdir -p .pulumi-state   # the local backend named in Pulumi.yaml
+
+stack=${KUBE_DEMO_STACK:-dev}
+project=$(sed -n 's/^name:[[:space:]]*//p' Pulumi.yaml)
+# The file backend's folder, as Pulumi picks it: PULUMI_BACKEND_URL, else Pulumi.yaml's
+# backend url (file://./.pulumi-state here, an absolute path in the tests' project copies).
+backend=${PULUMI_BACKEND_URL:-$(sed -n '/^backend:/,/^[^[:space:]#]/s/^[[:space:]]*url:[[:space:]]*//p' Pulumi.yaml | tr -d "\"'")}
+state_dir=
+case $backend in
+  file://~*) state_dir=$HOME${backend#file://\~} ;;
+  file://*) state_dir=${backend#file://} ;;
+esac
+# Where a file backend keeps the stack's checkpoint; none for another backend, which then goes
+# through the CLI below.
+checkpoint=${state_dir:+$state_dir/.pulumi/stacks/$project/$stack.json}
+[ -z "$state_dir" ] || mkdir -p "$state_dir"
 
 # Stack secrets (the kubeconfig) are encrypted with this passphrase; empty unless you set one.
 export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE-}
-pulumi stack select dev --create >/dev/null
+# The stack is created, and selected for later plain `pulumi` commands, only on the first run.
+if [ -z "$checkpoint" ] || { [ ! -f "$checkpoint" ] && [ ! -f "$checkpoint.gz" ]; }; then
+  pulumi stack select "$stack" --create >/dev/null
+fi
 # A `pulumi up` killed before it finished leaves its lock and pending operations behind.
-node tools/recover-interrupted.js .pulumi-state dev
+node tools/recover-interrupted.js "${state_dir:-.pulumi-state}" "$stack"
 
-# Without a registry, the cluster and the app need the toolchain's local images. The image
-# stays one quoted argument from the environment to `pulumi config set` ("--": never an option);
-# the program then validates it like any other setting.
+# Without a registry, the cluster and the app need the toolchain's local images. The stack's
+# file tells whether a setting is there (an empty one counts as unset) without a `pulumi`
+# run. The image stays one quoted argument from the environment to `pulumi config set`
+# ("--": never an option); the program then validates it like any other setting.
 use_toolchain_image() {
   local key=$1 image=$2
-  if [ -n "$image" ] && [ -z "$(pulumi config get "$key" 2>/dev/null)" ]; then
+  if [ -n "$image" ] && ! grep -Eqs "^[[:space:]]*($project:)?$key:[[:space:]]*([^[:space:]\"'#]|\"[^\"]|'[^']|$)" "Pulumi.$stack.yaml"; then
     printf "Using the toolchain's %s as %s\n" "$image" "$key"
-    pulumi config set -- "$key" "$image"
+    pulumi config set --stack "$stack" -- "$key" "$image"
   fi
 }
 use_toolchain_image nodeImage "${KIND_NODE_IMAGE:-}"
 use_toolchain_image baseImage "${NODE_BASE_IMAGE:-}"
 
-pulumi up --yes "$@"
+pulumi up --yes --skip-preview --stack "$stack" "$@"
+
+# The URL is a plain output of the stack's resource in the checkpoint: read there, it costs no
+# `pulumi` run. The CLI answers when the checkpoint is not where a file backend keeps it.
+url_from_checkpoint() {
+  [ -n "$checkpoint" ] || return 1
+  node -e '
+    const fs = require("node:fs"), zlib = require("node:zlib");
+    const [file] = process.argv.slice(1);
+    const text = fs.existsSync(file) ? fs.readFileSync(file) : zlib.gunzipSync(fs.readFileSync(file + ".gz"));
+    const resources = JSON.parse(text).checkpoint?.latest?.resources ?? [];
+    const url = resources.find((r) => r.type === "pulumi:pulumi:Stack")?.outputs?.url;
+    if (typeof url !== "string" || !url) process.exit(1);
+    console.log(url);
+  ' "$checkpoint" 2>/dev/null
+}
+url=$(url_from_checkpoint) || url=$(pulumi stack output url --stack "$stack")
 echo
-echo "The app answers at $(pulumi stack output url)"
+echo "The app answers at $url"
 if [ "$watch" = true ]; then
-  exec node --import tsx tools/dev.ts --stack dev
+  exec node --import tsx tools/dev.ts --stack "$stack"
 fi

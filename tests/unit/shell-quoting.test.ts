@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { CommandInputs, Declared, declaredOf, found, projectDir, ProgramRun, runProgram } from "../support/harness";
+import { at, CommandInputs, Declared, declaredOf, found, projectDir, ProgramRun, runProgram } from "../support/harness";
 
 const marker = path.join(os.tmpdir(), `kube-demo-marker-${process.pid}-${Date.now()}`);
 // Every folder these tests make is in this one, removed at the end.
@@ -234,42 +234,129 @@ describe("runtime/load-image.js passes the image, the cluster and the nodes as s
     }
 });
 
+/** A folder with tools/up.sh and what it runs before `pulumi up` (recover-interrupted.js, which reads Pulumi.yaml). */
+function upProject(name: string): string {
+    const project = tempDir(name);
+    fs.mkdirSync(path.join(project, "tools"));
+    fs.mkdirSync(path.join(project, "runtime"));
+    fs.mkdirSync(path.join(project, "node_modules"));
+    for (const file of ["tools/up.sh", "tools/recover-interrupted.js", "runtime/as-type.js", "Pulumi.yaml"]) {
+        fs.copyFileSync(path.join(projectDir, file), path.join(project, file));
+    }
+    return project;
+}
+
+/** Runs tools/up.sh in `project` with fake kind, docker and pulumi: its result and the `pulumi` calls, arguments only. */
+function runUp(project: string, args: string[], env: Record<string, string>) {
+    const log = newLog();
+    const result = spawnSync("bash", [path.join(project, "tools", "up.sh"), ...args], {
+        cwd: project,
+        env: {
+            PATH: `${recordingTools(log, ["kind", "docker", "pulumi"])}:/usr/bin:/bin`,
+            HOME: project,
+            KUBE_DEMO_TOOLCHAIN: path.join(project, "no-toolchain"),
+            ...env,
+        },
+        encoding: "utf8",
+    });
+    return { result, pulumi: calls(log).filter(([tool]) => tool === "pulumi").map(([, ...rest]) => rest) };
+}
+
+/** Writes the checkpoint a file backend at `stateDir` keeps for `stack`, with the stack's url output. */
+function checkpoint(stateDir: string, stack: string, url: string): void {
+    const dir = path.join(stateDir, ".pulumi", "stacks", "kube-demo");
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `${stack}.json`), JSON.stringify({
+        version: 3,
+        checkpoint: {
+            stack: `organization/kube-demo/${stack}`,
+            latest: {
+                resources: [{
+                    urn: `urn:pulumi:${stack}::kube-demo::pulumi:pulumi:Stack::kube-demo-${stack}`,
+                    type: "pulumi:pulumi:Stack",
+                    outputs: { url, kubeconfig: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", ciphertext: "x" } },
+                }],
+            },
+        },
+    }));
+}
+
 describe("tools/up.sh sets the toolchain's images as single arguments to pulumi config set", () => {
     test("whatever KIND_NODE_IMAGE and NODE_BASE_IMAGE hold (spaces, globs, metacharacters, a leading '-')", () => {
-        const project = tempDir("up");
-        fs.mkdirSync(path.join(project, "tools"));
-        fs.mkdirSync(path.join(project, "runtime"));
-        fs.mkdirSync(path.join(project, "node_modules"));
-        // up.sh and what it runs before `pulumi up` (recover-interrupted.js, which reads Pulumi.yaml).
-        for (const file of ["tools/up.sh", "tools/recover-interrupted.js", "runtime/as-type.js", "Pulumi.yaml"]) {
-            fs.copyFileSync(path.join(projectDir, file), path.join(project, file));
-        }
-        const log = newLog();
-        const [nodeImage, baseImage] = [hostile[hostile.length - 1], `${hostile[1]} ${hostile[2]} ${hostile[6]}`];
-        const result = spawnSync("bash", [path.join(project, "tools", "up.sh"), "--skip-preview"], {
-            cwd: project,
-            env: {
-                PATH: `${recordingTools(log, ["kind", "docker", "pulumi"])}:/usr/bin:/bin`,
-                HOME: project,
-                KUBE_DEMO_TOOLCHAIN: path.join(project, "no-toolchain"),
-                KIND_NODE_IMAGE: nodeImage,
-                NODE_BASE_IMAGE: baseImage,
-            },
-            encoding: "utf8",
-        });
+        const project = upProject("up");
+        const [nodeImage, baseImage] = [at(hostile, hostile.length - 1), `${hostile[1]} ${hostile[2]} ${hostile[6]}`];
+        const { result, pulumi } = runUp(project, ["--diff"], { KIND_NODE_IMAGE: nodeImage, NODE_BASE_IMAGE: baseImage });
         assert.equal(result.status, 0, result.stderr);
-        const pulumi = calls(log).filter(([tool]) => tool === "pulumi").map(([, ...args]) => args);
+        // No stack yet: created; no setting in its file: both set. The fake keeps no
+        // checkpoint, so the URL comes from the CLI.
         assert.deepEqual(pulumi, [
             ["stack", "select", "dev", "--create"],
-            ["config", "get", "nodeImage"],
-            ["config", "set", "--", "nodeImage", nodeImage],
-            ["config", "get", "baseImage"],
-            ["config", "set", "--", "baseImage", baseImage],
-            ["up", "--yes", "--skip-preview"],
-            ["stack", "output", "url"],
+            ["config", "set", "--stack", "dev", "--", "nodeImage", nodeImage],
+            ["config", "set", "--stack", "dev", "--", "baseImage", baseImage],
+            ["up", "--yes", "--skip-preview", "--stack", "dev", "--diff"],
+            ["stack", "output", "url", "--stack", "dev"],
         ]);
         assert.ok(result.stdout.includes(`Using the toolchain's ${nodeImage} as nodeImage\n`), result.stdout);
+        assert.ok(result.stdout.endsWith("The app answers at http://127.0.0.1:8080\n"), result.stdout);
         noMarker();
+    });
+});
+
+describe("tools/up.sh passes KUBE_DEMO_STACK to pulumi as one argument", () => {
+    for (const value of hostile) {
+        test(named(value), () => {
+            const project = upProject("up-stack");
+            const { result, pulumi } = runUp(project, [], { KUBE_DEMO_STACK: value });
+            assert.equal(result.status, 0, result.stderr);
+            assert.deepEqual(pulumi, [
+                ["stack", "select", value, "--create"],
+                ["up", "--yes", "--skip-preview", "--stack", value],
+                ["stack", "output", "url", "--stack", value],
+            ]);
+            noMarker();
+        });
+    }
+});
+
+describe("tools/up.sh on a stack that is there runs one pulumi command", () => {
+    const images = { KIND_NODE_IMAGE: "kube-demo/kind-node:v1", NODE_BASE_IMAGE: "kube-demo/node-base:20" };
+
+    test("its checkpoint and settings there: only `pulumi up --skip-preview`, the URL read from the checkpoint", () => {
+        const project = upProject("up-there");
+        checkpoint(path.join(project, ".pulumi-state"), "dev", "http://127.0.0.1:18080");
+        fs.writeFileSync(path.join(project, "Pulumi.dev.yaml"), "config:\n  kube-demo:nodeImage: kube-demo/kind-node:v1\n  kube-demo:baseImage: 'kube-demo/node-base:20'\n");
+        const { result, pulumi } = runUp(project, [], images);
+        assert.equal(result.status, 0, result.stderr);
+        assert.deepEqual(pulumi, [["up", "--yes", "--skip-preview", "--stack", "dev"]]);
+        assert.equal(result.stdout, "\nThe app answers at http://127.0.0.1:18080\n");
+    });
+
+    test("an empty setting counts as unset; a setting of another key does not count", () => {
+        const project = upProject("up-empty");
+        checkpoint(path.join(project, ".pulumi-state"), "dev", "http://127.0.0.1:18080");
+        fs.writeFileSync(path.join(project, "Pulumi.dev.yaml"), 'config:\n  kube-demo:nodeImage: ""\n  kube-demo:baseImageX: other\n');
+        const { result, pulumi } = runUp(project, [], images);
+        assert.equal(result.status, 0, result.stderr);
+        assert.deepEqual(pulumi, [
+            ["config", "set", "--stack", "dev", "--", "nodeImage", images.KIND_NODE_IMAGE],
+            ["config", "set", "--stack", "dev", "--", "baseImage", images.NODE_BASE_IMAGE],
+            ["up", "--yes", "--skip-preview", "--stack", "dev"],
+        ]);
+    });
+
+    test("KUBE_DEMO_STACK names the stack; a backend at an absolute path, as the tests' project copies have, is read there", () => {
+        const project = upProject("up-other");
+        const stateDir = path.join(project, "state");
+        fs.writeFileSync(path.join(project, "Pulumi.yaml"),
+            fs.readFileSync(path.join(project, "Pulumi.yaml"), "utf8").replace("url: file://./.pulumi-state", `url: file://${stateDir}`));
+        checkpoint(stateDir, "e2e-abc123", "http://127.0.0.1:28080");
+        fs.writeFileSync(path.join(project, "Pulumi.e2e-abc123.yaml"), "config:\n  kube-demo:nodeImage: a\n  kube-demo:baseImage: b\n");
+        const { result, pulumi } = runUp(project, [], { ...images, KUBE_DEMO_STACK: "e2e-abc123" });
+        assert.equal(result.status, 0, result.stderr);
+        assert.deepEqual(pulumi, [["up", "--yes", "--skip-preview", "--stack", "e2e-abc123"]]);
+        assert.equal(result.stdout, "\nThe app answers at http://127.0.0.1:28080\n");
+        // The dev stack's backend was not made in passing.
+        assert.equal(fs.existsSync(path.join(project, ".pulumi-state")), false);
     });
 });
 
