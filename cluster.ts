@@ -2,9 +2,10 @@
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { execFileSync, spawnSync } from "node:child_process";
+import * as https from "node:https";
+import * as net from "node:net";
 import * as YAML from "yaml";
-import { runtimePath } from "./runtime";
+import { firstLine, runTool, ToolResult } from "./checks";
 
 export interface KindClusterArgs {
     /** Cluster name; kind names the kubeconfig context `kind-<name>`. */
@@ -133,7 +134,7 @@ fi
 `;
 
 /**
- * The third of the cluster's triggers: what `kind get clusters` says at this preview or up.
+ * The third of the cluster's triggers: whether the cluster exists at this preview or up (clusterFacts).
  * A `local.Command` has no Read, so `pulumi refresh` cannot see a cluster deleted behind the
  * stack's back; the program looks for the cluster itself. While it exists, the trigger is
  * ignored (ignoreChanges keeps the value the engine stored), so nothing changes. Once it is
@@ -155,28 +156,24 @@ export const preloadImagePath = "environment.PRELOAD_IMAGE";
 /** Where presenceTrigger sits among the cluster command's inputs. */
 export const presenceTriggerPath = "triggers[2]";
 
+/** Whether another process holds `port` on 127.0.0.1: binding it fails. */
+function portTaken(port: number): Promise<boolean> {
+    return new Promise((resolve) => {
+        const server = net.createServer().once("error", () => { resolve(true); });
+        server.listen(port, "127.0.0.1", () => server.close(() => { resolve(false); }));
+    });
+}
+
 /**
  * The settings among `ports` whose port another process already holds on 127.0.0.1, each as a
  * sentence. Asked before kind creates a cluster, so that a taken port is one line naming the
- * setting rather than a kind error half a minute in. (A child process, runtime/port-probe.js:
- * the program runs synchronously up to here and binding a port is asynchronous in Node.js.)
+ * setting rather than a kind error half a minute in.
  */
-export function takenPorts(ports: Record<string, number>): string[] {
-    const probe = spawnSync("node", [runtimePath("port-probe.js"), ...Object.values(ports).map(String)], { encoding: "utf8", timeout: 10_000 });
-    const taken = new Set((probe.error ? "" : probe.stdout).trim().split(" ").filter(Boolean).map(Number));
-    return Object.entries(ports).filter(([, port]) => taken.has(port)).map(([setting, port]) =>
+export async function takenPorts(ports: Record<string, number>): Promise<string[]> {
+    const entries = Object.entries(ports);
+    const taken = await Promise.all(entries.map(([, port]) => portTaken(port)));
+    return entries.filter((_, i) => taken[i]).map(([setting, port]) =>
         `port ${port} on 127.0.0.1 (${setting}) is taken by another process: stop it, or choose another port (pulumi config set ${setting} PORT)`);
-}
-
-/** Names of the kind clusters on this machine. */
-export function kindClusters(): string[] {
-    try {
-        return execFileSync("kind", ["get", "clusters"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })
-            .split("\n").filter(Boolean);
-    } catch (error) {
-        const stderr = ((error as { stderr?: string }).stderr ?? "").trim();
-        throw new pulumi.RunError(`\`kind get clusters\` failed, so the cluster's state is unknown: ${stderr || (error as Error).message}`);
-    }
 }
 
 /** A node of a kind cluster, as Docker reports its container. */
@@ -190,19 +187,37 @@ export interface NodeContainer {
     readonly apiServerPort?: number;
 }
 
-/** The node containers of kind cluster `name` (kind labels each with its cluster's name). */
-export function nodeContainers(name: string): NodeContainer[] {
-    const docker = (args: string[]) => execFileSync("docker", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-    const ids = docker(["ps", "--all", "--quiet", "--filter", `label=io.x-k8s.kind.cluster=${name}`]).split("\n").filter(Boolean);
+/** How a failed `docker` call that the cluster's state depends on ends the program: one line. */
+function stateUnknown(call: string, result: ToolResult): pulumi.RunError {
+    const why = firstLine(result.stderr) || result.error?.message || `exit status ${String(result.status)}`;
+    return new pulumi.RunError(`\`${call}\` failed, so the cluster's state is unknown: ${why}`);
+}
+
+/**
+ * The node containers of kind cluster `name`, stopped ones included: kind labels each with its
+ * cluster's name, and a cluster exists exactly when one is there (`kind get clusters` lists
+ * these labels), so this one `docker ps` also says whether it exists.
+ */
+export async function nodeContainers(name: string, signal?: AbortSignal): Promise<NodeContainer[]> {
+    const ps = await runTool("docker", ["ps", "--all", "--filter", `label=io.x-k8s.kind.cluster=${name}`, "--format", "{{.ID}}"],
+        { timeout: 20_000, signal });
+    if (ps.status !== 0) {
+        throw stateUnknown("docker ps", ps);
+    }
+    const ids = ps.stdout.split("\n").filter(Boolean);
     if (ids.length === 0) {
         return [];
     }
+    // Start times in full: `docker ps` gives none, and bootTrigger keeps them in the state.
     const format = `{{.Name}} {{.State.Running}} {{.Created}} {{.State.StartedAt}} {{with index .NetworkSettings.Ports "6443/tcp"}}{{(index . 0).HostPort}}{{end}}`;
-    return docker(["inspect", "--format", format, ...ids])
-        .split("\n").filter(Boolean).map((line) => {
-            const [node = "", running, created = "", startedAt = "", port = ""] = line.split(" ");
-            return { name: node.replace(/^\//, ""), running: running === "true", created, startedAt, ...(port ? { apiServerPort: Number(port) } : {}) };
-        });
+    const inspect = await runTool("docker", ["inspect", "--format", format, ...ids], { timeout: 20_000, signal });
+    if (inspect.status !== 0) {
+        throw stateUnknown("docker inspect", inspect);
+    }
+    return inspect.stdout.split("\n").filter(Boolean).map((line) => {
+        const [node = "", running, created = "", startedAt = "", port = ""] = line.split(" ");
+        return { name: node.replace(/^\//, ""), running: running === "true", created, startedAt, ...(port ? { apiServerPort: Number(port) } : {}) };
+    });
 }
 
 /**
@@ -218,11 +233,43 @@ export function bootTrigger(nodes: readonly NodeContainer[]): string {
 }
 
 /**
+ * Polls https://127.0.0.1:PORT/readyz (open to anonymous clients in a kubeadm cluster) until it
+ * answers 200, for at most `seconds`: the milliseconds it waited, or the last reason it did not.
+ */
+function pollReadyz(port: number, seconds: number, signal?: AbortSignal): Promise<{ waited: number } | { reason: string }> {
+    const started = Date.now();
+    return new Promise((resolve) => {
+        const poll = (): void => {
+            // The cluster's own self-signed certificate: only "does it answer" is asked here. No
+            // agent: a kept-alive socket would hold the program open after it ends.
+            const request = https.get({ host: "127.0.0.1", port, path: "/readyz", rejectUnauthorized: false, timeout: 2000, agent: false, signal }, (response) => {
+                response.resume();
+                if (response.statusCode === 200) {
+                    resolve({ waited: Date.now() - started });
+                } else {
+                    retry(`/readyz answered ${String(response.statusCode)}`);
+                }
+            });
+            request.on("timeout", () => request.destroy(new Error("no answer within 2 s")));
+            request.on("error", (error) => { retry(error.message); });
+        };
+        const retry = (why: string): void => {
+            if (signal?.aborted || Date.now() - started > seconds * 1000) {
+                resolve({ reason: why });
+            } else {
+                setTimeout(poll, 250);
+            }
+        };
+        poll();
+    });
+}
+
+/**
  * Waits until the API server of a cluster that exists answers, so that the Kubernetes provider,
  * which gives up on a cluster it cannot reach when it starts, finds it: right after the Docker
  * engine restarted, the nodes are back in seconds and their API server some seconds later.
  */
-export function waitForApiServer(clusterName: string, nodes: readonly NodeContainer[], seconds = 120): void {
+export async function waitForApiServer(clusterName: string, nodes: readonly NodeContainer[], seconds = 120, signal?: AbortSignal): Promise<void> {
     const stopped = nodes.filter((node) => !node.running).map((node) => node.name);
     if (stopped.length > 0) {
         throw new pulumi.RunError(`the kind cluster '${clusterName}' has stopped nodes (${stopped.join(", ")}); Docker did not start them again. Start them (docker start ${stopped.join(" ")}) and run this again, or delete the cluster (kind delete cluster --name ${clusterName}) to have it recreated`);
@@ -233,14 +280,46 @@ export function waitForApiServer(clusterName: string, nodes: readonly NodeContai
     if (port === undefined) {
         return;
     }
-    const probe = spawnSync("node", [runtimePath("api-server-probe.js"), String(port), String(seconds)], { encoding: "utf8", timeout: (seconds + 10) * 1000 });
-    if (probe.error || probe.status !== 0) {
-        throw new pulumi.RunError(`the API server of the kind cluster '${clusterName}' (https://127.0.0.1:${port}) did not answer within ${seconds} s: ${(probe.stderr || probe.error?.message || "").trim()}`);
+    const answer = await pollReadyz(port, seconds, signal);
+    if ("reason" in answer) {
+        throw new pulumi.RunError(`the API server of the kind cluster '${clusterName}' (https://127.0.0.1:${port}) did not answer within ${seconds} s: ${answer.reason.trim()}`);
     }
-    const waited = Number(probe.stdout.trim());
-    if (waited > 1000) {
-        void pulumi.log.info(`waited ${(waited / 1000).toFixed(1)} s for the API server of the kind cluster '${clusterName}' (its node started at ${nodes.map((n) => n.startedAt).sort().pop()})`);
+    if (answer.waited > 1000) {
+        void pulumi.log.info(`waited ${(answer.waited / 1000).toFixed(1)} s for the API server of the kind cluster '${clusterName}' (its node started at ${nodes.map((n) => n.startedAt).sort().pop()})`);
     }
+}
+
+/**
+ * What KindCluster needs to know of the cluster as it is now, found before it is constructed
+ * (clusterFacts): a component's constructor runs synchronously, and these are answers of
+ * Docker and the network.
+ */
+export interface ClusterFacts {
+    /** A kind cluster of this name exists (one of its node containers is there, running or not). */
+    readonly exists: boolean;
+    /** Its node containers; none when it does not exist. */
+    readonly nodes: readonly NodeContainer[];
+}
+
+/**
+ * The cluster's facts, once what KindCluster relies on holds: a cluster about to be created has
+ * its ports free, and the API server of one that exists answers. Else one line saying what does
+ * not, in that order. Asked at every preview and up, directly rather than through an invoke of
+ * the command provider: the engine starts provider plugins one after another as requests first
+ * need them, and an invoke here would start that plugin ahead of Docker's, which the build waits for.
+ */
+export async function clusterFacts(args: Pick<KindClusterArgs, "name" | "hostPort" | "apiServerPort">, signal?: AbortSignal): Promise<ClusterFacts> {
+    const nodes = await nodeContainers(args.name, signal);
+    const exists = nodes.length > 0;
+    // A cluster that runs holds its ports itself; one about to be created needs them free.
+    const taken = exists ? [] : await takenPorts({ hostPort: args.hostPort, apiServerPort: args.apiServerPort });
+    if (taken.length > 0) {
+        throw new pulumi.RunError(taken.join("; "));
+    }
+    if (exists) {
+        await waitForApiServer(args.name, nodes, 120, signal);
+    }
+    return { exists, nodes };
 }
 
 export class KindCluster extends pulumi.ComponentResource {
@@ -264,23 +343,12 @@ export class KindCluster extends pulumi.ComponentResource {
      */
     public readonly objectOptions: pulumi.CustomResourceOptions;
 
-    constructor(name: string, args: KindClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    /** `facts`: the cluster as clusterFacts found it for these `args`, at this preview or up. */
+    constructor(name: string, args: KindClusterArgs, facts: ClusterFacts, opts?: pulumi.ComponentResourceOptions) {
         super("kube-demo:index:KindCluster", name, {}, opts);
 
         const config = kindConfig(args);
-        // Asked at every preview and up. Directly, not through an invoke of the command provider:
-        // the engine starts provider plugins one after another as requests first need them, and
-        // an invoke here would start that plugin ahead of Docker's, which the build waits for.
-        const exists = kindClusters().includes(args.name);
-        // A cluster that runs holds its ports itself; one about to be created needs them free.
-        const taken = exists ? [] : takenPorts({ hostPort: args.hostPort, apiServerPort: args.apiServerPort });
-        if (taken.length > 0) {
-            throw new pulumi.RunError(taken.join("; "));
-        }
-        const nodes = exists ? nodeContainers(args.name) : [];
-        if (nodes.length > 0) {
-            waitForApiServer(args.name, nodes);
-        }
+        const { exists, nodes } = facts;
 
         const cluster = new command.local.Command(`${name}-kind`, {
             create: createScript,

@@ -3,12 +3,12 @@
 // resource is declared, so a wrong path, context or address is one line and nothing changes.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as http from "node:http";
+import * as https from "node:https";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { runtimePath } from "./runtime";
 
 /** The cluster of one context of a kubeconfig file. */
 export interface ExistingCluster {
@@ -60,18 +60,33 @@ export function findCluster(file: string, context: string): ExistingCluster {
     return { kubeconfigPath: file, context, server };
 }
 
-/** What each URL answered: an HTTP status, or the error of the connection (runtime/reach-probe.js). */
-export function probe(urls: string[]): { url: string; status?: number; error?: string }[] {
-    const run = spawnSync("node", [runtimePath("reach-probe.js"), ...urls], { encoding: "utf8", timeout: 20_000 });
-    if (run.error || run.status !== 0) {
-        return urls.map((url) => ({ url, error: run.error?.message ?? run.stderr.trim() }));
-    }
-    return run.stdout.trim().split("\n").map((line) => JSON.parse(line) as { url: string; status?: number; error?: string });
+/** What a URL answered: an HTTP status, or the error of the connection. */
+export interface ProbeResult {
+    readonly url: string;
+    readonly status?: number | undefined;
+    readonly error?: string;
+}
+
+/**
+ * GETs each URL, at most 5 s each. Any status means something answers there; certificates are
+ * not checked, because only reachability is asked (the provider and Docker check them afterwards).
+ */
+export function probe(urls: string[], signal?: AbortSignal): Promise<ProbeResult[]> {
+    return Promise.all(urls.map((url) => new Promise<ProbeResult>((resolve) => {
+        const client = url.startsWith("https:") ? https : http;
+        // No agent: a kept-alive socket would hold the program open after it ends.
+        const request = client.get(url, { rejectUnauthorized: false, timeout: 5000, agent: false, signal }, (response) => {
+            response.resume();
+            resolve({ url, status: response.statusCode });
+        });
+        request.on("timeout", () => request.destroy(new Error("no answer within 5 s")));
+        request.on("error", (error: NodeJS.ErrnoException) => { resolve({ url, error: error.code ?? error.message }); });
+    })));
 }
 
 /** Ends the program with one line when the cluster's API server does not answer at all. */
-export function requireReachable(cluster: ExistingCluster): void {
-    const [result] = probe([new URL("/version", cluster.server).toString()]);
+export async function requireReachable(cluster: ExistingCluster, signal?: AbortSignal): Promise<void> {
+    const [result] = await probe([new URL("/version", cluster.server).toString()], signal);
     if (result?.status === undefined) {
         throw new pulumi.RunError(`the cluster of context '${cluster.context}' in ${cluster.kubeconfigPath} does not answer at ${cluster.server} (${result?.error ?? "no answer"}): is it running, and are the settings kubeconfig and context the ones you meant?`);
     }
@@ -82,9 +97,9 @@ export function requireReachable(cluster: ExistingCluster): void {
  * Registry API's /v2/ over HTTPS, or over HTTP as Docker allows for localhost and for
  * registries its engine is told are insecure. 200 and 401 (login needed) both mean a registry.
  */
-export function requireRegistry(registry: string): void {
+export async function requireRegistry(registry: string, signal?: AbortSignal): Promise<void> {
     const host = registry.split("/")[0] ?? registry;
-    const results = probe([`https://${host}/v2/`, `http://${host}/v2/`]);
+    const results = await probe([`https://${host}/v2/`, `http://${host}/v2/`], signal);
     if (results.some((r) => r.status === 200 || r.status === 401)) {
         return;
     }

@@ -1,4 +1,8 @@
-// Entry point of `pulumi up`: the stack (program.ts) and its outputs.
+// Entry point of `pulumi up`: the stack (program.ts) and its outputs. An async program, as
+// Pulumi runs one: its checks run side by side before anything is declared.
 import { kubeDemo } from "./program";
 
-export const { url, clusterName, kubeContext, image, kubeconfig, namespace } = kubeDemo();
+export = async () => {
+    const { url, clusterName, kubeContext, image, kubeconfig, namespace } = await kubeDemo();
+    return { url, clusterName, kubeContext, image, kubeconfig, namespace };
+};

@@ -2,10 +2,10 @@
 // before any resource is declared, so a missing one is one clear line instead of a failed
 // resource halfway through an `up`.
 import * as pulumi from "@pulumi/pulumi";
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { runTool } from "./checks";
 
 const toolchainHint = "on a machine without internet access, `npm run toolchain` builds it (see README)";
 
@@ -18,7 +18,7 @@ const toolchainHint = "on a machine without internet access, `npm run toolchain`
  * every part, the image could be built on another engine than the one kind's nodes run on.
  * Undefined when the CLI cannot say.
  */
-export function dockerHost(env: NodeJS.ProcessEnv = process.env): string | undefined {
+export async function dockerHost(env: NodeJS.ProcessEnv = process.env, signal?: AbortSignal): Promise<string | undefined> {
     if (env.DOCKER_HOST) {
         return env.DOCKER_HOST;
     }
@@ -28,8 +28,8 @@ export function dockerHost(env: NodeJS.ProcessEnv = process.env): string | undef
         return process.platform === "win32" ? "npipe:////./pipe/docker_engine" : "unix:///var/run/docker.sock";
     }
     // A named context: its endpoint as the CLI reads it from its context store.
-    const inspect = spawnSync("docker", ["context", "inspect", "--format", "{{.Endpoints.docker.Host}}", context],
-        { encoding: "utf8", env, timeout: 10_000 });
+    const inspect = await runTool("docker", ["context", "inspect", "--format", "{{.Endpoints.docker.Host}}", context],
+        { env, timeout: 10_000, signal });
     const host = inspect.status === 0 ? inspect.stdout.trim() : "";
     return host || undefined;
 }
@@ -49,13 +49,15 @@ function currentContext(env: NodeJS.ProcessEnv): string | undefined {
  * Each missing prerequisite, as a sentence saying what is missing and how to get it. kind is
  * one only for a stack that creates a Kind cluster (target kind).
  */
-export function missingPrerequisites(needsKind = true): string[] {
+export async function missingPrerequisites(needsKind = true, signal?: AbortSignal): Promise<string[]> {
     const missing: string[] = [];
-    const kind = needsKind ? spawnSync("kind", ["version"], { encoding: "utf8", timeout: 10_000 }) : undefined;
+    const [kind, docker] = await Promise.all([
+        needsKind ? runTool("kind", ["version"], { timeout: 10_000, signal }) : undefined,
+        runTool("docker", ["info", "--format", "{{.ServerVersion}}"], { timeout: 20_000, signal }),
+    ]);
     if (kind && (kind.error || kind.status !== 0)) {
         missing.push(`kind is not on PATH: install it from https://kind.sigs.k8s.io/ (${toolchainHint})`);
     }
-    const docker = spawnSync("docker", ["info", "--format", "{{.ServerVersion}}"], { encoding: "utf8", timeout: 20_000 });
     if (docker.error) {
         missing.push(`docker is not on PATH: install Docker (${toolchainHint})`);
     } else if (docker.status !== 0) {
@@ -66,14 +68,16 @@ export function missingPrerequisites(needsKind = true): string[] {
 
 /**
  * The tools are there (kind only when `needsKind`): the engine's address, or the end of the
- * program with one line per missing prerequisite.
+ * program with one line per missing prerequisite. The address is asked at the same time, and
+ * reported unknown only once the tools are there.
  */
-export function requirePrerequisites(needsKind = true): { dockerHost: string } {
-    const missing = missingPrerequisites(needsKind);
+export async function requirePrerequisites(needsKind = true, signal?: AbortSignal): Promise<{ dockerHost: string }> {
+    const address = dockerHost(process.env, signal);
+    const missing = await missingPrerequisites(needsKind, signal);
     if (missing.length > 0) {
         throw new pulumi.RunError(missing.join("; "));
     }
-    const host = dockerHost();
+    const host = await address;
     if (!host) {
         throw new pulumi.RunError("the Docker engine's address is unknown (`docker context inspect` gave none): set DOCKER_HOST or select a context with `docker context use NAME`");
     }

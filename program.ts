@@ -13,9 +13,12 @@
 //   kubectl port-forward, or the load balancer <-- node-service --> node-deployment (in <namespace>)
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { KindCluster } from "./cluster";
+import { inOrder } from "./checks";
+import { ClusterFacts, clusterFacts, KindCluster } from "./cluster";
 import { appNodePort, ExistingTarget, loadConfig, StackConfig } from "./config";
-import { existingClusterProvider, findCluster, kubeconfigPath, reachInstructions, requireReachable, requireRegistry } from "./existing-cluster";
+import {
+    ExistingCluster, existingClusterProvider, findCluster, kubeconfigPath, reachInstructions, requireReachable, requireRegistry,
+} from "./existing-cluster";
 import { AppImage, appImageTag, LoadIntoKind, PushToRegistry } from "./image";
 import { requirePrerequisites } from "./prerequisites";
 import { kindReadiness } from "./readiness";
@@ -54,18 +57,26 @@ const appContext = "app";
 const workloadName = "app";
 const providerAliases = [{ name: `${workloadName}-cluster`, parent: pulumi.createUrn(workloadName, "kube-demo:index:Workload") }];
 
-export function kubeDemo(): StackOutputs {
+export async function kubeDemo(): Promise<StackOutputs> {
     const config = loadConfig();
-    const { dockerHost } = requirePrerequisites(config.target.kind === "kind");
-    // Asked before anything is declared: a wrong path, context or address is one line.
-    const existing = config.target.kind === "existing" ? checkedExistingCluster(config.target) : undefined;
+    const target = config.target;
+    // Asked before anything is declared, so that what is wrong is one line and nothing changes.
+    // All at once; a failure is reported in this order, as if they ran one after another.
+    const [{ dockerHost }, found] = await inOrder(
+        (signal) => requirePrerequisites(target.kind === "kind", signal),
+        (signal): Promise<ClusterFound> => target.kind === "existing"
+            ? reachableCluster(target, signal).then((cluster) => ({ kind: "existing", cluster, registry: target.registry }))
+            : clusterFacts({ name: config.clusterName, hostPort: config.hostPort, apiServerPort: config.apiServerPort }, signal)
+                .then((facts) => ({ kind: "kind", facts })),
+        (signal: AbortSignal): Promise<void> => target.kind === "existing" ? requireRegistry(target.registry, signal) : Promise.resolve(),
+    );
 
     // The docker provider reads only DOCKER_HOST or this setting, not `docker context`: bound here
     // to the engine kind and the load use. Declared first because the engine starts plugins in the
     // order requests need them, and the build heads the longest chain (build, load, rollout).
     const engine = new docker.Provider("docker-engine", { host: dockerHost });
 
-    const placement = existing ?? onKind(config, dockerHost);
+    const placement = found.kind === "existing" ? onExistingCluster(found.cluster, found.registry) : onKind(config, dockerHost, found.facts);
     const appImage = new AppImage("app", {
         context: appContext,
         imageName: config.imageName,
@@ -86,8 +97,13 @@ export function kubeDemo(): StackOutputs {
     return { ...placement.outputs(workload), image: appImage.ref, namespace: workload.deployment.metadata.namespace };
 }
 
+/** What the checks found: the Kind cluster as it is, or the user's cluster. */
+type ClusterFound =
+    | { readonly kind: "kind"; readonly facts: ClusterFacts }
+    | { readonly kind: "existing"; readonly cluster: ExistingCluster; readonly registry: string };
+
 /** A Kind cluster of this stack's own; the app answers on 127.0.0.1:hostPort. */
-function onKind(config: StackConfig, dockerHost: string): Placement {
+function onKind(config: StackConfig, dockerHost: string, facts: ClusterFacts): Placement {
     const cluster = new KindCluster("cluster", {
         name: config.clusterName,
         hostPort: config.hostPort,
@@ -100,7 +116,7 @@ function onKind(config: StackConfig, dockerHost: string): Placement {
         owner: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()} in ${process.cwd()}`,
         providerAliases,
         preloadImage: `${config.imageName}:${appImageTag(appContext, config.baseImage)}`,
-    });
+    }, facts);
     const url = `http://127.0.0.1:${config.hostPort}`;
     return {
         delivery: { kind: "load", clusterName: cluster.name, clusterIdentity: cluster.identity, dockerHost },
@@ -117,16 +133,17 @@ function onKind(config: StackConfig, dockerHost: string): Placement {
 /** A Service's status as the provider may give it: absent, or without a load balancer. */
 interface LoadBalancerStatus { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } }
 
-/**
- * The user's cluster, once its kubeconfig, context and API server and the registry check out;
- * the image is pushed, and the url says how to reach the app from here.
- */
-function checkedExistingCluster(target: ExistingTarget): Placement {
+/** The user's cluster, once its kubeconfig, its context and its API server check out. */
+async function reachableCluster(target: ExistingTarget, signal: AbortSignal): Promise<ExistingCluster> {
     const cluster = findCluster(kubeconfigPath(target.kubeconfig), target.context);
-    requireReachable(cluster);
-    requireRegistry(target.registry);
+    await requireReachable(cluster, signal);
+    return cluster;
+}
+
+/** The user's cluster: the image is pushed, and the url says how to reach the app from here. */
+function onExistingCluster(cluster: ExistingCluster, registry: string): Placement {
     return {
-        delivery: { kind: "push", registry: target.registry },
+        delivery: { kind: "push", registry },
         // The provider awaits the rollout here: the rollout check reads only Kind's kubeconfigs.
         cluster: { provider: existingClusterProvider(`${workloadName}-cluster`, cluster, providerAliases) },
         outputs: (workload) => ({

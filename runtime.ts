@@ -1,4 +1,4 @@
-// The scripts in runtime/ that the program and its command resources run. A command resource
+// The scripts in runtime/ that the command resources run. A command resource
 // carries a hash of its script (and of the runtime modules the script requires) among its
 // triggers: an edited script shows in `pulumi preview` and runs again at the next `up`.
 import { createHash } from "node:crypto";
@@ -17,11 +17,6 @@ export interface RuntimeScript {
 
 export function runtimeScript(script: string, args = ""): RuntimeScript {
     return { command: `node runtime/${script}${args ? ` ${args}` : ""}`, hash: scriptHash(script) };
-}
-
-/** The path of a script of runtime/, for the program's own child processes. */
-export function runtimePath(script: string): string {
-    return path.join(runtimeDir, script);
 }
 
 /**

@@ -83,7 +83,7 @@ function changedFiles(before: Map<string, string>, after: Map<string, string>): 
 }
 
 /** The program as of now: a program file that changed is loaded anew, node_modules are not. */
-function freshProgram(): () => StackOutputs {
+function freshProgram(): () => Promise<StackOutputs> {
     for (const id of Object.keys(require.cache)) {
         if (id.startsWith(projectDir + path.sep) && !id.includes(`${path.sep}node_modules${path.sep}`) && !id.includes(`${path.sep}runtime${path.sep}`)) {
             // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- Node's module registry: deleting an entry is how a module is loaded anew
@@ -91,7 +91,7 @@ function freshProgram(): () => StackOutputs {
         }
     }
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return (require(path.join(projectDir, "program.ts")) as { kubeDemo: () => StackOutputs }).kubeDemo;
+    return (require(path.join(projectDir, "program.ts")) as { kubeDemo: () => Promise<StackOutputs> }).kubeDemo;
 }
 
 /**
@@ -225,7 +225,7 @@ async function main(): Promise<void> {
 
     let program = freshProgram();
     const stack: Stack = await LocalWorkspace.selectStack(
-        { stackName, projectName: "kube-demo", program: () => Promise.resolve(program()) },
+        { stackName, projectName: "kube-demo", program: () => program() },
         { workDir: projectDir },
     );
     const logs = new PodLogs();

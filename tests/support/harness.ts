@@ -2,8 +2,10 @@
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { mock } from "node:test";
 import { at, found } from "./present";
 import { projectDir } from "./project";
 
@@ -72,36 +74,54 @@ export interface ProgramRun {
 }
 
 /**
- * A folder with fakes of `kind`, `docker` and `node` that succeed, or only those named; the
- * `kind` lists `clusters` when asked for its clusters, the `docker` gives each context NAME the
- * endpoint unix:///run/contexts/NAME/docker.sock, the `node` (the program's port probe) finds
- * every port free.
+ * A folder with fakes of `kind` and `docker` that succeed, or only those named. The `docker`
+ * gives each context NAME the endpoint unix:///run/contexts/NAME/docker.sock, and has a running
+ * control-plane node (no API server port published, so nothing waits for it) for each of
+ * `clusters`, which `docker ps` finds by its kind label and `docker inspect` describes.
  */
-export function fakeTools(tools: string[] = ["kind", "docker", "node"], clusters: string[] = []): string {
+export function fakeTools(tools: string[] = ["kind", "docker"], clusters: string[] = []): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-tools-"));
     const answers: Record<string, string> = {
-        kind: `[ "$1 $2" = "get clusters" ] && printf '%s\\n' ${clusters.join(" ")}\n`,
-        docker: `[ "$1 $2" = "context inspect" ] && echo "unix:///run/contexts/$5/docker.sock"\n`,
-        // The program's port probe: every port free, whatever this machine runs on 8080.
-        node: "echo\n",
+        kind: "",
+        docker: [
+            `[ "$1 $2" = "context inspect" ] && echo "unix:///run/contexts/$5/docker.sock"`,
+            `if [ "$1" = ps ]; then case " ${clusters.join(" ")} " in *" \${4#label=io.x-k8s.kind.cluster=} "*) echo "id-\${4#label=io.x-k8s.kind.cluster=}" ;; esac; fi`,
+            `[ "$1" = inspect ] && echo "/\${4#id-}-control-plane true 2026-12-01T07:00:00Z 2026-12-01T07:00:01Z "`,
+            "",
+        ].join("\n"),
     };
     for (const tool of tools) {
         const answer = answers[tool];
-        fs.writeFileSync(path.join(dir, tool), `#!/bin/sh\n${answer}exit 0\n`, { mode: 0o755 });
+        fs.writeFileSync(path.join(dir, tool), `#!/bin/sh\n${answer ?? ""}exit 0\n`, { mode: 0o755 });
     }
     return dir;
+}
+
+/** Until `restore`, every port on 127.0.0.1 binds, whatever this machine runs on 8080 or 6443. */
+function everyPortFree(): { restore(): void } {
+    const listen = mock.method(net.Server.prototype, "listen", function (this: net.Server, ...args: unknown[]) {
+        const callback = args.find((arg) => typeof arg === "function") as (() => void) | undefined;
+        if (callback) {
+            this.once("listening", callback);
+        }
+        process.nextTick(() => this.emit("listening"));
+        return this;
+    });
+    return { restore: () => { listen.mock.restore(); } };
 }
 
 export interface World {
     /** Folder with the `kind` and `docker` the program finds on PATH. */
     tools?: string;
-    /** Clusters `kind get clusters` lists (with the default tools). */
+    /** Clusters whose nodes the default `docker` has. */
     existingClusters?: string[];
     /**
      * The docker CLI's variables the program sees, whatever this process has: DOCKER_HOST and
      * DOCKER_CONTEXT unset, DOCKER_CONFIG an empty folder, unless given here.
      */
     dockerEnv?: { DOCKER_HOST?: string; DOCKER_CONTEXT?: string; DOCKER_CONFIG?: string };
+    /** The program binds this machine's ports to see whether they are free; else each one is. */
+    realPorts?: boolean;
 }
 
 /** What the mocked providers compute: the kubeconfig a cluster prints, an image's ID. */
@@ -130,7 +150,7 @@ function setVariable(name: string, value: string | undefined): void {
 }
 
 /**
- * Runs index.ts with the given stack config (keys without the project prefix) in `world`.
+ * Runs index.ts's program with the given stack config (keys without the project prefix) in `world`.
  * A program that throws is reported in `error`, with whatever it declared before.
  */
 export async function runProgram(config: Record<string, string> = {}, world: World = {}): Promise<ProgramRun> {
@@ -183,13 +203,16 @@ export async function runProgram(config: Record<string, string> = {}, world: Wor
     }
     let outputs: Record<string, pulumi.Output<unknown>> = {};
     let error: Error | undefined;
+    const ports = world.realPorts ? undefined : everyPortFree();
     try {
         // A fresh load of the program each run, which an import cannot do.
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        outputs = require(path.join(projectDir, "index.ts")) as Record<string, pulumi.Output<unknown>>;
+        const program = require(path.join(projectDir, "index.ts")) as () => Promise<Record<string, pulumi.Output<unknown>>>;
+        outputs = await program();
     } catch (err) {
         error = err as Error;
     } finally {
+        ports?.restore();
         for (const [name, value] of Object.entries(saved)) {
             setVariable(name, value);
         }

@@ -1,24 +1,16 @@
 // target existing: the program on a cluster the user already has. Under Pulumi's mocks, with
 // the user's kubeconfig a file of the test's and their cluster and registry one local HTTP
-// server that answers as both would to the reachability checks (GET /version, GET /v2/). The
-// server is a child process: the program checks synchronously, which would block one of this
-// process's own.
+// server that answers as both would to the reachability checks (GET /version, GET /v2/).
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import { ChildProcess, spawn } from "node:child_process";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { kubeconfigPath, reachInstructions } from "../../existing-cluster";
 import { at, declaredOf, fakeTools, only, ProgramRun, runProgram, value } from "../support/harness";
-
-/** A folder with a fake `docker` that succeeds and the real `node`, which runs the reachability checks. */
-function toolsWithNode(): string {
-    const tools = fakeTools(["docker"]);
-    fs.symlinkSync(process.execPath, path.join(tools, "node"));
-    return tools;
-}
 
 function kubeconfigFile(dir: string, server: string): string {
     const file = path.join(dir, "config");
@@ -32,7 +24,7 @@ function kubeconfigFile(dir: string, server: string): string {
 }
 
 describe("target existing", () => {
-    let server: ChildProcess;
+    let server: http.Server;
     let address: string;
     let dir: string;
     let tools: string;
@@ -44,20 +36,18 @@ describe("target existing", () => {
     });
 
     before(async () => {
-        server = spawn(process.execPath, ["-e", `const server = require("node:http").createServer((req, res) => {
-              res.writeHead(req.url === "/v2/" ? 401 : 200).end();
-            }).listen(0, "127.0.0.1", () => console.log(server.address().port));`], { stdio: ["ignore", "pipe", "inherit"] });
-        const port = await new Promise<string>((resolve) => server.stdout?.once("data", (data: Buffer) => { resolve(data.toString().trim()); }));
-        address = `127.0.0.1:${port}`;
+        server = http.createServer((req, res) => { res.writeHead(req.url === "/v2/" ? 401 : 200).end(); });
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-existing-"));
         kubeconfig = kubeconfigFile(dir, `http://${address}`);
         written = fs.readFileSync(kubeconfig, "utf8");
-        tools = toolsWithNode();
+        tools = fakeTools(["docker"]);
         run = await runProgram(settings(), { tools });
     });
 
     after(() => {
-        server.kill();
+        server.close();
         fs.rmSync(dir, { recursive: true, force: true });
         fs.rmSync(tools, { recursive: true, force: true });
     });
@@ -137,6 +127,9 @@ describe("target existing", () => {
             /^the cluster of context 'mine' in .* does not answer at https:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\)/],
         ["a registry that does not answer", () => settings({ registry: "127.0.0.1:1" }),
             /^no registry answers at 127\.0\.0\.1:1 \(setting registry\): https:\/\/127\.0\.0\.1:1\/v2\/: ECONNREFUSED; http:\/\/127\.0\.0\.1:1\/v2\/: ECONNREFUSED\./],
+        // Asked at the same time, reported in the order they were asked in one after another.
+        ["a cluster and a registry that do not answer: the cluster's line", () => settings({ context: "mine", registry: "127.0.0.1:1" }),
+            /^the cluster of context 'mine' in .* does not answer at https:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\)/],
     ];
     for (const [what, config, message] of refused) {
         test(`${what}: one line, nothing declared`, async () => {

@@ -376,28 +376,27 @@ describe("a cluster whose Docker engine restarted", () => {
         assert.equal(bootTrigger([node("2026-12-01T07:00:00Z", "2026-12-01T07:00:01Z"), at(restarted, 0)]), "restarted at 2026-12-01T09:00:00Z");
     });
 
-    test("stopped nodes: one line naming them and how to start them, before anything is asked of the cluster", () => {
-        assert.throws(() => { waitForApiServer("kube-demo", [node("a", "b", false)]); },
+    test("stopped nodes: one line naming them and how to start them, before anything is asked of the cluster", async () => {
+        await assert.rejects(waitForApiServer("kube-demo", [node("a", "b", false)]),
             /the kind cluster 'kube-demo' has stopped nodes \(kube-demo-control-plane\); Docker did not start them again\. Start them \(docker start kube-demo-control-plane\)/);
     });
 
-    test("a cluster with no API server port published (another's, or a worker alone) is not waited for", () => {
+    test("a cluster with no API server port published (another's, or a worker alone) is not waited for", async () => {
         const started = Date.now();
-        waitForApiServer("kube-demo", [node("a", "b")], 5);
+        await waitForApiServer("kube-demo", [node("a", "b")], 5);
         assert.ok(Date.now() - started < 1000);
     });
 
-    test("an API server that does not answer at the port its node publishes: one line with its address, after the wait", () => {
+    test("an API server that does not answer at the port its node publishes: one line with its address, after the wait", async () => {
         const server = net.createServer((socket) => { socket.destroy(); });
-        return new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve)).then(() => {
-            const port = (server.address() as net.AddressInfo).port;
-            try {
-                assert.throws(() => { waitForApiServer("kube-demo", [node("a", "b", true, port)], 1); },
-                    new RegExp(`the API server of the kind cluster 'kube-demo' \\(https://127\\.0\\.0\\.1:${port}\\) did not answer within 1 s: `));
-            } finally {
-                server.close();
-            }
-        });
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        const port = (server.address() as net.AddressInfo).port;
+        try {
+            await assert.rejects(waitForApiServer("kube-demo", [node("a", "b", true, port)], 1),
+                new RegExp(`the API server of the kind cluster 'kube-demo' \\(https://127\\.0\\.0\\.1:${port}\\) did not answer within 1 s: \\S`));
+        } finally {
+            server.close();
+        }
     });
 });
 
@@ -439,7 +438,7 @@ describe("every part uses the one Docker engine the docker CLI resolves", () => 
     });
 
     test("a context the docker CLI does not know is one clear line before anything is declared", async () => {
-        const tools = fakeTools(["kind", "node"]);
+        const tools = fakeTools(["kind"]);
         fs.writeFileSync(path.join(tools, "docker"), "#!/bin/sh\n[ \"$1\" = context ] && exit 1\nexit 0\n", { mode: 0o755 });
         const run = await runProgram({}, { tools, dockerEnv: { DOCKER_CONTEXT: "gone" } });
         assert.ok(run.error instanceof pulumi.RunError);
@@ -449,12 +448,8 @@ describe("every part uses the one Docker engine the docker CLI resolves", () => 
 });
 
 describe("a port another process holds stops the program before a cluster is created", () => {
-    // The real node for the port probe, fakes for the rest.
-    const withRealNode = (clusters: string[] = []) => {
-        const tools = fakeTools(["kind", "docker"], clusters);
-        fs.symlinkSync(process.execPath, path.join(tools, "node"));
-        return tools;
-    };
+    // This machine's ports, as the program binds them.
+    const withRealPorts = (existingClusters: string[] = []) => ({ existingClusters, realPorts: true });
     const holding = async <T>(body: (port: number) => Promise<T>): Promise<T> => {
         const server = net.createServer();
         await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -471,7 +466,7 @@ describe("a port another process holds stops the program before a cluster is cre
 
     for (const [setting, other] of [["hostPort", "apiServerPort"], ["apiServerPort", "hostPort"]] as const) {
         test(`${setting} taken: one line naming the port and the setting; no cluster declared`, () => holding(async (port) => {
-            const run = await runProgram({ [setting]: String(port), [other]: String(await freePort()) }, { tools: withRealNode() });
+            const run = await runProgram({ [setting]: String(port), [other]: String(await freePort()) }, withRealPorts());
             assert.ok(run.error instanceof pulumi.RunError);
             assert.equal(run.error.message, `port ${port} on 127.0.0.1 (${setting}) is taken by another process: stop it, or choose another port (pulumi config set ${setting} PORT)`);
             assert.deepEqual(run.declared.filter((d) => d.type === "command:local:Command"), []);
@@ -479,7 +474,7 @@ describe("a port another process holds stops the program before a cluster is cre
     }
 
     test("a cluster that already runs holds its own ports: no complaint", () => holding(async (port) => {
-        const run = await runProgram({ hostPort: String(port) }, { tools: withRealNode(["kube-demo"]) });
+        const run = await runProgram({ hostPort: String(port) }, withRealPorts(["kube-demo"]));
         assert.equal(run.error, undefined);
     }));
 });
@@ -636,14 +631,63 @@ describe("a missing prerequisite stops the program before anything is declared",
         assert.deepEqual(run.declared, []);
     });
 
-    test("kind cannot list its clusters", async () => {
-        const tools = fakeTools(["docker"]);
-        fs.writeFileSync(path.join(tools, "kind"),
-            "#!/bin/sh\n[ \"$1 $2\" = \"get clusters\" ] && { echo 'ERROR: permission denied' >&2; exit 1; }\nexit 0\n", { mode: 0o755 });
+    test("Docker cannot list the cluster's nodes: one line with the first of its own", async () => {
+        const tools = fakeTools(["kind"]);
+        fs.writeFileSync(path.join(tools, "docker"),
+            "#!/bin/sh\n[ \"$1\" = ps ] && { printf 'permission denied while trying to connect\\nmore detail\\n' >&2; exit 1; }\nexit 0\n", { mode: 0o755 });
         const run = await runProgram({}, { tools });
         assert.ok(run.error instanceof pulumi.RunError);
-        assert.equal(run.error.message, "`kind get clusters` failed, so the cluster's state is unknown: ERROR: permission denied");
-        // Components and providers only: neither touches anything the user has.
-        assert.deepEqual(run.declared.filter((d) => !["kube-demo:", "pulumi:providers:"].some((p) => d.type.startsWith(p))), []);
+        assert.equal(run.error.message, "`docker ps` failed, so the cluster's state is unknown: permission denied while trying to connect");
+        assert.deepEqual(run.declared, []);
+    });
+});
+
+describe("the checks run side by side, and report as they would one after another", () => {
+    test("when several checks fail, the first of them in order is the one reported", async () => {
+        // kind missing, the docker context unknown and `docker ps` failing: kind.
+        const tools = fakeTools([]);
+        fs.writeFileSync(path.join(tools, "docker"),
+            "#!/bin/sh\n[ \"$1\" = info ] && exit 0\necho 'no such context' >&2\nexit 1\n", { mode: 0o755 });
+        const failing = await runProgram({}, { tools, dockerEnv: { DOCKER_CONTEXT: "gone" } });
+        assert.match(String(failing.error?.message), /^kind is not on PATH/);
+        // kind there: the unknown context comes before the cluster's state.
+        fs.writeFileSync(path.join(tools, "kind"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+        const later = await runProgram({}, { tools, dockerEnv: { DOCKER_CONTEXT: "gone" } });
+        assert.match(String(later.error?.message), /^the Docker engine's address is unknown/);
+        // The context known: the cluster's state.
+        const last = await runProgram({}, { tools });
+        assert.match(String(last.error?.message), /^`docker ps` failed, so the cluster's state is unknown: no such context$/);
+        fs.rmSync(tools, { recursive: true, force: true });
+    });
+
+    test("the checks that need nothing of each other run at the same time", async () => {
+        // Each tool holds until all four calls that need nothing of each other have begun: kind
+        // version, docker info, docker context inspect and docker ps. Run one after another, each
+        // would wait out its 5 s alone, and count itself only.
+        const tools = fakeTools([]);
+        const running = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-running-"));
+        const together = 4;
+        const tool = `#!${process.execPath}
+const fs = require("node:fs");
+const running = ${JSON.stringify(running)};
+fs.mkdirSync(running + "/" + process.pid);
+const until = Date.now() + 5000;
+while (fs.readdirSync(running).length < ${together} && Date.now() < until) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+}
+const [call] = process.argv.slice(2);
+fs.appendFileSync(running + ".log", require("node:path").basename(process.argv[1]) + " " + call + " " + fs.readdirSync(running).length + "\\n");
+if (call === "context") console.log("unix:///run/contexts/" + process.argv[6] + "/docker.sock");
+`;
+        for (const name of ["kind", "docker"]) {
+            fs.writeFileSync(path.join(tools, name), tool, { mode: 0o755 });
+        }
+        const run = await runProgram({}, { tools, dockerEnv: { DOCKER_CONTEXT: "colima" } });
+        const calls = fs.readFileSync(`${running}.log`, "utf8").trim().split("\n").sort();
+        fs.rmSync(tools, { recursive: true, force: true });
+        fs.rmSync(running, { recursive: true, force: true });
+        fs.rmSync(`${running}.log`, { force: true });
+        assert.equal(run.error, undefined);
+        assert.deepEqual(calls, [`docker context ${together}`, `docker info ${together}`, `docker ps ${together}`, `kind version ${together}`]);
     });
 });
