@@ -121,6 +121,15 @@ if [ -n "$preload" ]; then
   wait "$preload" 2>/dev/null || true
   preload=
 fi
+# kind returns once the workers have joined; a busy worker's kubelet may register its node
+# seconds later, and pods would not spread to it. Waits for every node, at most a minute.
+if [ "$NODE_COUNT" -gt 1 ]; then
+  for _ in $(seq 60); do
+    registered=$(docker exec "$CLUSTER_NAME-control-plane" kubectl --kubeconfig=/etc/kubernetes/admin.conf get nodes --no-headers 2>/dev/null | wc -l)
+    [ "$registered" -lt "$NODE_COUNT" ] || break
+    sleep 1
+  done
+fi
 kind get kubeconfig --name "$CLUSTER_NAME"
 `;
 
@@ -357,8 +366,8 @@ export class KindCluster extends pulumi.ComponentResource {
             update: `kind get kubeconfig --name "$CLUSTER_NAME"`,
             delete: deleteScript,
             environment: {
-                CLUSTER_NAME: args.name, OWNER: args.owner, DOCKER_HOST: args.dockerHost,
-                ...(args.preloadImage ? { PRELOAD_IMAGE: args.preloadImage, NODE_COUNT: String(args.workers + 1) } : {}),
+                CLUSTER_NAME: args.name, OWNER: args.owner, DOCKER_HOST: args.dockerHost, NODE_COUNT: String(args.workers + 1),
+                ...(args.preloadImage ? { PRELOAD_IMAGE: args.preloadImage } : {}),
             },
             stdin: tunedKindConfig(config),
             // Everything the settings shape is fixed at creation: a change replaces the cluster.

@@ -77,7 +77,7 @@ export function kubectl(test: TestStack, args: string[]): string {
 export interface StateResource {
     urn: string;
     type: string;
-    outputs?: { stdout?: string };
+    outputs?: { stdout?: string; stderr?: string };
 }
 
 /** The resources of an exported state (its JSON, apitype.DeploymentV3); none when it has none. */
@@ -92,17 +92,42 @@ export function stringOutput(outputs: OutputMap, name: string): string {
     return value;
 }
 
-/**
- * What the last image load sent, as runtime/load-image.js reported it: per node, the layers
- * sent of the image's total and the bytes.
- */
-export async function lastLoad(test: TestStack): Promise<{ node: string; sent: number; total: number; bytes: number }[]> {
+/** What runtime/load-image.js reported for one node: the layers sent of the image's total and the bytes, or that the node held the image already. */
+export type NodeLoad = { node: string; alreadyThere: false; sent: number; total: number; bytes: number } | { node: string; alreadyThere: true; sent: 0; bytes: 0 };
+
+/** The per-node lines of a load report (prefixed "preloaded " by the preload). */
+function nodeLoads(report: string): NodeLoad[] {
+    return [...report.matchAll(/-> (\S+): (?:(\d+) of (\d+) layers sent, (\d+) bytes|(already there), nothing sent)$/gm)]
+        .map(([, node = "", sent, total, bytes, already]): NodeLoad => already
+            ? { node, alreadyThere: true, sent: 0, bytes: 0 }
+            : { node, alreadyThere: false, sent: Number(sent), total: Number(total), bytes: Number(bytes) });
+}
+
+/** The output `name` (stdout, stderr) of the stack's command resource whose URN ends in `::resource`. */
+async function commandOutput(test: TestStack, resource: string, name: "stdout" | "stderr"): Promise<string> {
     const state = await test.stack.exportStack();
-    const load = stateResources(state).find((resource) => resource.urn.endsWith("::app-load"));
-    const report = load?.outputs?.stdout ?? "";
-    const lines = [...report.matchAll(/-> (\S+): (\d+) of (\d+) layers sent, (\d+) bytes$/gm)];
-    if (lines.length === 0) {
+    const command = stateResources(state).find((r) => r.urn.endsWith(`::${resource}`));
+    return command?.outputs?.[name] ?? "";
+}
+
+/** What the last image load sent, as runtime/load-image.js reported it, per node. */
+export async function lastLoad(test: TestStack): Promise<NodeLoad[]> {
+    const report = await commandOutput(test, "app-load", "stdout");
+    const loads = nodeLoads(report);
+    if (loads.length === 0) {
         throw new Error(`the image load reported nothing: ${JSON.stringify(report)}`);
     }
-    return lines.map(([, node = "", sent, total, bytes]) => ({ node, sent: Number(sent), total: Number(total), bytes: Number(bytes) }));
+    return loads;
+}
+
+/** What the preload beside kind create sent, per node, as the cluster's create reported it; none when it did not load. */
+export async function preloads(test: TestStack): Promise<NodeLoad[]> {
+    const report = await commandOutput(test, "cluster-kind", "stderr");
+    return nodeLoads(report.split("\n").filter((line) => line.startsWith("preloaded ")).join("\n"));
+}
+
+/** Whether `node` has the whole image: sent every layer by the preload or by the load. */
+export function nodeGotWholeImage(node: string, preloaded: NodeLoad[], loaded: NodeLoad[]): boolean {
+    const whole = (load: NodeLoad | undefined) => load !== undefined && !load.alreadyThere && load.sent === load.total;
+    return whole(preloaded.find((l) => l.node === node)) || whole(loaded.find((l) => l.node === node));
 }

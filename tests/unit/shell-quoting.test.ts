@@ -51,6 +51,10 @@ const call = [tool, ...args.slice(0, 2)].join(" ");
 if (call === "kind get clusters") process.stdout.write(process.env.FAKE_CLUSTERS ?? "");
 else if (call === "kind get nodes") process.stdout.write(process.env.FAKE_NODES ?? "");
 else if (call === "kind get kubeconfig") process.stdout.write("apiVersion: v1\\n");
+else if (tool === "docker" && args[0] === "exec" && args.includes("nodes")) {
+    // kubectl get nodes in the control plane: FAKE_NODE_COUNT registered nodes.
+    for (let i = 0; i < Number(process.env.FAKE_NODE_COUNT ?? 0); i++) console.log("node-" + i + " Ready");
+}
 else if (call === "kind create cluster" && process.env.PRELOAD_IMAGE) {
     // As a real kind create takes long enough for the preload beside it to start.
     const until = Date.now() + 10_000;
@@ -145,19 +149,21 @@ describe("the program's commands take settings only as environment variables", (
             const log = newLog();
             const env = { CLUSTER_NAME: value, OWNER: value };
             assert.equal(cluster.environment.NODE_COUNT, "1");
-            const created = sh(cluster.create, cluster, { ...env, PRELOAD_IMAGE: value, FAKE_CLUSTERS: "other\nkube-demo\n" }, log, text(cluster.stdin));
+            // Three nodes, all registered: one look at them.
+            const created = sh(cluster.create, cluster, { ...env, PRELOAD_IMAGE: value, NODE_COUNT: "3", FAKE_NODE_COUNT: "3", FAKE_CLUSTERS: "other\nkube-demo\n" }, log, text(cluster.stdin));
             assert.equal(created.status, 0, created.stderr);
             assert.equal(sh(cluster.update, cluster, env, log).status, 0);
             assert.equal(sh(cluster.delete, cluster, { ...env, FAKE_CLAIM_OWNER: value }, log).status, 0);
             const claim = `kube-demo-claim-${value}`;
             const ownerOfClaim = ["docker", "volume", "inspect", "--format", '{{index .Labels "kube-demo.owner"}}', claim];
             // The preload runs beside kind create: its place among the calls varies.
-            assert.deepEqual(calls(log).filter((call) => call[0] === "node"), [["node", "runtime/load-image.js", "--preload", value, value, "1"]]);
+            assert.deepEqual(calls(log).filter((call) => call[0] === "node"), [["node", "runtime/load-image.js", "--preload", value, value, "3"]]);
             assert.deepEqual(calls(log).filter((call) => call[0] !== "node"), [
                 ["kind", "get", "clusters"],
                 ["docker", "volume", "rm", "--force", claim],
                 ["docker", "volume", "create", "--label", `kube-demo.owner=${value}`, claim],
                 ["kind", "create", "cluster", "--name", value, "--config", "-"],
+                ["docker", "exec", `${value}-control-plane`, "kubectl", "--kubeconfig=/etc/kubernetes/admin.conf", "get", "nodes", "--no-headers"],
                 ["kind", "get", "kubeconfig", "--name", value],
                 ["kind", "get", "kubeconfig", "--name", value],
                 ["kind", "delete", "cluster", "--name", value],
