@@ -121,12 +121,12 @@ if [ -n "$preload" ]; then
   wait "$preload" 2>/dev/null || true
   preload=
 fi
-# kind returns once the workers have joined; a busy worker's kubelet may register its node
-# seconds later, and pods would not spread to it. Waits for every node, at most a minute.
+# kind returns once the workers have joined, before their network is up: pods scheduled then
+# would all go to the first node Ready. Waits until every node is Ready, at most two minutes.
 if [ "$NODE_COUNT" -gt 1 ]; then
-  for _ in $(seq 60); do
-    registered=$(docker exec "$CLUSTER_NAME-control-plane" kubectl --kubeconfig=/etc/kubernetes/admin.conf get nodes --no-headers 2>/dev/null | wc -l)
-    [ "$registered" -lt "$NODE_COUNT" ] || break
+  for _ in $(seq 120); do
+    ready=$(docker exec "$CLUSTER_NAME-control-plane" kubectl --kubeconfig=/etc/kubernetes/admin.conf get nodes --no-headers 2>/dev/null | awk '$2 == "Ready"' | wc -l)
+    [ "$ready" -lt "$NODE_COUNT" ] || break
     sleep 1
   done
 fi
