@@ -116,6 +116,8 @@ export class Workload extends pulumi.ComponentResource {
                             labelSelector: { matchLabels: appLabels },
                             matchLabelKeys: ["pod-template-hash"],
                         }],
+                        // The app never calls the API server: no token in the pods to steal.
+                        automountServiceAccountToken: false,
                         // The preStop pause below, then the app's drain (well under a second), with room.
                         terminationGracePeriodSeconds: 20,
                         securityContext: {

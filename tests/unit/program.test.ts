@@ -107,6 +107,32 @@ describe("with the default config", () => {
         }
     });
 
+    test("the pods get no service account token: the app never calls the API server", () => {
+        const pod = only(run, Deployment).inputs.spec.template.spec;
+        assert.equal(pod.automountServiceAccountToken, false);
+    });
+
+    test("the pod spec meets the Pod Security restricted profile", () => {
+        const pod = only(run, Deployment).inputs.spec.template.spec;
+        // restricted: non-root, RuntimeDefault seccomp, no privilege escalation, every capability
+        // dropped (none added), and none of the host namespaces, ports or volumes baseline forbids.
+        assert.equal(pod.securityContext.runAsNonRoot, true);
+        assert.notEqual(pod.securityContext.runAsUser, 0);
+        assert.deepEqual(pod.securityContext.seccompProfile, { type: "RuntimeDefault" });
+        for (const field of ["hostNetwork", "hostPID", "hostIPC", "volumes", "initContainers", "ephemeralContainers"]) {
+            assert.equal((pod as unknown as Record<string, unknown>)[field], undefined, field);
+        }
+        for (const container of pod.containers) {
+            const security = container.securityContext;
+            assert.equal(security.allowPrivilegeEscalation, false, container.name);
+            assert.deepEqual(security.capabilities, { drop: ["ALL"] }, container.name);
+            assert.equal(security.privileged, undefined, container.name);
+            assert.equal(security.runAsUser, undefined, `${container.name} runs as the pod's non-root user`);
+            assert.equal(security.seccompProfile, undefined, `${container.name} keeps the pod's RuntimeDefault`);
+            assert.ok(container.ports.every((p: { hostPort?: number }) => p.hostPort === undefined), container.name);
+        }
+    });
+
     test("the pods and the image run as uid and gid 10001, no account on the machine", () => {
         const pod = only(run, Deployment).inputs.spec.template.spec;
         // Above 10000: a Kind node shares this machine's user namespace.
