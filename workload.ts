@@ -75,9 +75,18 @@ export class Workload extends pulumi.ComponentResource {
         // The provider's await is skipped where `readiness` awaits better (it fails in seconds).
         const awaitAnnotations: Record<string, string> = args.readiness ? { "pulumi.com/skipAwait": "true" } : {};
 
-        // Named as set, never auto-named: the user asked for this namespace.
+        // Named as set, never auto-named: the user asked for this namespace. Pod Security admission
+        // refuses pods below `restricted` in it, and warns at apply time; no version pinned, so the
+        // cluster's own one applies. `default` is left as the cluster has it.
         this.namespace = args.namespace === "default" ? undefined : new k8s.core.v1.Namespace(`${name}-namespace`, {
-            metadata: { name: args.namespace, labels: appLabels },
+            metadata: {
+                name: args.namespace,
+                labels: {
+                    ...appLabels,
+                    "pod-security.kubernetes.io/enforce": "restricted",
+                    "pod-security.kubernetes.io/warn": "restricted",
+                },
+            },
         }, children);
         // Every object names its namespace: a context may carry a namespace of its own.
         const namespace = this.namespace?.metadata.name ?? args.namespace;

@@ -352,6 +352,13 @@ test("replicas, ports, workers, names and images come from config", async () => 
     // The dev loop finds the pods it streams through this output.
     assert.equal(await value(run.outputs.namespace), "web");
     assert.equal(only(run, Deployment).inputs.metadata.namespace, "web");
+    // The namespace the stack creates admits restricted pods only (the pod spec meets it, above).
+    const namespace = only(run, "kubernetes:core/v1:Namespace").inputs.metadata;
+    assert.equal(namespace.name, "web");
+    assert.equal(namespace.labels["pod-security.kubernetes.io/enforce"], "restricted");
+    assert.equal(namespace.labels["pod-security.kubernetes.io/warn"], "restricted");
+    assert.deepEqual(Object.keys(namespace.labels).filter((k) => k.startsWith("pod-security.kubernetes.io/")).sort(),
+        ["pod-security.kubernetes.io/enforce", "pod-security.kubernetes.io/warn"], "no version pinned");
 });
 
 describe("a cluster deleted outside Pulumi is noticed and rebuilt", () => {
