@@ -193,9 +193,11 @@ export class Workload extends pulumi.ComponentResource {
 
         // Voluntary evictions (kubectl drain) take the pods one at a time; one, not zero, so a
         // drain can still move the pod of replicas 1. Rollouts follow the Deployment's strategy.
+        // A pod that is not Ready serves nothing: evicting it never counts against the budget, so a
+        // crash-looping pod cannot block a drain.
         this.disruptionBudget = new k8s.policy.v1.PodDisruptionBudget(`${name}-disruption-budget`, {
             metadata: { name: appNames.disruptionBudget, namespace, labels: appLabels },
-            spec: { selector: { matchLabels: appLabels }, maxUnavailable: 1 },
+            spec: { selector: { matchLabels: appLabels }, maxUnavailable: 1, unhealthyPodEvictionPolicy: "AlwaysAllow" },
         }, children);
 
         // The pods accept connections on their one port, from anywhere (the NodePort path and the

@@ -143,9 +143,10 @@ describe("with the default config", () => {
         assert.deepEqual(dockerfile.match(/^USER .*$/gm), [`USER ${pod.securityContext.runAsUser}:${pod.securityContext.runAsGroup}`]);
     });
 
-    test("a disruption budget lets voluntary evictions take one pod at a time, even of one replica", () => {
+    test("a disruption budget lets voluntary evictions take one pod at a time, even of one replica, and unhealthy ones always", () => {
         const budget = only(run, DisruptionBudget).inputs;
-        assert.deepEqual(budget.spec, { selector: { matchLabels: { app: "node-web" } }, maxUnavailable: 1 });
+        // An unhealthy pod is evicted whatever the budget: a crash-looping pod never blocks a drain.
+        assert.deepEqual(budget.spec, { selector: { matchLabels: { app: "node-web" } }, maxUnavailable: 1, unhealthyPodEvictionPolicy: "AlwaysAllow" });
         assert.deepEqual(budget.spec.selector.matchLabels, only(run, Deployment).inputs.spec.template.metadata.labels);
         assert.equal(budget.metadata.name, "node-disruption-budget");
     });
