@@ -21,6 +21,11 @@ export const appNames = {
     networkPolicy: "node-network-policy",
 } as const;
 const appLabels = appNames.labels;
+
+/** The tag of an image reference `[registry/]repository:tag`: the part after the last ':'. */
+export function imageTag(image: string): string {
+    return image.slice(image.lastIndexOf(":") + 1);
+}
 export const containerPortName = "http";
 /** The port the app listens on, and the Service's port. */
 export const appPort = 8080;
@@ -75,6 +80,17 @@ export class Workload extends pulumi.ComponentResource {
         // The provider's await is skipped where `readiness` awaits better (it fails in seconds).
         const awaitAnnotations: Record<string, string> = args.readiness ? { "pulumi.com/skipAwait": "true" } : {};
 
+        // Kubernetes' recommended labels, for tools and people reading the cluster. Never in a
+        // selector: the Deployment's is immutable, so selectors stay `appLabels` alone. The version
+        // changes with the image, which rolls the pods out anyway.
+        const labels = {
+            ...appLabels,
+            "app.kubernetes.io/name": appLabels.app,
+            "app.kubernetes.io/instance": pulumi.getStack(),
+            "app.kubernetes.io/version": pulumi.output(args.image).apply(imageTag),
+            "app.kubernetes.io/managed-by": "pulumi",
+        };
+
         // Named as set, never auto-named: the user asked for this namespace. Pod Security admission
         // refuses pods below `restricted` in it, and warns at apply time; no version pinned, so the
         // cluster's own one applies. `default` is left as the cluster has it.
@@ -82,7 +98,7 @@ export class Workload extends pulumi.ComponentResource {
             metadata: {
                 name: args.namespace,
                 labels: {
-                    ...appLabels,
+                    ...labels,
                     "pod-security.kubernetes.io/enforce": "restricted",
                     "pod-security.kubernetes.io/warn": "restricted",
                 },
@@ -95,7 +111,7 @@ export class Workload extends pulumi.ComponentResource {
             metadata: {
                 name: appNames.deployment,
                 namespace,
-                labels: appLabels,
+                labels,
                 annotations: {
                     ...awaitAnnotations,
                     // kube-score wants imagePullPolicy Always: on Kind the image is in no registry
@@ -113,7 +129,7 @@ export class Workload extends pulumi.ComponentResource {
                 // The controller's own verdict on a stalled rollout; `readiness` usually says sooner.
                 progressDeadlineSeconds: 60,
                 template: {
-                    metadata: { labels: appLabels },
+                    metadata: { labels },
                     spec: {
                         // The pods spread over the nodes that take pods (tainted ones do not count),
                         // each version on its own, so a node going away takes few of them.
@@ -180,7 +196,7 @@ export class Workload extends pulumi.ComponentResource {
         }, args.readiness ? children : { ...children, customTimeouts: { create: "5m", update: "5m" } });
 
         this.service = new k8s.core.v1.Service(`${name}-service`, {
-            metadata: { name: appNames.service, namespace, labels: appLabels, annotations: awaitAnnotations },
+            metadata: { name: appNames.service, namespace, labels, annotations: awaitAnnotations },
             spec: {
                 type: args.serviceType,
                 selector: appLabels,
@@ -196,14 +212,14 @@ export class Workload extends pulumi.ComponentResource {
         // A pod that is not Ready serves nothing: evicting it never counts against the budget, so a
         // crash-looping pod cannot block a drain.
         this.disruptionBudget = new k8s.policy.v1.PodDisruptionBudget(`${name}-disruption-budget`, {
-            metadata: { name: appNames.disruptionBudget, namespace, labels: appLabels },
+            metadata: { name: appNames.disruptionBudget, namespace, labels },
             spec: { selector: { matchLabels: appLabels }, maxUnavailable: 1, unhealthyPodEvictionPolicy: "AlwaysAllow" },
         }, children);
 
         // The pods accept connections on their one port, from anywhere (the NodePort path and the
         // probes come from the node), and open none: the app calls nothing, not even DNS.
         this.networkPolicy = new k8s.networking.v1.NetworkPolicy(`${name}-network-policy`, {
-            metadata: { name: appNames.networkPolicy, namespace, labels: appLabels },
+            metadata: { name: appNames.networkPolicy, namespace, labels },
             spec: {
                 podSelector: { matchLabels: appLabels },
                 // Egress listed with no rule: nothing out (unlisted, egress would stay open).

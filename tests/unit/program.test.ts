@@ -12,6 +12,7 @@ import { bootTrigger, preloadImagePath, presenceTrigger, presenceTriggerPath, tu
 import { appNodePort } from "../../config";
 import { contentTag } from "../../image";
 import { scriptHash } from "../../runtime";
+import { imageTag } from "../../workload";
 import {
     at, CommandInputs, Declared, declaredOf, fakeImageId, fakeKubeconfig, fakeTools, found, only, projectDir, ProgramRun, runProgram, value,
 } from "../support/harness";
@@ -38,6 +39,11 @@ interface KindConfig {
     networking: { apiServerAddress: string; apiServerPort: number };
 }
 
+/** Whether a label selector picks an object with these labels. */
+function selects(selector: Record<string, string>, labels: Record<string, string>): boolean {
+    return Object.entries(selector).every(([key, value]) => labels[key] === value);
+}
+
 function kindConfigOf(cluster: Declared<CommandInputs>): KindConfig {
     const { stdin } = cluster.inputs;
     assert.ok(typeof stdin === "string", "the kind config is text on stdin");
@@ -55,10 +61,38 @@ describe("with the default config", () => {
         const deployment = only(run, Deployment).inputs;
         const service = only(run, Service).inputs;
         assert.deepEqual(service.spec.selector, { app: "node-web" });
-        assert.deepEqual(deployment.spec.template.metadata.labels, service.spec.selector);
+        assert.ok(selects(service.spec.selector, deployment.spec.template.metadata.labels));
         assert.deepEqual(deployment.spec.selector.matchLabels, service.spec.selector);
         assert.equal(service.metadata.name, "node-service");
         assert.equal(deployment.metadata.name, "node-deployment");
+    });
+
+    test("every object and the pods carry the recommended labels; every selector is app=node-web alone", () => {
+        const deployment = only(run, Deployment).inputs;
+        const tag = contentTag(path.join(projectDir, "app"));
+        const recommended = {
+            app: "node-web",
+            "app.kubernetes.io/name": "node-web",
+            "app.kubernetes.io/instance": "dev",
+            "app.kubernetes.io/version": tag,
+            "app.kubernetes.io/managed-by": "pulumi",
+        };
+        for (const type of [Deployment, Service, DisruptionBudget, NetworkPolicy] as const) {
+            assert.deepEqual(only(run, type).inputs.metadata.labels, recommended, type);
+        }
+        assert.deepEqual(deployment.spec.template.metadata.labels, recommended, "the pods: the version changes with the image anyway");
+        // The Deployment's selector is immutable: a new label in it would break every deployed stack.
+        const app = { app: "node-web" };
+        assert.deepEqual(deployment.spec.selector, { matchLabels: app });
+        assert.deepEqual(only(run, Service).inputs.spec.selector, app);
+        assert.deepEqual(only(run, DisruptionBudget).inputs.spec.selector, { matchLabels: app });
+        assert.deepEqual(only(run, NetworkPolicy).inputs.spec.podSelector, { matchLabels: app });
+        assert.deepEqual(deployment.spec.template.spec.topologySpreadConstraints.map((c) => c.labelSelector), [{ matchLabels: app }]);
+    });
+
+    test("an image's version label is its tag, after a registry's port too", () => {
+        assert.equal(imageTag("node-app:1804899f882079f0"), "1804899f882079f0");
+        assert.equal(imageTag("localhost:5001/team/node-app:1804899f882079f0"), "1804899f882079f0");
     });
 
     test("the Service's targetPort names the container's port 8080", () => {
@@ -147,7 +181,7 @@ describe("with the default config", () => {
         const budget = only(run, DisruptionBudget).inputs;
         // An unhealthy pod is evicted whatever the budget: a crash-looping pod never blocks a drain.
         assert.deepEqual(budget.spec, { selector: { matchLabels: { app: "node-web" } }, maxUnavailable: 1, unhealthyPodEvictionPolicy: "AlwaysAllow" });
-        assert.deepEqual(budget.spec.selector.matchLabels, only(run, Deployment).inputs.spec.template.metadata.labels);
+        assert.ok(selects(budget.spec.selector.matchLabels, only(run, Deployment).inputs.spec.template.metadata.labels));
         assert.equal(budget.metadata.name, "node-disruption-budget");
     });
 
@@ -163,14 +197,16 @@ describe("with the default config", () => {
         // could take a second pod, and 3 replicas on 2 workers would leave one Pending.
         assert.equal(spread.nodeTaintsPolicy, "Honor");
         assert.equal(spread.whenUnsatisfiable, "DoNotSchedule");
-        assert.deepEqual(spread.labelSelector.matchLabels, deployment.spec.template.metadata.labels);
+        assert.deepEqual(spread.labelSelector.matchLabels, { app: "node-web" });
+        assert.ok(selects(spread.labelSelector.matchLabels, deployment.spec.template.metadata.labels));
         assert.deepEqual(spread.matchLabelKeys, ["pod-template-hash"], "a rollout's new pods spread among themselves");
     });
 
     test("the network policy lets the pods accept TCP on their port 8080 from anywhere and open nothing", () => {
         const policy = only(run, NetworkPolicy).inputs;
         const pod = only(run, Deployment).inputs.spec.template;
-        assert.deepEqual(policy.spec.podSelector.matchLabels, pod.metadata.labels);
+        assert.deepEqual(policy.spec.podSelector.matchLabels, { app: "node-web" });
+        assert.ok(selects(policy.spec.podSelector.matchLabels, pod.metadata.labels));
         assert.deepEqual(policy.spec.policyTypes, ["Ingress", "Egress"], "Egress listed, or egress stays open");
         assert.equal(policy.spec.egress, undefined, "no egress rule: nothing out, DNS included");
         // No `from`: the NodePort path and the kubelet's probes come from the node.
@@ -356,6 +392,8 @@ test("replicas, ports, workers, names and images come from config", async () => 
     // The namespace the stack creates admits restricted pods only (the pod spec meets it, above).
     const namespace = only(run, "kubernetes:core/v1:Namespace").inputs.metadata;
     assert.equal(namespace.name, "web");
+    assert.equal(namespace.labels["app.kubernetes.io/name"], "node-web");
+    assert.equal(namespace.labels["app.kubernetes.io/managed-by"], "pulumi");
     assert.equal(namespace.labels["pod-security.kubernetes.io/enforce"], "restricted");
     assert.equal(namespace.labels["pod-security.kubernetes.io/warn"], "restricted");
     assert.deepEqual(Object.keys(namespace.labels).filter((k) => k.startsWith("pod-security.kubernetes.io/")).sort(),
