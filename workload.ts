@@ -114,9 +114,9 @@ export class Workload extends pulumi.ComponentResource {
                 labels,
                 annotations: {
                     ...awaitAnnotations,
-                    // kube-score wants imagePullPolicy Always: on Kind the image is in no registry
-                    // (it is loaded into the nodes), and its tag is a content hash. The one CRITICAL
-                    // waiver, with its reason in tests/lint/kube-score-waivers.yaml.
+                    // imagePullPolicy Always is wrong for an image loaded into Kind nodes (no registry
+                    // to pull from), and a content-hash tag never needs a re-pull. The one CRITICAL
+                    // waiver; its full reason is in tests/lint/kube-score-waivers.yaml.
                     "kube-score/ignore": "container-image-pull-policy",
                 },
             },
@@ -132,7 +132,8 @@ export class Workload extends pulumi.ComponentResource {
                     metadata: { labels },
                     spec: {
                         // The pods spread over the nodes that take pods (tainted ones do not count),
-                        // each version on its own, so a node going away takes few of them.
+                        // each version on its own, so a node going away takes few of them. kube-score's
+                        // pod anti-affinity check ignores topologySpreadConstraints: waived in tests/lint/.
                         topologySpreadConstraints: [{
                             maxSkew: 1,
                             topologyKey: "kubernetes.io/hostname",
