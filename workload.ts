@@ -81,15 +81,16 @@ export class Workload extends pulumi.ComponentResource {
         const awaitAnnotations: Record<string, string> = args.readiness ? { "pulumi.com/skipAwait": "true" } : {};
 
         // Kubernetes' recommended labels, for tools and people reading the cluster. Never in a
-        // selector: the Deployment's is immutable, so selectors stay `appLabels` alone. The version
-        // changes with the image, which rolls the pods out anyway.
+        // selector: the Deployment's is immutable, so selectors stay `appLabels` alone.
         const labels = {
             ...appLabels,
             "app.kubernetes.io/name": appLabels.app,
             "app.kubernetes.io/instance": pulumi.getStack(),
-            "app.kubernetes.io/version": pulumi.output(args.image).apply(imageTag),
             "app.kubernetes.io/managed-by": "pulumi",
         };
+        // The version only where the image is: it changes with each edit, which changes the
+        // Deployment and rolls the pods anyway; on the other objects it would add an update per edit.
+        const versioned = { ...labels, "app.kubernetes.io/version": pulumi.output(args.image).apply(imageTag) };
 
         // Named as set, never auto-named: the user asked for this namespace. Pod Security admission
         // refuses pods below `restricted` in it, and warns at apply time; no version pinned, so the
@@ -111,7 +112,7 @@ export class Workload extends pulumi.ComponentResource {
             metadata: {
                 name: appNames.deployment,
                 namespace,
-                labels,
+                labels: versioned,
                 annotations: {
                     ...awaitAnnotations,
                     // imagePullPolicy Always is wrong for an image loaded into Kind nodes (no registry
@@ -129,7 +130,7 @@ export class Workload extends pulumi.ComponentResource {
                 // The controller's own verdict on a stalled rollout; `readiness` usually says sooner.
                 progressDeadlineSeconds: 60,
                 template: {
-                    metadata: { labels },
+                    metadata: { labels: versioned },
                     spec: {
                         // The pods spread over the nodes that take pods (tainted ones do not count),
                         // each version on its own, so a node going away takes few of them. kube-score's
