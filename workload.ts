@@ -21,6 +21,11 @@ export const appNames = {
     networkPolicy: "node-network-policy",
 } as const;
 const appLabels = appNames.labels;
+
+/** The tag of an image reference `[registry/]repository:tag`: the part after the last ':'. */
+export function imageTag(image: string): string {
+    return image.slice(image.lastIndexOf(":") + 1);
+}
 export const containerPortName = "http";
 /** The port the app listens on, and the Service's port. */
 export const appPort = 8080;
@@ -75,9 +80,30 @@ export class Workload extends pulumi.ComponentResource {
         // The provider's await is skipped where `readiness` awaits better (it fails in seconds).
         const awaitAnnotations: Record<string, string> = args.readiness ? { "pulumi.com/skipAwait": "true" } : {};
 
-        // Named as set, never auto-named: the user asked for this namespace.
+        // Kubernetes' recommended labels, for tools and people reading the cluster. Never in a
+        // selector: the Deployment's is immutable, so selectors stay `appLabels` alone.
+        const labels = {
+            ...appLabels,
+            "app.kubernetes.io/name": appLabels.app,
+            "app.kubernetes.io/instance": pulumi.getStack(),
+            "app.kubernetes.io/managed-by": "pulumi",
+        };
+        // The version only where the image is: it changes with each edit, which changes the
+        // Deployment and rolls the pods anyway; on the other objects it would add an update per edit.
+        const versioned = { ...labels, "app.kubernetes.io/version": pulumi.output(args.image).apply(imageTag) };
+
+        // Named as set, never auto-named: the user asked for this namespace. Pod Security admission
+        // refuses pods below `restricted` in it, and warns at apply time; no version pinned, so the
+        // cluster's own one applies. `default` is left as the cluster has it.
         this.namespace = args.namespace === "default" ? undefined : new k8s.core.v1.Namespace(`${name}-namespace`, {
-            metadata: { name: args.namespace, labels: appLabels },
+            metadata: {
+                name: args.namespace,
+                labels: {
+                    ...labels,
+                    "pod-security.kubernetes.io/enforce": "restricted",
+                    "pod-security.kubernetes.io/warn": "restricted",
+                },
+            },
         }, children);
         // Every object names its namespace: a context may carry a namespace of its own.
         const namespace = this.namespace?.metadata.name ?? args.namespace;
@@ -86,12 +112,12 @@ export class Workload extends pulumi.ComponentResource {
             metadata: {
                 name: appNames.deployment,
                 namespace,
-                labels: appLabels,
+                labels: versioned,
                 annotations: {
                     ...awaitAnnotations,
-                    // kube-score wants imagePullPolicy Always: on Kind the image is in no registry
-                    // (it is loaded into the nodes), and its tag is a content hash. The one CRITICAL
-                    // waiver, with its reason in tests/lint/kube-score-waivers.yaml.
+                    // imagePullPolicy Always is wrong for an image loaded into Kind nodes (no registry
+                    // to pull from), and a content-hash tag never needs a re-pull. The one CRITICAL
+                    // waiver; its full reason is in tests/lint/kube-score-waivers.yaml.
                     "kube-score/ignore": "container-image-pull-policy",
                 },
             },
@@ -104,10 +130,11 @@ export class Workload extends pulumi.ComponentResource {
                 // The controller's own verdict on a stalled rollout; `readiness` usually says sooner.
                 progressDeadlineSeconds: 60,
                 template: {
-                    metadata: { labels: appLabels },
+                    metadata: { labels: versioned },
                     spec: {
                         // The pods spread over the nodes that take pods (tainted ones do not count),
-                        // each version on its own, so a node going away takes few of them.
+                        // each version on its own, so a node going away takes few of them. kube-score's
+                        // pod anti-affinity check ignores topologySpreadConstraints: waived in tests/lint/.
                         topologySpreadConstraints: [{
                             maxSkew: 1,
                             topologyKey: "kubernetes.io/hostname",
@@ -116,6 +143,8 @@ export class Workload extends pulumi.ComponentResource {
                             labelSelector: { matchLabels: appLabels },
                             matchLabelKeys: ["pod-template-hash"],
                         }],
+                        // The app never calls the API server: no token in the pods to steal.
+                        automountServiceAccountToken: false,
                         // The preStop pause below, then the app's drain (well under a second), with room.
                         terminationGracePeriodSeconds: 20,
                         securityContext: {
@@ -169,7 +198,7 @@ export class Workload extends pulumi.ComponentResource {
         }, args.readiness ? children : { ...children, customTimeouts: { create: "5m", update: "5m" } });
 
         this.service = new k8s.core.v1.Service(`${name}-service`, {
-            metadata: { name: appNames.service, namespace, labels: appLabels, annotations: awaitAnnotations },
+            metadata: { name: appNames.service, namespace, labels, annotations: awaitAnnotations },
             spec: {
                 type: args.serviceType,
                 selector: appLabels,
@@ -182,15 +211,17 @@ export class Workload extends pulumi.ComponentResource {
 
         // Voluntary evictions (kubectl drain) take the pods one at a time; one, not zero, so a
         // drain can still move the pod of replicas 1. Rollouts follow the Deployment's strategy.
+        // A pod that is not Ready serves nothing: evicting it never counts against the budget, so a
+        // crash-looping pod cannot block a drain.
         this.disruptionBudget = new k8s.policy.v1.PodDisruptionBudget(`${name}-disruption-budget`, {
-            metadata: { name: appNames.disruptionBudget, namespace, labels: appLabels },
-            spec: { selector: { matchLabels: appLabels }, maxUnavailable: 1 },
+            metadata: { name: appNames.disruptionBudget, namespace, labels },
+            spec: { selector: { matchLabels: appLabels }, maxUnavailable: 1, unhealthyPodEvictionPolicy: "AlwaysAllow" },
         }, children);
 
         // The pods accept connections on their one port, from anywhere (the NodePort path and the
         // probes come from the node), and open none: the app calls nothing, not even DNS.
         this.networkPolicy = new k8s.networking.v1.NetworkPolicy(`${name}-network-policy`, {
-            metadata: { name: appNames.networkPolicy, namespace, labels: appLabels },
+            metadata: { name: appNames.networkPolicy, namespace, labels },
             spec: {
                 podSelector: { matchLabels: appLabels },
                 // Egress listed with no rule: nothing out (unlisted, egress would stay open).

@@ -12,6 +12,7 @@ import { bootTrigger, preloadImagePath, presenceTrigger, presenceTriggerPath, tu
 import { appNodePort } from "../../config";
 import { contentTag } from "../../image";
 import { scriptHash } from "../../runtime";
+import { imageTag } from "../../workload";
 import {
     at, CommandInputs, Declared, declaredOf, fakeImageId, fakeKubeconfig, fakeTools, found, only, projectDir, ProgramRun, runProgram, value,
 } from "../support/harness";
@@ -38,6 +39,11 @@ interface KindConfig {
     networking: { apiServerAddress: string; apiServerPort: number };
 }
 
+/** Whether a label selector picks an object with these labels. */
+function selects(selector: Record<string, string>, labels: Record<string, string>): boolean {
+    return Object.entries(selector).every(([key, value]) => labels[key] === value);
+}
+
 function kindConfigOf(cluster: Declared<CommandInputs>): KindConfig {
     const { stdin } = cluster.inputs;
     assert.ok(typeof stdin === "string", "the kind config is text on stdin");
@@ -55,10 +61,40 @@ describe("with the default config", () => {
         const deployment = only(run, Deployment).inputs;
         const service = only(run, Service).inputs;
         assert.deepEqual(service.spec.selector, { app: "node-web" });
-        assert.deepEqual(deployment.spec.template.metadata.labels, service.spec.selector);
+        assert.ok(selects(service.spec.selector, deployment.spec.template.metadata.labels));
         assert.deepEqual(deployment.spec.selector.matchLabels, service.spec.selector);
         assert.equal(service.metadata.name, "node-service");
         assert.equal(deployment.metadata.name, "node-deployment");
+    });
+
+    test("every object and the pods carry the recommended labels; every selector is app=node-web alone", () => {
+        const deployment = only(run, Deployment).inputs;
+        const tag = contentTag(path.join(projectDir, "app"));
+        const recommended = {
+            app: "node-web",
+            "app.kubernetes.io/name": "node-web",
+            "app.kubernetes.io/instance": "dev",
+            "app.kubernetes.io/managed-by": "pulumi",
+        };
+        // The version only where the image is: elsewhere each edit would update the object too.
+        for (const type of [Service, DisruptionBudget, NetworkPolicy] as const) {
+            assert.deepEqual(only(run, type).inputs.metadata.labels, recommended, type);
+        }
+        const versioned = { ...recommended, "app.kubernetes.io/version": tag };
+        assert.deepEqual(deployment.metadata.labels, versioned);
+        assert.deepEqual(deployment.spec.template.metadata.labels, versioned, "the pods: the version changes with the image anyway");
+        // The Deployment's selector is immutable: a new label in it would break every deployed stack.
+        const app = { app: "node-web" };
+        assert.deepEqual(deployment.spec.selector, { matchLabels: app });
+        assert.deepEqual(only(run, Service).inputs.spec.selector, app);
+        assert.deepEqual(only(run, DisruptionBudget).inputs.spec.selector, { matchLabels: app });
+        assert.deepEqual(only(run, NetworkPolicy).inputs.spec.podSelector, { matchLabels: app });
+        assert.deepEqual(deployment.spec.template.spec.topologySpreadConstraints.map((c) => c.labelSelector), [{ matchLabels: app }]);
+    });
+
+    test("an image's version label is its tag, after a registry's port too", () => {
+        assert.equal(imageTag("node-app:1804899f882079f0"), "1804899f882079f0");
+        assert.equal(imageTag("localhost:5001/team/node-app:1804899f882079f0"), "1804899f882079f0");
     });
 
     test("the Service's targetPort names the container's port 8080", () => {
@@ -107,6 +143,32 @@ describe("with the default config", () => {
         }
     });
 
+    test("the pods get no service account token: the app never calls the API server", () => {
+        const pod = only(run, Deployment).inputs.spec.template.spec;
+        assert.equal(pod.automountServiceAccountToken, false);
+    });
+
+    test("the pod spec meets the Pod Security restricted profile", () => {
+        const pod = only(run, Deployment).inputs.spec.template.spec;
+        // restricted: non-root, RuntimeDefault seccomp, no privilege escalation, every capability
+        // dropped (none added), and none of the host namespaces, ports or volumes baseline forbids.
+        assert.equal(pod.securityContext.runAsNonRoot, true);
+        assert.notEqual(pod.securityContext.runAsUser, 0);
+        assert.deepEqual(pod.securityContext.seccompProfile, { type: "RuntimeDefault" });
+        for (const field of ["hostNetwork", "hostPID", "hostIPC", "volumes", "initContainers", "ephemeralContainers"]) {
+            assert.equal((pod as unknown as Record<string, unknown>)[field], undefined, field);
+        }
+        for (const container of pod.containers) {
+            const security = container.securityContext;
+            assert.equal(security.allowPrivilegeEscalation, false, container.name);
+            assert.deepEqual(security.capabilities, { drop: ["ALL"] }, container.name);
+            assert.equal(security.privileged, undefined, container.name);
+            assert.equal(security.runAsUser, undefined, `${container.name} runs as the pod's non-root user`);
+            assert.equal(security.seccompProfile, undefined, `${container.name} keeps the pod's RuntimeDefault`);
+            assert.ok(container.ports.every((p: { hostPort?: number }) => p.hostPort === undefined), container.name);
+        }
+    });
+
     test("the pods and the image run as uid and gid 10001, no account on the machine", () => {
         const pod = only(run, Deployment).inputs.spec.template.spec;
         // Above 10000: a Kind node shares this machine's user namespace.
@@ -117,10 +179,11 @@ describe("with the default config", () => {
         assert.deepEqual(dockerfile.match(/^USER .*$/gm), [`USER ${pod.securityContext.runAsUser}:${pod.securityContext.runAsGroup}`]);
     });
 
-    test("a disruption budget lets voluntary evictions take one pod at a time, even of one replica", () => {
+    test("a disruption budget lets voluntary evictions take one pod at a time, even of one replica, and unhealthy ones always", () => {
         const budget = only(run, DisruptionBudget).inputs;
-        assert.deepEqual(budget.spec, { selector: { matchLabels: { app: "node-web" } }, maxUnavailable: 1 });
-        assert.deepEqual(budget.spec.selector.matchLabels, only(run, Deployment).inputs.spec.template.metadata.labels);
+        // An unhealthy pod is evicted whatever the budget: a crash-looping pod never blocks a drain.
+        assert.deepEqual(budget.spec, { selector: { matchLabels: { app: "node-web" } }, maxUnavailable: 1, unhealthyPodEvictionPolicy: "AlwaysAllow" });
+        assert.ok(selects(budget.spec.selector.matchLabels, only(run, Deployment).inputs.spec.template.metadata.labels));
         assert.equal(budget.metadata.name, "node-disruption-budget");
     });
 
@@ -136,14 +199,16 @@ describe("with the default config", () => {
         // could take a second pod, and 3 replicas on 2 workers would leave one Pending.
         assert.equal(spread.nodeTaintsPolicy, "Honor");
         assert.equal(spread.whenUnsatisfiable, "DoNotSchedule");
-        assert.deepEqual(spread.labelSelector.matchLabels, deployment.spec.template.metadata.labels);
+        assert.deepEqual(spread.labelSelector.matchLabels, { app: "node-web" });
+        assert.ok(selects(spread.labelSelector.matchLabels, deployment.spec.template.metadata.labels));
         assert.deepEqual(spread.matchLabelKeys, ["pod-template-hash"], "a rollout's new pods spread among themselves");
     });
 
     test("the network policy lets the pods accept TCP on their port 8080 from anywhere and open nothing", () => {
         const policy = only(run, NetworkPolicy).inputs;
         const pod = only(run, Deployment).inputs.spec.template;
-        assert.deepEqual(policy.spec.podSelector.matchLabels, pod.metadata.labels);
+        assert.deepEqual(policy.spec.podSelector.matchLabels, { app: "node-web" });
+        assert.ok(selects(policy.spec.podSelector.matchLabels, pod.metadata.labels));
         assert.deepEqual(policy.spec.policyTypes, ["Ingress", "Egress"], "Egress listed, or egress stays open");
         assert.equal(policy.spec.egress, undefined, "no egress rule: nothing out, DNS included");
         // No `from`: the NodePort path and the kubelet's probes come from the node.
@@ -326,6 +391,15 @@ test("replicas, ports, workers, names and images come from config", async () => 
     // The dev loop finds the pods it streams through this output.
     assert.equal(await value(run.outputs.namespace), "web");
     assert.equal(only(run, Deployment).inputs.metadata.namespace, "web");
+    // The namespace the stack creates admits restricted pods only (the pod spec meets it, above).
+    const namespace = only(run, "kubernetes:core/v1:Namespace").inputs.metadata;
+    assert.equal(namespace.name, "web");
+    assert.equal(namespace.labels["app.kubernetes.io/name"], "node-web");
+    assert.equal(namespace.labels["app.kubernetes.io/managed-by"], "pulumi");
+    assert.equal(namespace.labels["pod-security.kubernetes.io/enforce"], "restricted");
+    assert.equal(namespace.labels["pod-security.kubernetes.io/warn"], "restricted");
+    assert.deepEqual(Object.keys(namespace.labels).filter((k) => k.startsWith("pod-security.kubernetes.io/")).sort(),
+        ["pod-security.kubernetes.io/enforce", "pod-security.kubernetes.io/warn"], "no version pinned");
 });
 
 describe("a cluster deleted outside Pulumi is noticed and rebuilt", () => {
