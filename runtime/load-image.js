@@ -411,8 +411,13 @@ if (require.main === module) {
     (preloading ? preload(image, cluster, Number(nodeCount)) : loadImage(image, cluster)).then(
         (lines) => { console.log(lines.join("\n")); },
         (/** @type {unknown} */ error) => {
-            console.error(`loading ${image} into kind cluster "${cluster}" failed: ${/** @type {Error} */ (error).message}`);
-            // A failed preload changes nothing: the load after the cluster sends what is missing.
-            process.exit(preloading ? 0 : 1);
+            const cause = /** @type {Error} */ (error).message;
+            if (preloading) {
+                // A failed preload changes nothing: the load after the cluster sends what is missing.
+                console.error(`preload of ${image} into kind cluster "${cluster}" failed, the load after the cluster sends it: ${cause}`);
+                process.exit(0);
+            }
+            console.error(`loading ${image} into kind cluster "${cluster}" failed: ${cause}`);
+            process.exit(1);
         });
 }

@@ -256,3 +256,14 @@ test("a preload still waiting for its nodes stops on SIGTERM, sending nothing", 
     assert.match(stdout, /^preload of node-app:1 skipped/m);
     assert.deepEqual(fs.readdirSync(dir).filter((f) => f.startsWith("import-")), []);
 });
+
+test("a preload whose import fails changes nothing: one line, exit 0, for the load after it to send the image", async () => {
+    const dir = tempDir();
+    const bin = fakeCluster(dir, await classicSave(), { "demo-control-plane": [] }, ["always:demo-control-plane"]);
+    const preload = spawnSync(process.execPath, [path.join(projectDir, "runtime", "load-image.js"), "--preload", "node-app:1", "demo", "1"],
+        { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, encoding: "utf8", timeout: 20_000 });
+    assert.equal(preload.status, 0);
+    assert.equal(preload.stderr, 'preload of node-app:1 into kind cluster "demo" failed, the load after the cluster sends it: '
+        + "node demo-control-plane: ctr images import failed: ctr: failed to ingest: no space left on device\n");
+    assert.equal(preload.stdout, "");
+});
