@@ -40,6 +40,11 @@ export function runTool(file: string, args: readonly string[], options: ToolOpti
     });
 }
 
+/** Whether the tool is not there at all (not on PATH), as against there but failing or too slow. */
+export function notFound(result: ToolResult): boolean {
+    return (result.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT";
+}
+
 /** The first line of a tool's message, trimmed. */
 export function firstLine(text: string): string {
     return text.trim().split("\n")[0]?.trim() ?? "";

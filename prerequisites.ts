@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { runTool } from "./checks";
+import { notFound, runTool } from "./checks";
 
 const toolchainHint = "on a machine without internet access, `npm run toolchain` builds it (see README)";
 
@@ -58,10 +58,11 @@ export async function missingPrerequisites(needsKind = true, signal?: AbortSigna
     if (kind && (kind.error || kind.status !== 0)) {
         missing.push(`kind is not on PATH: install it from https://kind.sigs.k8s.io/ (${toolchainHint})`);
     }
-    if (docker.error) {
+    if (notFound(docker)) {
         missing.push(`docker is not on PATH: install Docker (${toolchainHint})`);
-    } else if (docker.status !== 0) {
-        missing.push("Docker is not answering (`docker info` failed): start the Docker engine, then run this again");
+    } else if (docker.error || docker.status !== 0) {
+        // An engine that hangs (a stopped VM, a socket nobody serves) times out: not a missing tool.
+        missing.push("Docker is not answering (`docker info` failed or gave no answer within 20 s): start the Docker engine, then run this again");
     }
     return missing;
 }

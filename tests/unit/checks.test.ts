@@ -2,7 +2,7 @@
 // failures reported in the checks' order whatever order they happen in.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { inOrder, runTool } from "../../checks";
+import { inOrder, notFound, runTool } from "../../checks";
 
 describe("runTool: what a tool did, never a throw", () => {
     test("its output and status 0, or its status and stderr when it fails", async () => {
@@ -14,9 +14,12 @@ describe("runTool: what a tool did, never a throw", () => {
         const missing = await runTool("kube-demo-no-such-tool", [], { timeout: 10_000 });
         assert.equal(missing.status, null);
         assert.equal((missing.error as NodeJS.ErrnoException | undefined)?.code, "ENOENT");
+        assert.equal(notFound(missing), true);
         const slow = await runTool("sleep", ["5"], { timeout: 100 });
         assert.equal(slow.status, null);
         assert.ok(slow.error);
+        // A tool that hangs is there: its message must not say it is missing.
+        assert.equal(notFound(slow), false);
     });
 });
 
