@@ -143,9 +143,10 @@ fi
 `;
 
 /**
- * The third of the cluster's triggers: whether the cluster exists at this preview or up (clusterFacts).
- * A `local.Command` has no Read, so `pulumi refresh` cannot see a cluster deleted behind the
- * stack's back; the program looks for the cluster itself. While it exists, the trigger is
+ * The third of the cluster's triggers: whether the cluster exists, with every node the settings
+ * declare, at this preview or up (clusterFacts). A `local.Command` has no Read, so `pulumi
+ * refresh` cannot see a cluster deleted behind the stack's back; the program looks for the
+ * cluster itself. While it exists whole, the trigger is
  * ignored (ignoreChanges keeps the value the engine stored), so nothing changes. Once it is
  * gone, the trigger is a value never used before, which differs from the stored one and so
  * replaces the cluster (and with it the image load, through the cluster's identity, and the
@@ -308,6 +309,13 @@ export interface ClusterFacts {
     readonly exists: boolean;
     /** Its node containers; none when it does not exist. */
     readonly nodes: readonly NodeContainer[];
+    /** The nodes these settings declare that it lacks (removed outside Pulumi, or `workers` changed); none when it does not exist. */
+    readonly missingNodes: readonly string[];
+}
+
+/** The node containers kind creates for cluster `name` with `workers` workers: `NAME-control-plane`, `NAME-worker`, `NAME-worker2`, ... */
+export function declaredNodes(name: string, workers: number): string[] {
+    return [`${name}-control-plane`, ...Array.from({ length: workers }, (_, i) => `${name}-worker${i === 0 ? "" : String(i + 1)}`)];
 }
 
 /**
@@ -317,9 +325,10 @@ export interface ClusterFacts {
  * the command provider: the engine starts provider plugins one after another as requests first
  * need them, and an invoke here would start that plugin ahead of Docker's, which the build waits for.
  */
-export async function clusterFacts(args: Pick<KindClusterArgs, "name" | "hostPort" | "apiServerPort">, signal?: AbortSignal): Promise<ClusterFacts> {
+export async function clusterFacts(args: Pick<KindClusterArgs, "name" | "hostPort" | "apiServerPort" | "workers">, signal?: AbortSignal): Promise<ClusterFacts> {
     const nodes = await nodeContainers(args.name, signal);
     const exists = nodes.length > 0;
+    const missingNodes = exists ? declaredNodes(args.name, args.workers).filter((node) => !nodes.some((n) => n.name === node)) : [];
     // A cluster that runs holds its ports itself; one about to be created needs them free.
     const taken = exists ? [] : await takenPorts({ hostPort: args.hostPort, apiServerPort: args.apiServerPort });
     if (taken.length > 0) {
@@ -328,7 +337,7 @@ export async function clusterFacts(args: Pick<KindClusterArgs, "name" | "hostPor
     if (exists) {
         await waitForApiServer(args.name, nodes, 120, signal);
     }
-    return { exists, nodes };
+    return { exists, nodes, missingNodes };
 }
 
 export class KindCluster extends pulumi.ComponentResource {
@@ -357,7 +366,13 @@ export class KindCluster extends pulumi.ComponentResource {
         super("kube-demo:index:KindCluster", name, {}, opts);
 
         const config = kindConfig(args);
-        const { exists, nodes } = facts;
+        const { exists, nodes, missingNodes } = facts;
+        // A node gone (`docker rm -f` of a worker) leaves a cluster kind cannot mend: it is
+        // created anew, as one deleted outside Pulumi is.
+        const whole = exists && missingNodes.length === 0;
+        if (exists && !whole) {
+            void pulumi.log.warn(`the kind cluster '${args.name}' lacks ${missingNodes.join(", ")} of the nodes this stack declares (removed outside Pulumi, or workers changed): it is created anew`, this);
+        }
 
         const cluster = new command.local.Command(`${name}-kind`, {
             create: createScript,
@@ -373,7 +388,7 @@ export class KindCluster extends pulumi.ComponentResource {
             // Everything the settings shape is fixed at creation: a change replaces the cluster.
             // The stack's tuning applies to clusters it creates from then on; it replaces none.
             // The third trigger replaces a cluster deleted outside Pulumi (presenceTrigger).
-            triggers: [args.name, config, presenceTrigger(exists)],
+            triggers: [args.name, config, presenceTrigger(whole)],
             // stdout is the kubeconfig: never printed, never passed on in the environment.
             logging: "stderr",
             addPreviousOutputInEnv: false,
@@ -382,7 +397,7 @@ export class KindCluster extends pulumi.ComponentResource {
             additionalSecretOutputs: ["stdout"],
             // kind refuses two clusters of one name, so the old one must go first.
             deleteBeforeReplace: true,
-            ignoreChanges: [preloadImagePath, ...(exists ? [presenceTriggerPath] : [])],
+            ignoreChanges: [preloadImagePath, ...(whole ? [presenceTriggerPath] : [])],
         });
 
         this.name = pulumi.output(args.name);

@@ -66,7 +66,7 @@ export async function kubeDemo(): Promise<StackOutputs> {
         (signal) => requirePrerequisites(target.kind === "kind", signal),
         (signal): Promise<ClusterFound> => target.kind === "existing"
             ? reachableCluster(target, signal).then((cluster) => ({ kind: "existing", cluster, registry: target.registry }))
-            : clusterFacts({ name: config.clusterName, hostPort: config.hostPort, apiServerPort: config.apiServerPort }, signal)
+            : clusterFacts({ name: config.clusterName, hostPort: config.hostPort, apiServerPort: config.apiServerPort, workers: config.workers }, signal)
                 .then((facts) => ({ kind: "kind", facts })),
         (signal: AbortSignal): Promise<void> => target.kind === "existing" ? requireRegistry(target.registry, signal) : Promise.resolve(),
     );

@@ -1,13 +1,14 @@
 // End to end: one stack of its own through a cluster's life, the scenarios in order, each from
 // the state the one before left (one cluster boot fewer than a file each: on 2 cores boots are
 // what the suite waits for).
-// 1-3: a Kind cluster with two workers, the app in a namespace of its own (web), on kind's own CNI (kindnetd, built into the toolchain's
-//      node image), then scaled down to one node, which replaces the cluster.
-// 4-9: the dev loop (tools/dev.ts, `npm run dev`) on that cluster, and a broken edit under
+// 1-4: a Kind cluster with two workers, the app in a namespace of its own (web), on kind's own CNI (kindnetd, built into the toolchain's
+//      node image); a worker removed by hand, which recreates it; then scaled down to one node, which replaces the cluster.
+// 5-10: the dev loop (tools/dev.ts, `npm run dev`) on that cluster, and a broken edit under
 //      load, in the loop and with plain `pulumi up`.
-// 10:  the end a user might give it: the cluster deleted by hand, then `pulumi destroy`.
+// 11:  the end a user might give it: the cluster deleted by hand, then `pulumi destroy`.
 import assert from "node:assert/strict";
 import { after, before, describe } from "node:test";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { found } from "../support/present";
@@ -35,9 +36,9 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
     // Unset when the suite is skipped, or before() failed first.
     let multi: TestStack | undefined;
     let url: string;
-    // Set by scenario 4, which starts the dev loop.
+    // Set by scenario 5, which starts the dev loop.
     let devLoop: DevLoop | undefined;
-    const loop = () => found(devLoop, "the dev loop (scenario 4 starts it)");
+    const loop = () => found(devLoop, "the dev loop (scenario 5 starts it)");
     let server: string;
     let goodServer: string;
     const stack = () => found(multi, "the test stack");
@@ -120,7 +121,21 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
         assert.ok(loads.every((l) => !l.alreadyThere && l.sent < l.total && l.bytes < 64 * 1024), JSON.stringify(loads));
     });
 
-    scenario("3. workers 2 to 0: the cluster is replaced by a single node, the app answers, nothing is left to change", async () => {
+    scenario("3. a worker removed by hand: preview names it and shows the cluster replaced; up recreates every node; the app answers", async () => {
+        const lost = `${stack().clusterName}-worker2`;
+        execFileSync("docker", ["rm", "--force", lost], { env: { ...process.env, ...stack().env }, stdio: "ignore" });
+        const preview = await stack().stack.preview();
+        assert.ok((preview.changeSummary.replace ?? 0) >= 1, JSON.stringify(preview.changeSummary));
+        assert.match(preview.stdout, new RegExp(`the kind cluster '${stack().clusterName}' lacks ${lost} of the nodes this stack declares`));
+        await stack().stack.up();
+        const nodes = kubectl(stack(), ["get", "nodes", "--no-headers"]).trim().split("\n");
+        assert.equal(nodes.length, 3, nodes.join("\n"));
+        assert.ok(nodes.every((line) => / Ready /.test(line)), nodes.join("\n"));
+        assert.match(await get(url), /^Hello nodes: /);
+        await stack().stack.preview({ expectNoChanges: true });
+    });
+
+    scenario("4. workers 2 to 0: the cluster is replaced by a single node, the app answers, nothing is left to change", async () => {
         await stack().stack.setConfig("workers", { value: "0" });
         const result = await stack().stack.up();
         assert.equal(result.summary.resourceChanges?.replace !== undefined, true, JSON.stringify(result.summary.resourceChanges));
@@ -131,7 +146,7 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
         await stack().stack.preview({ expectNoChanges: true });
     });
 
-    scenario("4. the dev loop started on the stack: a saved edit is served, with one line naming the file, the new tag and the time; the new pods' logs stream", async () => {
+    scenario("5. the dev loop started on the stack: a saved edit is served, with one line naming the file, the new tag and the time; the new pods' logs stream", async () => {
         server = path.join(stack().dir, "app", "server.js");
         goodServer = fs.readFileSync(server, "utf8");
         devLoop = new DevLoop(stack());
@@ -150,7 +165,7 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
         assert.equal(loop().updates(from).length, 1, "one save, one update");
     });
 
-    scenario("5. saves during an update queue at most one more update, which serves the last save", async () => {
+    scenario("6. saves during an update queue at most one more update, which serves the last save", async () => {
         const from = loop().lines.length;
         edit(server, "`Hello from the loop: ", "`Queued 1: ");
         // The update runs for several seconds (build, load, rollout): these land in the middle of it.
@@ -178,7 +193,7 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
         await loop().line(updateLine, restored, 180);
     });
 
-    scenario("6. an edit the build does not see (.dockerignore) prints no update; an edited runtime script runs again, and the line says no image was built", async () => {
+    scenario("7. an edit the build does not see (.dockerignore) prints no update; an edited runtime script runs again, and the line says no image was built", async () => {
         const from = loop().lines.length;
         fs.appendFileSync(path.join(stack().dir, "app", "README.md"), "\nAn edit the image does not see.\n");
         await new Promise((resolve) => setTimeout(resolve, 5000));
@@ -194,7 +209,7 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
         assert.equal(groups.image, image);
     });
 
-    scenario("7. a broken edit under load: zero failed requests, the update fails within 60 s with the crash and its last log lines; the next good save recovers", async () => {
+    scenario("8. a broken edit under load: zero failed requests, the update fails within 60 s with the crash and its last log lines; the next good save recovers", async () => {
         const from = loop().lines.length;
         const load = loadLoop(url);
         fs.appendFileSync(server, "\nthis is not javascript(\n");
@@ -217,7 +232,7 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
         assert.ok(load.rate() >= 20, `at least 20 req/s: ${load.summary()}`);
     });
 
-    scenario("8. Ctrl-C stops the loop and leaves no process behind", async () => {
+    scenario("9. Ctrl-C stops the loop and leaves no process behind", async () => {
         const started = Date.now();
         process.kill(-loop().pid, "SIGINT"); // as a terminal does: to the whole foreground group
         assert.equal(await loop().exited, 0);
@@ -228,7 +243,7 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
         await stack().stack.preview({ expectNoChanges: true });
     });
 
-    scenario("9. plain `pulumi up` with a server that never becomes ready fails within 60 s with the probe's reason; the old pods serve throughout; the next up recovers", async () => {
+    scenario("10. plain `pulumi up` with a server that never becomes ready fails within 60 s with the probe's reason; the old pods serve throughout; the next up recovers", async () => {
         edit(server, /return reply\(req, res, 200, path === '\/healthz'/, "return reply(req, res, path === '/healthz' ? 503 : 200, path === '/healthz'");
         const load = loadLoop(url);
         const started = Date.now();
@@ -251,7 +266,7 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
         await servedWithin(url, "Hello nodes: ");
         await stack().stack.preview({ expectNoChanges: true });
     });
-    scenario("10. destroy succeeds when the cluster was already deleted outside; the state is empty", async () => {
+    scenario("11. destroy succeeds when the cluster was already deleted outside; the state is empty", async () => {
         kind(stack(), ["delete", "cluster", "--name", stack().clusterName]);
         await stack().stack.destroy();
         assert.deepEqual(stateResources(await stack().stack.exportStack()), []);

@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { before, describe, test } from "node:test";
 import * as YAML from "yaml";
-import { bootTrigger, preloadImagePath, presenceTrigger, presenceTriggerPath, tunedKindConfig, waitForApiServer } from "../../cluster";
+import { bootTrigger, declaredNodes, preloadImagePath, presenceTrigger, presenceTriggerPath, tunedKindConfig, waitForApiServer } from "../../cluster";
 import { appNodePort } from "../../config";
 import { contentTag } from "../../image";
 import { scriptHash } from "../../runtime";
@@ -414,6 +414,20 @@ describe("a cluster deleted outside Pulumi is noticed and rebuilt", () => {
         assert.deepEqual(cluster.options.ignoreChanges, [preloadImagePath, presenceTriggerPath]);
         assert.equal(presenceTriggerPath, "triggers[2]");
         assert.equal(cluster.inputs.triggers.length, 3);
+    });
+
+    test("a cluster that lost a node it declares (a worker removed by hand) is replaced like a missing one", async () => {
+        // The fake Docker lists the control plane alone; the settings declare two workers.
+        const run = await runProgram({ workers: "2" }, { existingClusters: ["kube-demo"] });
+        assert.equal(run.error, undefined);
+        const cluster = commands(run).cluster;
+        assert.match(String(cluster.inputs.triggers[2]), /^missing at /);
+        assert.deepEqual(cluster.options.ignoreChanges, [preloadImagePath], "the new value must reach the engine's diff");
+    });
+
+    test("kind names the nodes NAME-control-plane, NAME-worker, NAME-worker2, ...", () => {
+        assert.deepEqual(declaredNodes("demo", 0), ["demo-control-plane"]);
+        assert.deepEqual(declaredNodes("demo", 3), ["demo-control-plane", "demo-worker", "demo-worker2", "demo-worker3"]);
     });
 
     test("a missing cluster gets a presence trigger never used before, so a deployed one is replaced", async () => {
