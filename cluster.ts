@@ -143,10 +143,9 @@ fi
 `;
 
 /**
- * The third of the cluster's triggers: whether the cluster exists, with every node the settings
- * declare, at this preview or up (clusterFacts). A `local.Command` has no Read, so `pulumi
- * refresh` cannot see a cluster deleted behind the stack's back; the program looks for the
- * cluster itself. While it exists whole, the trigger is
+ * The third of the cluster's triggers: whether the cluster exists at this preview or up (clusterFacts).
+ * A `local.Command` has no Read, so `pulumi refresh` cannot see a cluster deleted behind the
+ * stack's back; the program looks for the cluster itself. While it exists, the trigger is
  * ignored (ignoreChanges keeps the value the engine stored), so nothing changes. Once it is
  * gone, the trigger is a value never used before, which differs from the stored one and so
  * replaces the cluster (and with it the image load, through the cluster's identity, and the
@@ -309,8 +308,21 @@ export interface ClusterFacts {
     readonly exists: boolean;
     /** Its node containers; none when it does not exist. */
     readonly nodes: readonly NodeContainer[];
-    /** The nodes these settings declare that it lacks (removed outside Pulumi, or `workers` changed); none when it does not exist. */
-    readonly missingNodes: readonly string[];
+}
+
+/**
+ * The nodes of cluster `name` whose container is gone: the control plane, or a node the API
+ * server still lists. None when the API server cannot say.
+ */
+async function lostNodes(name: string, nodes: readonly NodeContainer[], signal?: AbortSignal): Promise<string[]> {
+    const controlPlane = `${name}-control-plane`;
+    if (!nodes.some((node) => node.name === controlPlane)) {
+        return [controlPlane];
+    }
+    const listed = await runTool("docker", ["exec", controlPlane, "kubectl", "--kubeconfig=/etc/kubernetes/admin.conf", "get", "nodes", "--output=name"],
+        { timeout: 20_000, signal });
+    const registered = listed.status === 0 ? listed.stdout.split("\n").filter(Boolean).map((line) => line.replace(/^node\//, "")) : [];
+    return registered.filter((node) => !nodes.some((n) => n.name === node));
 }
 
 /** The node containers kind creates for cluster `name` with `workers` workers: `NAME-control-plane`, `NAME-worker`, `NAME-worker2`, ... */
@@ -328,7 +340,6 @@ export function declaredNodes(name: string, workers: number): string[] {
 export async function clusterFacts(args: Pick<KindClusterArgs, "name" | "hostPort" | "apiServerPort" | "workers">, signal?: AbortSignal): Promise<ClusterFacts> {
     const nodes = await nodeContainers(args.name, signal);
     const exists = nodes.length > 0;
-    const missingNodes = exists ? declaredNodes(args.name, args.workers).filter((node) => !nodes.some((n) => n.name === node)) : [];
     // A cluster that runs holds its ports itself; one about to be created needs them free.
     const taken = exists ? [] : await takenPorts({ hostPort: args.hostPort, apiServerPort: args.apiServerPort });
     if (taken.length > 0) {
@@ -336,8 +347,16 @@ export async function clusterFacts(args: Pick<KindClusterArgs, "name" | "hostPor
     }
     if (exists) {
         await waitForApiServer(args.name, nodes, 120, signal);
+        // Fewer containers than declared: `workers` grew (the cluster is replaced for it), or a
+        // node was removed by hand, which only the cluster's own list of nodes tells apart.
+        if (declaredNodes(args.name, args.workers).some((node) => !nodes.some((n) => n.name === node))) {
+            const lost = await lostNodes(args.name, nodes, signal);
+            if (lost.length > 0) {
+                throw new pulumi.RunError(`the kind cluster '${args.name}' lost ${lost.join(", ")} (its container is gone) and kind cannot add a node to a cluster that runs: delete the cluster (kind delete cluster --name ${args.name}) and run this again to have it created anew`);
+            }
+        }
     }
-    return { exists, nodes, missingNodes };
+    return { exists, nodes };
 }
 
 export class KindCluster extends pulumi.ComponentResource {
@@ -366,13 +385,7 @@ export class KindCluster extends pulumi.ComponentResource {
         super("kube-demo:index:KindCluster", name, {}, opts);
 
         const config = kindConfig(args);
-        const { exists, nodes, missingNodes } = facts;
-        // A node gone (`docker rm -f` of a worker) leaves a cluster kind cannot mend: it is
-        // created anew, as one deleted outside Pulumi is.
-        const whole = exists && missingNodes.length === 0;
-        if (exists && !whole) {
-            void pulumi.log.warn(`the kind cluster '${args.name}' lacks ${missingNodes.join(", ")} of the nodes this stack declares (removed outside Pulumi, or workers changed): it is created anew`, this);
-        }
+        const { exists, nodes } = facts;
 
         const cluster = new command.local.Command(`${name}-kind`, {
             create: createScript,
@@ -388,7 +401,7 @@ export class KindCluster extends pulumi.ComponentResource {
             // Everything the settings shape is fixed at creation: a change replaces the cluster.
             // The stack's tuning applies to clusters it creates from then on; it replaces none.
             // The third trigger replaces a cluster deleted outside Pulumi (presenceTrigger).
-            triggers: [args.name, config, presenceTrigger(whole)],
+            triggers: [args.name, config, presenceTrigger(exists)],
             // stdout is the kubeconfig: never printed, never passed on in the environment.
             logging: "stderr",
             addPreviousOutputInEnv: false,
@@ -397,7 +410,7 @@ export class KindCluster extends pulumi.ComponentResource {
             additionalSecretOutputs: ["stdout"],
             // kind refuses two clusters of one name, so the old one must go first.
             deleteBeforeReplace: true,
-            ignoreChanges: [preloadImagePath, ...(whole ? [presenceTriggerPath] : [])],
+            ignoreChanges: [preloadImagePath, ...(exists ? [presenceTriggerPath] : [])],
         });
 
         this.name = pulumi.output(args.name);

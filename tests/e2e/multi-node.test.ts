@@ -2,7 +2,7 @@
 // the state the one before left (one cluster boot fewer than a file each: on 2 cores boots are
 // what the suite waits for).
 // 1-4: a Kind cluster with two workers, the app in a namespace of its own (web), on kind's own CNI (kindnetd, built into the toolchain's
-//      node image); a worker removed by hand, which recreates it; then scaled down to one node, which replaces the cluster.
+//      node image); a worker removed by hand, named, then the cluster deleted and recreated; then scaled down to one node, which replaces the cluster.
 // 5-10: the dev loop (tools/dev.ts, `npm run dev`) on that cluster, and a broken edit under
 //      load, in the loop and with plain `pulumi up`.
 // 11:  the end a user might give it: the cluster deleted by hand, then `pulumi destroy`.
@@ -121,16 +121,22 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
         assert.ok(loads.every((l) => !l.alreadyThere && l.sent < l.total && l.bytes < 64 * 1024), JSON.stringify(loads));
     });
 
-    scenario("3. a worker removed by hand: preview names it and shows the cluster replaced; up recreates every node; the app answers", async () => {
-        const lost = `${stack().clusterName}-worker2`;
+    scenario("3. a worker removed by hand: preview and up stop with one line naming it and the command; after it, up recreates every node", async () => {
+        const name = stack().clusterName;
+        const lost = `${name}-worker2`;
         execFileSync("docker", ["rm", "--force", lost], { env: { ...process.env, ...stack().env }, stdio: "ignore" });
-        const preview = await stack().stack.preview();
-        assert.ok((preview.changeSummary.replace ?? 0) >= 1, JSON.stringify(preview.changeSummary));
-        assert.match(preview.stdout, new RegExp(`the kind cluster '${stack().clusterName}' lacks ${lost} of the nodes this stack declares`));
+        const line = `the kind cluster '${name}' lost ${lost} (its container is gone) and kind cannot add a node to a cluster that runs: `
+            + `delete the cluster (kind delete cluster --name ${name}) and run this again to have it created anew`;
+        await assert.rejects(stack().stack.preview(), (error: Error) => error.message.includes(line));
+        const started = Date.now();
+        await assert.rejects(stack().stack.up(), (error: Error) => error.message.includes(line));
+        assert.ok(Date.now() - started < 60_000, "up stops at once, before any step");
+        // What the line says to do.
+        kind(stack(), ["delete", "cluster", "--name", name]);
         await stack().stack.up();
         const nodes = kubectl(stack(), ["get", "nodes", "--no-headers"]).trim().split("\n");
         assert.equal(nodes.length, 3, nodes.join("\n"));
-        assert.ok(nodes.every((line) => / Ready /.test(line)), nodes.join("\n"));
+        assert.ok(nodes.every((node) => / Ready /.test(node)), nodes.join("\n"));
         assert.match(await get(url), /^Hello nodes: /);
         await stack().stack.preview({ expectNoChanges: true });
     });

@@ -77,9 +77,10 @@ export interface ProgramRun {
  * A folder with fakes of `kind` and `docker` that succeed, or only those named. The `docker`
  * gives each context NAME the endpoint unix:///run/contexts/NAME/docker.sock, and has a running
  * control-plane node (no API server port published, so nothing waits for it) for each of
- * `clusters`, which `docker ps` finds by its kind label and `docker inspect` describes.
+ * `clusters`, which `docker ps` finds by its kind label and `docker inspect` describes; the
+ * API server there lists `registeredNodes`.
  */
-export function fakeTools(tools: string[] = ["kind", "docker"], clusters: string[] = []): string {
+export function fakeTools(tools: string[] = ["kind", "docker"], clusters: string[] = [], registeredNodes: string[] = []): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-tools-"));
     const answers: Record<string, string> = {
         kind: "",
@@ -87,6 +88,8 @@ export function fakeTools(tools: string[] = ["kind", "docker"], clusters: string
             `[ "$1 $2" = "context inspect" ] && echo "unix:///run/contexts/$5/docker.sock"`,
             `if [ "$1" = ps ]; then case " ${clusters.join(" ")} " in *" \${4#label=io.x-k8s.kind.cluster=} "*) echo "id-\${4#label=io.x-k8s.kind.cluster=}" ;; esac; fi`,
             `[ "$1" = inspect ] && echo "/\${4#id-}-control-plane true 2026-12-01T07:00:00Z 2026-12-01T07:00:01Z "`,
+            // The API server's list of nodes (kubectl get nodes in the control plane).
+            `[ "$1" = exec ] && printf 'node/%s\\n' ${registeredNodes.join(" ")}`,
             "",
         ].join("\n"),
     };

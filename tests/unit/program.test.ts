@@ -416,13 +416,19 @@ describe("a cluster deleted outside Pulumi is noticed and rebuilt", () => {
         assert.equal(cluster.inputs.triggers.length, 3);
     });
 
-    test("a cluster that lost a node it declares (a worker removed by hand) is replaced like a missing one", async () => {
-        // The fake Docker lists the control plane alone; the settings declare two workers.
-        const run = await runProgram({ workers: "2" }, { existingClusters: ["kube-demo"] });
+    test("a node removed by hand stops up and preview with one line naming it and the command that mends it", async () => {
+        // The fake Docker has the control plane alone, where the API server lists two workers too.
+        const tools = fakeTools(["kind", "docker"], ["kube-demo"], ["kube-demo-control-plane", "kube-demo-worker", "kube-demo-worker2"]);
+        const run = await runProgram({ workers: "2" }, { tools });
+        assert.equal(run.error?.message, "the kind cluster 'kube-demo' lost kube-demo-worker, kube-demo-worker2 (its container is gone) and kind "
+            + "cannot add a node to a cluster that runs: delete the cluster (kind delete cluster --name kube-demo) and run this again to have it created anew");
+        assert.equal(declaredOf(run, "command:local:Command").length, 0, "nothing declared");
+    });
+
+    test("more workers than the cluster has, none lost: no error, the settings' change replaces the cluster", async () => {
+        const tools = fakeTools(["kind", "docker"], ["kube-demo"], ["kube-demo-control-plane"]);
+        const run = await runProgram({ workers: "2" }, { tools });
         assert.equal(run.error, undefined);
-        const cluster = commands(run).cluster;
-        assert.match(String(cluster.inputs.triggers[2]), /^missing at /);
-        assert.deepEqual(cluster.options.ignoreChanges, [preloadImagePath], "the new value must reach the engine's diff");
     });
 
     test("kind names the nodes NAME-control-plane, NAME-worker, NAME-worker2, ...", () => {
