@@ -4,7 +4,7 @@
 # files in alphabetical order, which started the longest one (stack.test.ts) last. Two, not
 # three: on 2 cores a third lane slows every file down more than it gains. The lanes are
 # balanced by the files' measured times (docs/testing.md).
-# stack.test.ts restarts the Docker engine (its scenario 10), which stops every container on the
+# stack.test.ts restarts the Docker engine (its scenario 11), which stops every container on the
 # machine: it runs last in its lane and restarts the engine only once the file named in
 # KUBE_DEMO_E2E_RESTART_WHEN exists, which this script creates when the other lane has ended.
 set -o errexit -o nounset -o pipefail

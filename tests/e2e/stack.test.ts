@@ -2,7 +2,7 @@
 // Starts from a new stack with nothing deployed; the scenarios run in order on it, each from the
 // state the one before left, and each asserts what a user would check by hand.
 // The stack reaches the Docker engine only through a non-default `docker context`, as on Colima,
-// Rancher Desktop or rootless Docker (tests/support/engine.ts). Scenario 10 restarts the engine
+// Rancher Desktop or rootless Docker (tests/support/engine.ts). Scenario 11 restarts the engine
 // under the running cluster: tests/e2e/run.sh runs this file last in its lane and names in
 // KUBE_DEMO_E2E_RESTART_WHEN a file it creates once the other lane has ended, which the restart
 // waits for; it runs only with KUBE_DEMO_E2E_RESTART_DOCKER=1 (CI), elsewhere it says so in one line.
@@ -226,7 +226,23 @@ describe("the stack on a real Kind cluster", () => {
         await main.stack.preview({ expectNoChanges: true });
     });
 
-    scenario("10. the engine restarted: the next up waits for the nodes and ends with the app answering; then nothing is left to change", async () => {
+    scenario("10. the control plane stopped by hand: preview and up stop with one line naming it and `docker start`; after it, up ends with the app answering", async () => {
+        const node = `${main.clusterName}-control-plane`;
+        const docker = (args: string[]) => execFileSync("docker", args, { env: { ...process.env, ...main.env }, stdio: "ignore" });
+        docker(["stop", node]);
+        const line = `the kind cluster '${main.clusterName}' has stopped nodes (${node}); Docker did not start them again. Start them (docker start ${node})`;
+        await assert.rejects(main.stack.preview(), (error: Error) => error.message.includes(line));
+        await assert.rejects(main.stack.up(), (error: Error) => error.message.includes(line));
+        // What the line says to do; up then waits for the API server.
+        docker(["start", node]);
+        await main.stack.up();
+        for (let i = 0; i < 10; i++) {
+            assert.match(await get(url), /^Hello after a failed load: /);
+        }
+        await main.stack.preview({ expectNoChanges: true });
+    });
+
+    scenario("11. the engine restarted: the next up waits for the nodes and ends with the app answering; then nothing is left to change", async () => {
         await untilOtherLaneEnded();
         const restarted = Date.now();
         restartDockerEngine(toolchainEnv);
@@ -249,7 +265,7 @@ describe("the stack on a real Kind cluster", () => {
         await main.stack.preview({ expectNoChanges: true });
     }, noRestart);
 
-    scenario("11. drift: a cluster deleted behind the stack's back is rebuilt by the next up", async () => {
+    scenario("12. drift: a cluster deleted behind the stack's back is rebuilt by the next up", async () => {
         kind(main, ["delete", "cluster", "--name", main.clusterName]);
         await assert.rejects(get(url));
         // The preview already shows the rebuild, the cluster first.
@@ -263,7 +279,7 @@ describe("the stack on a real Kind cluster", () => {
         await main.stack.preview({ expectNoChanges: true });
     });
 
-    scenario("12. destroy: no cluster, no kind context, no resources; the user's context stays", async () => {
+    scenario("13. destroy: no cluster, no kind context, no resources; the user's context stays", async () => {
         await main.stack.destroy();
         assert.ok(!clusters(main).includes(main.clusterName));
         const kubeconfig = fs.readFileSync(main.kubeconfigPath, "utf8");
@@ -273,7 +289,7 @@ describe("the stack on a real Kind cluster", () => {
         assert.deepEqual(stateResources(state), []);
     });
 
-    scenario("13. no output of up, preview or destroy, failed ones included, shows a cluster's client key", () => {
+    scenario("14. no output of up, preview or destroy, failed ones included, shows a cluster's client key", () => {
         // Scenarios 1 and 11 each made a cluster; the real command plugin quotes a failed
         // script's whole stdout and stderr, so the kubeconfig must never reach either.
         assert.ok(clientKeys.size >= 2, `${clientKeys.size} cluster keys collected`);
