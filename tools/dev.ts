@@ -7,6 +7,7 @@
 //
 // Usage: node --import tsx tools/dev.ts [--stack NAME]    (the stack defaults to dev)
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -199,6 +200,8 @@ async function main(): Promise<void> {
     const { values } = parseArgs({ options: { stack: { type: "string", default: "dev" } } });
     const stackName = values.stack;
     process.chdir(projectDir);
+    // Outlives this loop if it is killed during an update, to stop the plugins that update left.
+    spawn(process.execPath, [path.join(projectDir, "tools", "reap-after.js"), String(process.pid)], { detached: true, stdio: "ignore" }).unref();
 
     // What `npm run up` just deployed; saves from here on are watched, even during start-up.
     let deployed = fingerprint(stackName);

@@ -184,4 +184,8 @@ async function main() {
     }
 }
 
-void main();
+module.exports = { orphanedPlugins };
+
+if (require.main === module) {
+    void main();
+}

@@ -5,16 +5,17 @@
 //      node image); a worker removed by hand, named, then the cluster deleted and recreated; then scaled down to one node, which replaces the cluster.
 // 5-10: the dev loop (tools/dev.ts, `npm run dev`) on that cluster, and a broken edit under
 //      load, in the loop and with plain `pulumi up`.
-// 11:  the end a user might give it: the cluster deleted by hand, then `pulumi destroy`.
+// 11:  the dev loop killed (kill -9) during an update, and `npm run up` after it.
+// 12:  the end a user might give it: the cluster deleted by hand, then `pulumi destroy`.
 import assert from "node:assert/strict";
 import { after, before, describe } from "node:test";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { found } from "../support/present";
 import { DevLoop, failedLine, sameImageLine, updateLine } from "../support/dev-loop";
 import { get, loadLoop, servedWithin } from "../support/load";
-import { processesInGroup } from "../support/processes";
+import { processesIn, processesInGroup } from "../support/processes";
 import { kind, kubectl, lastLoad, newStack, nodeGotWholeImage, preloads, removeStack, stateResources, stringOutput, TestStack } from "../support/stack";
 import { timedScenarios } from "../support/scenarios";
 import { toolchainForTests } from "../support/toolchain";
@@ -272,7 +273,36 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
         await servedWithin(url, "Hello nodes: ");
         await stack().stack.preview({ expectNoChanges: true });
     });
-    scenario("11. destroy succeeds when the cluster was already deleted outside; the state is empty", async () => {
+    scenario("11. kill -9 of the dev loop during an update: within a minute none of its processes is left; npm run up says what it recovered and serves the latest files", async () => {
+        const killed = new DevLoop(stack());
+        try {
+            await killed.line(/^watching /, 0, 60);
+            edit(server, "`Hello nodes: ", "`Hello after a killed loop: ");
+            const deadline = Date.now() + 30_000;
+            while (!processesInGroup(killed.pid).some((p) => / pulumi up /.test(p)) && Date.now() < deadline) {
+                await new Promise((resolve) => setTimeout(resolve, 100));
+            }
+            process.kill(killed.pid, "SIGKILL"); // the loop alone, mid-update, as kill -9 PID does
+            await killed.exited;
+            // Its pulumi CLI ends with it (the program ran inline); tools/reap-after.js stops the plugins.
+            const gone = Date.now() + 60_000;
+            while (processesIn(stack().dir).length > 0 && Date.now() < gone) {
+                await new Promise((resolve) => setTimeout(resolve, 500));
+            }
+            assert.deepEqual(processesIn(stack().dir), [], "a minute after the kill");
+        } finally {
+            await killed.stop();
+        }
+        const again = spawnSync("bash", ["tools/up.sh"], {
+            cwd: stack().dir, env: { ...process.env, ...stack().env, KUBE_DEMO_STACK: stack().stack.name }, encoding: "utf8", timeout: 300_000,
+        });
+        assert.equal(again.status, 0, again.stdout + again.stderr);
+        assert.match(again.stdout, /^The last update of stack \S+ \(pid \d+, started .*\) was stopped before it finished; removing its lock \(pulumi cancel\)\.$/m);
+        await servedWithin(url, "Hello after a killed loop: ");
+        await stack().stack.preview({ expectNoChanges: true });
+    });
+
+    scenario("12. destroy succeeds when the cluster was already deleted outside; the state is empty", async () => {
         kind(stack(), ["delete", "cluster", "--name", stack().clusterName]);
         await stack().stack.destroy();
         assert.deepEqual(stateResources(await stack().stack.exportStack()), []);
