@@ -98,8 +98,13 @@ export interface PushToRegistry {
 export interface AppImageArgs {
     /** Build context, relative to the project (kept relative so state does not name the checkout). */
     readonly context: string;
-    /** Repository name; the tag is `contentTag(context)`. */
+    /** Repository name. */
     readonly imageName: string;
+    /**
+     * The tag: `appImageTag(context, baseImage)`, a hash of what the build sees. Hashed once by
+     * the caller, which names the image before it is declared too (the cluster's preload).
+     */
+    readonly tag: string;
     /** BASE_IMAGE build argument; the Dockerfile's default when unset. */
     readonly baseImage?: string | undefined;
     /** A docker provider bound to the engine the image is built on. */
@@ -120,8 +125,8 @@ export class AppImage extends pulumi.ComponentResource {
         super("kube-demo:index:AppImage", name, {}, opts);
 
         const buildArgs = imageBuildArgs(args.baseImage);
-        // Computed here rather than by the provider, so `pulumi preview` already shows the tag.
-        this.tag = contentTag(args.context, buildArgs);
+        // Computed by the program rather than by the provider, so `pulumi preview` already shows the tag.
+        this.tag = args.tag;
         const delivery = args.delivery;
         const repository = delivery.kind === "push" ? `${delivery.registry}/${args.imageName}` : args.imageName;
 

@@ -76,10 +76,14 @@ export async function kubeDemo(): Promise<StackOutputs> {
     // order requests need them, and the build heads the longest chain (build, load, rollout).
     const engine = new docker.Provider("docker-engine", { host: dockerHost });
 
-    const placement = found.kind === "existing" ? onExistingCluster(found.cluster, found.registry) : onKind(config, dockerHost, found.facts);
+    const tag = appImageTag(appContext, config.baseImage);
+    const placement = found.kind === "existing"
+        ? onExistingCluster(found.cluster, found.registry)
+        : onKind(config, dockerHost, found.facts, `${config.imageName}:${tag}`);
     const appImage = new AppImage("app", {
         context: appContext,
         imageName: config.imageName,
+        tag,
         baseImage: config.baseImage,
         engine,
         delivery: placement.delivery,
@@ -102,8 +106,8 @@ type ClusterFound =
     | { readonly kind: "kind"; readonly facts: ClusterFacts }
     | { readonly kind: "existing"; readonly cluster: ExistingCluster; readonly registry: string };
 
-/** A Kind cluster of this stack's own; the app answers on 127.0.0.1:hostPort. */
-function onKind(config: StackConfig, dockerHost: string, facts: ClusterFacts): Placement {
+/** A Kind cluster of this stack's own, with `appImage` preloaded; the app answers on 127.0.0.1:hostPort. */
+function onKind(config: StackConfig, dockerHost: string, facts: ClusterFacts, appImage: string): Placement {
     const cluster = new KindCluster("cluster", {
         name: config.clusterName,
         hostPort: config.hostPort,
@@ -115,7 +119,7 @@ function onKind(config: StackConfig, dockerHost: string, facts: ClusterFacts): P
         // Two checkouts may each have a stack named dev: the folder tells them apart.
         owner: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()} in ${process.cwd()}`,
         providerAliases,
-        preloadImage: `${config.imageName}:${appImageTag(appContext, config.baseImage)}`,
+        preloadImage: appImage,
     }, facts);
     const url = `http://127.0.0.1:${config.hostPort}`;
     return {
