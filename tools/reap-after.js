@@ -10,17 +10,7 @@
 "use strict";
 
 const fs = require("node:fs");
-const { orphanedPlugins } = require("./recover-interrupted");
-
-/** Whether `pid` runs: a zombie (exited, not yet reaped by its parent) does not. @param {number} pid */
-function running(pid) {
-    try {
-        // The state follows the command name, which may hold spaces: "pid (name) S ...".
-        return fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.[0] !== "Z";
-    } catch {
-        return false;
-    }
-}
+const { orphanedPlugins, running } = require("./recover-interrupted");
 
 async function main() {
     const pid = Number(process.argv[2]);

@@ -44,8 +44,20 @@ function pulumi(args) {
     }
 }
 
-/** @param {number} pid */
+/**
+ * Whether process `pid` runs. A zombie (exited, not yet reaped: a killed process whose parent
+ * died waits for pid 1, which in a container may never reap it) does not.
+ * @param {number} pid
+ */
 function running(pid) {
+    if (fs.existsSync("/proc/self/stat")) {
+        try {
+            // The state follows the command name, which may hold spaces: "pid (name) S ...".
+            return fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.[0] !== "Z";
+        } catch {
+            return false;
+        }
+    }
     try {
         process.kill(pid, 0);
         return true;
@@ -184,7 +196,7 @@ async function main() {
     }
 }
 
-module.exports = { orphanedPlugins };
+module.exports = { orphanedPlugins, running };
 
 if (require.main === module) {
     void main();
