@@ -2,6 +2,8 @@
 // as child processes side by side, and the rule that reports the same failure as when the
 // checks ran one after another.
 import { execFile } from "node:child_process";
+import * as http from "node:http";
+import * as https from "node:https";
 
 /** What a tool did, as spawnSync reports it, without throwing. */
 export interface ToolResult {
@@ -43,6 +45,31 @@ export function runTool(file: string, args: readonly string[], options: ToolOpti
 /** Whether the tool is not there at all (not on PATH), as against there but failing or too slow. */
 export function notFound(result: ToolResult): boolean {
     return (result.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT";
+}
+
+/** What a URL answered: an HTTP status, or the error of the connection. */
+export interface ProbeResult {
+    readonly url: string;
+    readonly status?: number | undefined;
+    readonly error?: string;
+}
+
+/**
+ * GETs each URL, at most `timeoutMs` each. Any status means something answers there;
+ * certificates are not checked, because only reachability is asked (the providers and Docker
+ * check them afterwards).
+ */
+export function probe(urls: string[], timeoutMs: number, signal?: AbortSignal): Promise<ProbeResult[]> {
+    return Promise.all(urls.map((url) => new Promise<ProbeResult>((resolve) => {
+        const client = url.startsWith("https:") ? https : http;
+        // No agent: a kept-alive socket would hold the program open after it ends.
+        const request = client.get(url, { rejectUnauthorized: false, timeout: timeoutMs, agent: false, signal }, (response) => {
+            response.resume();
+            resolve({ url, status: response.statusCode });
+        });
+        request.on("timeout", () => request.destroy(new Error(`no answer within ${String(timeoutMs / 1000)} s`)));
+        request.on("error", (error: NodeJS.ErrnoException) => { resolve({ url, error: error.code ?? error.message }); });
+    })));
 }
 
 /** The first line of a tool's message, trimmed. */

@@ -2,10 +2,9 @@
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as https from "node:https";
 import * as net from "node:net";
 import * as YAML from "yaml";
-import { firstLine, runTool, ToolResult } from "./checks";
+import { firstLine, probe, runTool, ToolResult } from "./checks";
 
 export interface KindClusterArgs {
     /** Cluster name; kind names the kubeconfig context `kind-<name>`. */
@@ -245,32 +244,20 @@ export function bootTrigger(nodes: readonly NodeContainer[]): string {
  * Polls https://127.0.0.1:PORT/readyz (open to anonymous clients in a kubeadm cluster) until it
  * answers 200, for at most `seconds`: the milliseconds it waited, or the last reason it did not.
  */
-function pollReadyz(port: number, seconds: number, signal?: AbortSignal): Promise<{ waited: number } | { reason: string }> {
+async function pollReadyz(port: number, seconds: number, signal?: AbortSignal): Promise<{ waited: number } | { reason: string }> {
     const started = Date.now();
-    return new Promise((resolve) => {
-        const poll = (): void => {
-            // The cluster's own self-signed certificate: only "does it answer" is asked here. No
-            // agent: a kept-alive socket would hold the program open after it ends.
-            const request = https.get({ host: "127.0.0.1", port, path: "/readyz", rejectUnauthorized: false, timeout: 2000, agent: false, signal }, (response) => {
-                response.resume();
-                if (response.statusCode === 200) {
-                    resolve({ waited: Date.now() - started });
-                } else {
-                    retry(`/readyz answered ${String(response.statusCode)}`);
-                }
-            });
-            request.on("timeout", () => request.destroy(new Error("no answer within 2 s")));
-            request.on("error", (error) => { retry(error.message); });
-        };
-        const retry = (why: string): void => {
-            if (signal?.aborted || Date.now() - started > seconds * 1000) {
-                resolve({ reason: why });
-            } else {
-                setTimeout(poll, 250);
-            }
-        };
-        poll();
-    });
+    for (;;) {
+        // The cluster's own self-signed certificate: only "does it answer" is asked here.
+        const [answer] = await probe([`https://127.0.0.1:${String(port)}/readyz`], 2000, signal);
+        if (answer?.status === 200) {
+            return { waited: Date.now() - started };
+        }
+        const why = answer?.status !== undefined ? `/readyz answered ${String(answer.status)}` : answer?.error ?? "no answer";
+        if (signal?.aborted || Date.now() - started > seconds * 1000) {
+            return { reason: why };
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250));
+    }
 }
 
 /**

@@ -4,11 +4,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
-import * as http from "node:http";
-import * as https from "node:https";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
+import { probe } from "./checks";
 
 /** The cluster of one context of a kubeconfig file. */
 export interface ExistingCluster {
@@ -60,33 +59,9 @@ export function findCluster(file: string, context: string): ExistingCluster {
     return { kubeconfigPath: file, context, server };
 }
 
-/** What a URL answered: an HTTP status, or the error of the connection. */
-export interface ProbeResult {
-    readonly url: string;
-    readonly status?: number | undefined;
-    readonly error?: string;
-}
-
-/**
- * GETs each URL, at most 5 s each. Any status means something answers there; certificates are
- * not checked, because only reachability is asked (the provider and Docker check them afterwards).
- */
-export function probe(urls: string[], signal?: AbortSignal): Promise<ProbeResult[]> {
-    return Promise.all(urls.map((url) => new Promise<ProbeResult>((resolve) => {
-        const client = url.startsWith("https:") ? https : http;
-        // No agent: a kept-alive socket would hold the program open after it ends.
-        const request = client.get(url, { rejectUnauthorized: false, timeout: 5000, agent: false, signal }, (response) => {
-            response.resume();
-            resolve({ url, status: response.statusCode });
-        });
-        request.on("timeout", () => request.destroy(new Error("no answer within 5 s")));
-        request.on("error", (error: NodeJS.ErrnoException) => { resolve({ url, error: error.code ?? error.message }); });
-    })));
-}
-
 /** Ends the program with one line when the cluster's API server does not answer at all. */
 export async function requireReachable(cluster: ExistingCluster, signal?: AbortSignal): Promise<void> {
-    const [result] = await probe([new URL("/version", cluster.server).toString()], signal);
+    const [result] = await probe([new URL("/version", cluster.server).toString()], 5000, signal);
     if (result?.status === undefined) {
         throw new pulumi.RunError(`the cluster of context '${cluster.context}' in ${cluster.kubeconfigPath} does not answer at ${cluster.server} (${result?.error ?? "no answer"}): is it running, and are the settings kubeconfig and context the ones you meant?`);
     }
@@ -99,7 +74,7 @@ export async function requireReachable(cluster: ExistingCluster, signal?: AbortS
  */
 export async function requireRegistry(registry: string, signal?: AbortSignal): Promise<void> {
     const host = registry.split("/")[0] ?? registry;
-    const results = await probe([`https://${host}/v2/`, `http://${host}/v2/`], signal);
+    const results = await probe([`https://${host}/v2/`, `http://${host}/v2/`], 5000, signal);
     if (results.some((r) => r.status === 200 || r.status === 401)) {
         return;
     }
