@@ -22,6 +22,7 @@ const { pipeline } = require("node:stream/promises");
 const toml = require("smol-toml");
 const tar = require("tar-stream");
 const { asType } = require("./as-type");
+const { pruneImages } = require("./prune-images");
 
 /** Every child process running now: a preload that stops stops them too. */
 /** @type {Set<import("node:child_process").ChildProcess>} */
@@ -408,8 +409,11 @@ if (require.main === module) {
         console.error("usage: node runtime/load-image.js IMAGE CLUSTER\n       node runtime/load-image.js --preload IMAGE CLUSTER NODE_COUNT");
         process.exit(2);
     }
-    (preloading ? preload(image, cluster, Number(nodeCount)) : loadImage(image, cluster)).then(
-        (lines) => { console.log(lines.join("\n")); },
+    // Beside the load, not after it: the images it removes are ones no container uses.
+    const pruned = preloading ? Promise.resolve(undefined) : pruneImages(image, cluster).catch((/** @type {unknown} */ error) =>
+        `removing old images of ${image} skipped: ${/** @type {Error} */ (error).message}`);
+    (preloading ? preload(image, cluster, Number(nodeCount)) : loadImage(image, cluster)).then(async (lines) => [...lines, await pruned]).then(
+        (lines) => { console.log(lines.filter(Boolean).join("\n")); },
         (/** @type {unknown} */ error) => {
             const cause = /** @type {Error} */ (error).message;
             if (preloading) {

@@ -16,11 +16,14 @@ import { buildContextFiles } from "../image";
 import type { StackOutputs } from "../program";
 import { appNames } from "../workload";
 import { kubeApi, labelSelector, type Deployment, type KubeApi, type List, type Pod } from "../runtime/kube-api.js";
+import { pruneImages } from "../runtime/prune-images.js";
 
 const projectDir = path.resolve(__dirname, "..");
 const buildContext = "app";
 /** Settle time after the last file event: an editor's save is often several writes. */
 const settleMs = 100;
+/** Quiet time after an update before old images go: the old pods have stopped by then (their grace period is 20 s). */
+const pruneAfterMs = 25_000;
 
 /** Every file that shapes the deployment, with a hash of its path, mode and bytes. */
 function fingerprint(stackName: string): Map<string, string> {
@@ -210,6 +213,8 @@ async function main(): Promise<void> {
     let updating = false;
     let stopping = false;
     let ready = false;
+    let prune: NodeJS.Timeout | undefined;
+    let pruning: Promise<unknown> = Promise.resolve();
 
     const schedule = (): void => {
         clearTimeout(settle);
@@ -259,6 +264,8 @@ async function main(): Promise<void> {
         }
         updating = true;
         firstEventAt = 0;
+        clearTimeout(prune);
+        await pruning; // it could remove the image this update loads before a pod uses it
         if (changed.some((file) => file.endsWith(".ts") || file.startsWith("runtime/"))) {
             program = freshProgram();
         }
@@ -290,6 +297,14 @@ async function main(): Promise<void> {
             const deployment = await app?.api.get<Deployment>(`/apis/apps/v1/namespaces/${app.namespace}/deployments/${appNames.deployment}`).catch(() => undefined);
             const pods = deployment ? ` on ${deployment.status?.updatedReplicas ?? 0}/${deployment.spec.replicas} pods` : "";
             console.log(updateSummary(what, { image, previousImage: deployedImage, changes: result.summary.resourceChanges ?? {}, changedNames: [...changedNames] }, pods, seconds()));
+            // Each load removes what no container uses; the images the old pods ran go once they stop.
+            const clusterName = outputString(result.outputs, "clusterName");
+            if (clusterName && image !== deployedImage) {
+                const [current, previous] = [image, deployedImage];
+                prune = setTimeout(() => {
+                    pruning = pruneImages(current, clusterName, [previous]).then((line) => { if (line) console.log(line); }, () => { /* the next load retries */ });
+                }, pruneAfterMs);
+            }
             deployedImage = image;
             if (app) {
                 logs.start(app);
@@ -316,6 +331,7 @@ async function main(): Promise<void> {
     const shutdown = (): void => {
         watchers.close();
         clearTimeout(settle);
+        clearTimeout(prune);
         logs.stop();
         process.exit(0);
     };
