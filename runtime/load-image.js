@@ -70,11 +70,11 @@ function exited(child, description) {
 
 /**
  * Runs a command with `input` on its stdin; resolves with its stdout.
- * @param {string} command @param {string[]} args @param {NodeJS.ReadableStream} [input]
+ * @param {string} command @param {string[]} args @param {NodeJS.ReadableStream} [input] @param {AbortSignal} [signal]
  * @returns {Promise<string>}
  */
-async function run(command, args, input) {
-    const child = tracked(spawn(command, args, { stdio: ["pipe", "pipe", "pipe"] }));
+async function run(command, args, input, signal) {
+    const child = tracked(spawn(command, args, { stdio: ["pipe", "pipe", "pipe"], ...(signal ? { signal } : {}) }));
     /** @type {Buffer[]} */ const out = [];
     child.stdout.on("data", (/** @type {Buffer} */ chunk) => out.push(chunk));
     // A command that exits early closes its stdin; its exit code tells what happened.
@@ -274,6 +274,11 @@ async function imageId(image) {
     return (await run("docker", ["image", "inspect", "--format", "{{.Id}}", "--", image])).trim();
 }
 
+/** Whether the Docker engine answers within five seconds. */
+function engineAnswers() {
+    return run("docker", ["version", "--format", "{{.Server.Version}}"], undefined, AbortSignal.timeout(5000)).then(() => true, () => false);
+}
+
 /** @param {string} image @param {string} dir @param {AbortSignal} signal */
 async function saveImage(image, dir, signal) {
     // "--": the image is never read as an option, whatever it starts with (this script also runs by hand).
@@ -421,7 +426,12 @@ if (require.main === module) {
                 console.error(`preload of ${image} into kind cluster "${cluster}" failed, the load after the cluster sends it: ${cause}`);
                 process.exit(0);
             }
-            console.error(`loading ${image} into kind cluster "${cluster}" failed: ${cause}`);
-            process.exit(1);
+            // The engine gone mid-load fails each docker call its own way: say what they share.
+            engineAnswers().then((answers) => {
+                console.error(answers
+                    ? `loading ${image} into kind cluster "${cluster}" failed: ${cause}`
+                    : `loading ${image} into kind cluster "${cluster}" failed: the Docker engine stopped answering (${lastLine(cause)}); start it again and rerun the update`);
+                process.exit(1);
+            }, () => { process.exit(1); });
         });
 }
