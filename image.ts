@@ -149,7 +149,8 @@ export class AppImage extends pulumi.ComponentResource {
             const loadImage = runtimeScript("load-image.js", `"$IMAGE" "$CLUSTER_NAME"`);
             this.delivered = new command.local.Command(`${name}-load`, {
                 create: loadImage.command,
-                environment: { IMAGE: image.imageName, CLUSTER_NAME: delivery.clusterName, DOCKER_HOST: delivery.dockerHost },
+                // BUILD_URN: named in the one line that says the image is gone from Docker.
+                environment: { IMAGE: image.imageName, CLUSTER_NAME: delivery.clusterName, DOCKER_HOST: delivery.dockerHost, BUILD_URN: image.urn },
                 // A new image, a new cluster or an edited load needs the load again.
                 triggers: [image.repoDigest, delivery.clusterIdentity, loadImage.hash],
                 logging: "stderr",

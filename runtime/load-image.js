@@ -427,10 +427,14 @@ if (require.main === module) {
                 process.exit(0);
             }
             // The engine gone mid-load fails each docker call its own way: say what they share.
-            engineAnswers().then((answers) => {
-                console.error(answers
-                    ? `loading ${image} into kind cluster "${cluster}" failed: ${cause}`
-                    : `loading ${image} into kind cluster "${cluster}" failed: the Docker engine stopped answering (${lastLine(cause)}); start it again and rerun the update`);
+            Promise.all([engineAnswers(), imageId(image).then(() => true, () => false)]).then(([answers, built]) => {
+                const build = process.env.BUILD_URN;
+                console.error(!answers
+                    ? `loading ${image} into kind cluster "${cluster}" failed: the Docker engine stopped answering (${lastLine(cause)}); start it again and rerun the update`
+                    // The docker provider does not notice an image gone from the engine: it must be told to build.
+                    : !built && build
+                        ? `loading ${image} into kind cluster "${cluster}" failed: the image is no longer in Docker (removed by hand, or as an old image of another stack with the same imageName); build it again: pulumi up --replace '${build}'`
+                        : `loading ${image} into kind cluster "${cluster}" failed: ${cause}`);
                 process.exit(1);
             }, () => { process.exit(1); });
         });

@@ -4,9 +4,10 @@
 // from each node's containerd and from the local Docker engine; every edit builds a new
 // content-hash tag, and without this they pile up in both.
 //
-// Only images of the given repository under a content-hash tag (image.ts contentTag) that the
-// load labelled in a node are candidates: the user's own `node-app:v1` is never one. An image a
-// container of a node still uses is kept, and so, in Docker, is a tag another Kind cluster holds.
+// Only images of the given repository under a content-hash tag (image.ts contentTag) are
+// candidates, in a node only those the load labelled: the user's own `node-app:v1` is never one.
+// An image a container of a node still uses is kept, and so, in Docker, is a tag any Kind node
+// holds, or one built in the last minutes that its load may not have reached yet.
 //
 // Usage: node runtime/prune-images.js IMAGE CLUSTER [KEEP...]   keep IMAGE, KEEP and what runs
 //        node runtime/prune-images.js --all IMAGE CLUSTER       at destroy: the stack's tags, from Docker
@@ -100,33 +101,51 @@ async function kindNodes() {
 }
 
 /**
- * The containerd references the other Kind clusters on the engine hold; undefined when one of
- * their nodes is stopped and cannot be asked (then nothing is removed from Docker).
- * @param {{ name: string, cluster: string, running: boolean }[]} others
+ * Removes `tags` of `repository` from Docker, each unless a Kind node holds it or a container
+ * uses it (docker refuses those); resolves with the ones removed.
+ * @param {string} repository @param {string[]} tags @param {Set<string>} held containerd references
+ */
+async function removeFromDocker(repository, tags, held) {
+    const removable = tags.filter((tag) => !held.has(`${containerdRepository(repository)}:${tag}`));
+    const removed = await Promise.all(removable.map((tag) => run("docker", ["image", "rm", "--", `${repository}:${tag}`]).then(() => tag, () => undefined)));
+    return removed.filter((tag) => tag !== undefined);
+}
+
+/** How long a tag no node holds stays in Docker: a build and its load, on a cold start too, are minutes apart at most. */
+const unloadedGraceMs = 5 * 60_000;
+
+/**
+ * The content tags of `repository` in Docker that no Kind node holds, last tagged over
+ * `unloadedGraceMs` ago: left by a cluster that was recreated or deleted, not just built.
+ * @param {string} repository @param {Set<string>} held containerd references
+ */
+async function unloadedTags(repository, held) {
+    const listed = await run("docker", ["image", "ls", "--format", "{{.Tag}}", "--", repository]);
+    const tags = [...new Set(listed.split("\n").filter((tag) => contentTag.test(tag) && !held.has(`${containerdRepository(repository)}:${tag}`)))];
+    if (tags.length === 0) return [];
+    const times = (await run("docker", ["image", "inspect", "--format", "{{json .Metadata.LastTagTime}}", ...tags.map((tag) => `${repository}:${tag}`)]))
+        .split("\n").filter(Boolean).map((time) => Date.parse(String(JSON.parse(time))));
+    return tags.filter((_, i) => (times[i] ?? Infinity) < Date.now() - unloadedGraceMs);
+}
+
+/**
+ * Every containerd reference the Kind nodes on the engine hold, but those of `skip`; undefined
+ * when one of the nodes is stopped and cannot be asked (then nothing is removed from Docker).
+ * @param {{ name: string, cluster: string, running: boolean }[]} nodes @param {string} skip a cluster whose nodes were listed already
  * @returns {Promise<Set<string> | undefined>}
  */
-async function heldElsewhere(others) {
+async function heldByNodes(nodes, skip) {
+    const others = nodes.filter((node) => node.cluster !== skip);
     if (others.some((node) => !node.running)) return undefined;
     const lists = await Promise.all(others.map((node) => run("docker", ["exec", node.name, "ctr", "--namespace=k8s.io", "images", "ls", "--quiet"])));
     return new Set(lists.flatMap((list) => list.split("\n").filter(Boolean)));
 }
 
 /**
- * Removes `tags` of `repository` from Docker, each unless another cluster holds it or a container
- * uses it (docker refuses those); resolves with the ones removed.
- * @param {string} repository @param {string[]} tags @param {Set<string> | undefined} held
- */
-async function removeFromDocker(repository, tags, held) {
-    if (held === undefined) return [];
-    const removable = tags.filter((tag) => !held.has(`${containerdRepository(repository)}:${tag}`));
-    const removed = await Promise.all(removable.map((tag) => run("docker", ["image", "rm", "--", `${repository}:${tag}`]).then(() => tag, () => undefined)));
-    return removed.filter((tag) => tag !== undefined);
-}
-
-/**
  * Removes the images of `image`'s repository that cluster `cluster` no longer needs: from each
  * node, those it loaded that are neither kept nor used by a container; from Docker, the same
- * tags. Resolves with a line saying what was removed, or undefined when nothing was.
+ * tags and those no node holds any more (`unloadedTags`). Resolves with a line saying what was
+ * removed, or undefined when nothing was.
  * @param {string} image the image just loaded @param {string} cluster @param {string[]} [keep] images kept besides it
  */
 async function pruneImages(image, cluster, keep = []) {
@@ -144,17 +163,26 @@ async function pruneImages(image, cluster, keep = []) {
         const refs = perNode[i] ?? [];
         return refs.length === 0 ? Promise.resolve("") : run("docker", ["exec", node.name, "ctr", "--namespace=k8s.io", "images", "rm", ...refs]);
     }));
-    const tags = [...new Set(perNode.flat().map((ref) => splitTag(ref).tag))].sort();
-    if (tags.length === 0) return undefined;
-    const fromDocker = await removeFromDocker(repository, tags, await heldElsewhere(nodes.filter((node) => node.cluster !== cluster)));
-    return `old images of ${repository} removed: ${tags.join(", ")} from ${own.length === 1 ? "the node" : `${own.length} nodes`}`
-        + `, ${fromDocker.length === tags.length ? "and" : `${fromDocker.length} of them`} from Docker`;
+    const fromNodes = [...new Set(perNode.flat().map((ref) => splitTag(ref).tag))].sort();
+
+    const elsewhere = await heldByNodes(nodes, cluster);
+    let fromDocker = /** @type {string[]} */ ([]);
+    if (elsewhere) {
+        const removedRefs = new Set(perNode.flat());
+        const held = new Set([...elsewhere, ...kept, ...listings.flatMap((listing) => listing.images.map(({ ref }) => ref)).filter((ref) => !removedRefs.has(ref))]);
+        const unloaded = await unloadedTags(repository, new Set([...held, ...fromNodes.map((tag) => `${containerdName}:${tag}`)]));
+        fromDocker = await removeFromDocker(repository, [...fromNodes, ...unloaded], held);
+    }
+    if (fromNodes.length === 0 && fromDocker.length === 0) return undefined;
+    const where = own.length === 1 ? "the node" : `${String(own.length)} nodes`;
+    return `old images of ${repository} removed: ${fromNodes.length > 0 ? `${fromNodes.join(", ")} from ${where}` : `none from ${where}`}`
+        + `; ${fromDocker.length > 0 ? fromDocker.sort().join(", ") : "none"} from Docker`;
 }
 
 /**
  * At destroy, before the cluster goes: removes from Docker `image` and every tag of its
- * repository the cluster's nodes hold as loaded by the stack, unless another Kind cluster holds
- * it. Resolves with a line saying what was removed.
+ * repository the cluster's nodes hold as loaded by the stack or no node holds any more, unless
+ * another Kind cluster holds it. Resolves with a line saying what was removed.
  * @param {string} image the image the pods run @param {string} cluster
  */
 async function removeAll(image, cluster) {
@@ -164,8 +192,11 @@ async function removeAll(image, cluster) {
     const own = nodes.filter((node) => node.cluster === cluster && node.running);
     const listings = await Promise.all(own.map((node) => listNode(node.name).catch(() => undefined)));
     const loaded = listings.flatMap((listing) => listing ? prunableRefs({ ...listing, used: new Set() }, containerdName, new Set()) : []);
-    const tags = [...new Set([tag, ...loaded.map((ref) => splitTag(ref).tag)])].filter((t) => contentTag.test(t)).sort();
-    const removed = await removeFromDocker(repository, tags, await heldElsewhere(nodes.filter((node) => node.cluster !== cluster)));
+    const elsewhere = await heldByNodes(nodes, cluster);
+    if (!elsewhere) return undefined;
+    const tags = [...new Set([tag, ...loaded.map((ref) => splitTag(ref).tag), ...await unloadedTags(repository, elsewhere)])]
+        .filter((t) => contentTag.test(t)).sort();
+    const removed = await removeFromDocker(repository, tags, elsewhere);
     return removed.length === 0 ? undefined : `images of ${repository} removed from Docker: ${removed.join(", ")}`;
 }
 

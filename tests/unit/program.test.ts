@@ -238,6 +238,7 @@ describe("with the default config", () => {
         assert.deepEqual(load.inputs.triggers, [fakeImageId, `${cluster.name}-id`, scriptHash("load-image.js")]);
         assert.equal(load.inputs.environment.CLUSTER_NAME, "kube-demo");
         assert.match(found(load.inputs.environment.IMAGE, "IMAGE"), /^node-app:[0-9a-f]{16}$/);
+        assert.equal(load.inputs.environment.BUILD_URN, only(run, "docker:index/image:Image").urn, "named when the image is gone from Docker");
     });
 
     test("the stack's images leave Docker at destroy, with the cluster still there to say which", () => {
