@@ -26,7 +26,7 @@ export interface ProgressOptions {
     /** Nothing is printed before the update has run this long. */
     readonly graceMs?: number;
     /** The terminal's width: the updating line is cut to it, as a wrapped line is not rewritten. */
-    readonly columns?: number;
+    readonly columns?: number | undefined;
 }
 
 interface Step {
