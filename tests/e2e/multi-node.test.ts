@@ -1,10 +1,11 @@
 // End to end: one stack of its own through a cluster's life, the scenarios in order, each from
 // the state the one before left (one cluster boot fewer than a file each: on 2 cores boots are
 // what the suite waits for).
-// 1-4: a Kind cluster with two workers, the app in a namespace of its own (web), on kind's own CNI (kindnetd, built into the toolchain's
-//      node image); a worker removed by hand, named, then the cluster deleted and recreated; then scaled down to one node, which replaces the cluster.
-// 5-10: the dev loop (tools/dev.ts, `npm run dev`) on that cluster, and a broken edit under
-//      load, in the loop and with plain `pulumi up`; ten saves in a row (the short soak) and the old images pruned.
+// 1-3: a Kind cluster with two workers, the app in a namespace of its own (web), on kind's own CNI (kindnetd, built into the toolchain's
+//      node image); a worker removed by hand, named, then the cluster deleted and recreated.
+// 4-10: the dev loop (tools/dev.ts, `npm run dev`) on that cluster: scaled down to one node,
+//      which replaces the cluster; then edits, and a broken edit under load, in the loop and
+//      with plain `pulumi up`; ten saves in a row (the short soak) and the old images pruned.
 // 11:  the dev loop killed (kill -9) during an update, and its terminal closed (SIGHUP); `npm run up` after each.
 // 12:  the end a user might give it: the cluster deleted by hand, then `pulumi destroy`.
 import assert from "node:assert/strict";
@@ -13,7 +14,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { found } from "../support/present";
-import { DevLoop, failedLine, sameImageLine, updateLine } from "../support/dev-loop";
+import { DevLoop, failedLine, sameImageLine, stepEndLine, stepStartLine, updateLine } from "../support/dev-loop";
 import { get, loadLoop, servedWithin } from "../support/load";
 import { processesIn, processesInGroup } from "../support/processes";
 import { kind, kubectl, lastLoad, newStack, nodeGotWholeImage, preloads, removeStack, stateResources, stringOutput, TestStack } from "../support/stack";
@@ -38,9 +39,9 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
     // Unset when the suite is skipped, or before() failed first.
     let multi: TestStack | undefined;
     let url: string;
-    // Set by scenario 5, which starts the dev loop.
+    // Set by scenario 4, which starts the dev loop.
     let devLoop: DevLoop | undefined;
-    const loop = () => found(devLoop, "the dev loop (scenario 5 starts it)");
+    const loop = () => found(devLoop, "the dev loop (scenario 4 starts it)");
     let server: string;
     let goodServer: string;
     const stack = () => found(multi, "the test stack");
@@ -146,10 +147,24 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
         await stack().stack.preview({ expectNoChanges: true });
     });
 
-    scenario("4. workers 2 to 0: the cluster is replaced by a single node, the app answers, nothing is left to change", async () => {
+    scenario("4. workers 2 to 0 in the dev loop: the cluster is replaced by a single node, each step printed as it starts and ends, the app answers, nothing is left to change", async () => {
+        devLoop = new DevLoop(stack());
+        await loop().line(/^watching /, 0, 60);
+        const from = loop().lines.length;
+        // Writes Pulumi.<stack>.yaml, which the loop watches, as an edit of the file would.
         await stack().stack.setConfig("workers", { value: "0" });
-        const result = await stack().stack.up();
-        assert.equal(result.summary.resourceChanges?.replace !== undefined, true, JSON.stringify(result.summary.resourceChanges));
+        const { index, match } = await loop().line(sameImageLine, from, 420);
+        console.log(`# dev loop, cluster replaced: ${match[0]}`);
+        const groups = found(match.groups, "the line's fields");
+        assert.equal(groups.what, `Pulumi.${stack().stack.name}.yaml`);
+        // The long step the update waits for, printed as it started and as it ended, before the summary.
+        const steps = loop().lines.slice(from, index);
+        console.log(steps.map((line) => `#   ${line}`).join("\n"));
+        const newCluster = (line: RegExp) => steps.findIndex((text) => {
+            const step = line.exec(text)?.groups;
+            return step?.name === "cluster-kind" && step.op === "create-replacement";
+        });
+        assert.ok(newCluster(stepStartLine) >= 0 && newCluster(stepEndLine) > newCluster(stepStartLine), steps.join("\n"));
         const nodes = kubectl(stack(), ["get", "nodes", "--no-headers"]).trim().split("\n");
         assert.equal(nodes.length, 1, nodes.join("\n"));
         assert.match(await get(url), /^Hello nodes: /);
@@ -157,11 +172,9 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
         await stack().stack.preview({ expectNoChanges: true });
     });
 
-    scenario("5. the dev loop started on the stack: a saved edit is served, with one line naming the file, the new tag and the time; the new pods' logs stream", async () => {
+    scenario("5. in the dev loop, a saved edit is served, with one line naming the file, the new tag and the time; the new pods' logs stream", async () => {
         server = path.join(stack().dir, "app", "server.js");
         goodServer = fs.readFileSync(server, "utf8");
-        devLoop = new DevLoop(stack());
-        await loop().line(/^watching /, 0, 60);
         const from = loop().lines.length;
         edit(server, "`Hello nodes: ", "`Hello from the loop: ");
         const { match } = await loop().line(updateLine, from, 180);

@@ -11,6 +11,9 @@ export const sameImageLine = /^(?<what>\S.*) -> (?<changed>\S.*) updated, same i
 /** The line of an update that found nothing to change (the saves it was for were already deployed). */
 export const nothingLine = /^(?<what>\S.*) -> nothing to deploy: the update changed no resource \((?<seconds>\d+\.\d) s\)$/;
 export const failedLine = /^(?<what>\S.*) -> update failed after (?<seconds>\d+\.\d) s/;
+/** A step of a long update as it starts, and as it ends, as the loop prints them in a log (tools/progress.ts). */
+export const stepStartLine = /^ {2}(?<name>\S+) (?<op>\S+): started$/;
+export const stepEndLine = /^ {2}(?<name>\S+) (?<op>\S+): (?:done in|failed after) (?<seconds>\d+\.\d) s$/;
 
 /** The dev loop as a user runs it, in its own process group so that nothing it starts can hide. */
 export class DevLoop {
