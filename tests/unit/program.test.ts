@@ -414,6 +414,8 @@ test("replicas, ports, workers, names and images come from config", async () => 
     assert.equal(namespace.labels["pod-security.kubernetes.io/warn"], "restricted");
     assert.deepEqual(Object.keys(namespace.labels).filter((k) => k.startsWith("pod-security.kubernetes.io/")).sort(),
         ["pod-security.kubernetes.io/enforce", "pod-security.kubernetes.io/warn"], "no version pinned");
+    // Replaced with its cluster, which takes its pods with it: their stop is not waited for.
+    assert.equal(namespace.annotations["pulumi.com/skipAwait"], "true");
 });
 
 describe("a cluster deleted outside Pulumi is noticed and rebuilt", () => {
