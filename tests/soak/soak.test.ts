@@ -8,7 +8,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { DevLoop } from "../support/dev-loop";
 import { found } from "../support/present";
-import { dockerTags, editTrend, nodeTags, soak, soakReport } from "../support/soak";
+import { projectDir } from "../support/project";
+import { dockerTags, editTrend, nodeTags, recordSoak, soak, soakReport } from "../support/soak";
 import { kind, newStack, removeStack, stringOutput, TestStack } from "../support/stack";
 import { toolchainForTests } from "../support/toolchain";
 
@@ -58,7 +59,11 @@ test(`${String(edits)} edits in one dev loop under load`, { skip, timeout: (5 + 
     while ((dockerTags(repository).length > 2 || nodeTags(found(node, "the node"), repository).length > 2) && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 1000));
     }
-    console.log(`# images left: Docker ${dockerTags(repository).join(", ")}; ${found(node, "the node")} ${nodeTags(found(node, "the node"), repository).join(", ")}`);
+    const imagesLeft = `images left once the loop had been quiet for its 25 s: Docker ${dockerTags(repository).join(", ")}; the node ${nodeTags(found(node, "the node"), repository).join(", ")}`;
+    console.log(imagesLeft);
     assert.ok(dockerTags(repository).length <= 2);
     assert.ok(nodeTags(found(node, "the node"), repository).length <= 2);
+    if (edits >= 100) {
+        recordSoak(figures, imagesLeft, projectDir);
+    }
 });
