@@ -37,10 +37,12 @@ export interface WorkloadObjects {
     readonly networkPolicy: k8s.networking.v1.NetworkPolicy;
 }
 
-/** Steps that await the rollout and the app answering in place of the provider's own await. */
+/** Steps that await the rollout, and the app answering, in place of the provider's own await. */
 export interface Readiness {
+    /** Whether a step awaits the app answering: else the provider awaits the Service (a load balancer's address). */
+    readonly awaitsService: boolean;
     /** Declares the steps, named after the Workload `name` and its children, once its objects are declared. */
-    declare(name: string, objects: WorkloadObjects, parent: pulumi.Resource): { rollout: pulumi.Resource; urlReady: pulumi.Resource };
+    declare(name: string, objects: WorkloadObjects, parent: pulumi.Resource): { rollout: pulumi.Resource; urlReady?: pulumi.Resource | undefined };
 }
 
 export interface WorkloadArgs {
@@ -198,7 +200,7 @@ export class Workload extends pulumi.ComponentResource {
         }, args.readiness ? children : { ...children, customTimeouts: { create: "5m", update: "5m" } });
 
         this.service = new k8s.core.v1.Service(`${name}-service`, {
-            metadata: { name: appNames.service, namespace, labels, annotations: awaitAnnotations },
+            metadata: { name: appNames.service, namespace, labels, annotations: args.readiness?.awaitsService ? awaitAnnotations : {} },
             spec: {
                 type: args.serviceType,
                 selector: appLabels,
