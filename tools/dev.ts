@@ -231,7 +231,9 @@ async function main(): Promise<void> {
     const { values } = parseArgs({ options: { stack: { type: "string", default: "dev" } } });
     const stackName = values.stack;
     process.chdir(projectDir);
-    // Outlives this loop if it is killed during an update, to stop the plugins that update left.
+    // Outlives this loop if it is killed, to stop the plugins an update left and the kubectl
+    // processes (target existing), which it finds by this mark in their environment.
+    process.env.KUBE_DEMO_DEV_LOOP = String(process.pid);
     spawn(process.execPath, [path.join(projectDir, "tools", "reap-after.js"), String(process.pid)], { detached: true, stdio: "ignore" }).unref();
 
     // What `npm run up` just deployed; saves from here on are watched, even during start-up.

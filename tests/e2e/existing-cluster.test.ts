@@ -13,6 +13,7 @@ import * as path from "node:path";
 import { after, before, describe } from "node:test";
 import * as YAML from "yaml";
 import { DevLoop } from "../support/dev-loop";
+import { processesInGroup } from "../support/processes";
 import { found } from "../support/present";
 import { get } from "../support/load";
 import { freePort } from "../support/ports";
@@ -209,7 +210,7 @@ describe("the stack on a cluster it did not create, fed through a registry", () 
         assert.doesNotMatch(String(error), /not rolled out within/);
     });
 
-    scenario("4. an exec plugin's kubeconfig: up recovers; the dev loop keeps a port-forward, streams the logs, counts the pods", async () => {
+    scenario("4. an exec plugin's kubeconfig: up recovers; the dev loop keeps a port-forward, streams the logs, counts the pods; none of its processes outlives it", async () => {
         await theStack().stack.setConfig("kubeconfig", { value: found(deployer, "the deployer's kubeconfigs").exec });
         const server = path.join(theStack().dir, "app", "server.js");
         const good = fs.readFileSync(server, "utf8").replace("\nthis is not javascript(\n", "");
@@ -235,8 +236,20 @@ describe("the stack on a cluster it did not create, fed through a registry", () 
             assert.ok(tries < 50, `the port-forward serves the new version: ${answer}`);
             await new Promise((resolve) => setTimeout(resolve, 200));
         }
-        process.kill(-devLoop.pid, "SIGINT");
+        process.kill(-devLoop.pid, "SIGINT"); // as a terminal's Ctrl-C does: to the whole foreground group
         assert.equal(await devLoop.exited, 0);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        assert.deepEqual(processesInGroup(devLoop.pid), [], "the port-forward and the proxy end with the loop");
+
+        // Killed alone (kill -9), the loop leaves its kubectl processes to the reaper it started.
+        const killed = new DevLoop(theStack());
+        devLoop = killed;
+        await killed.line(/^watching app\//, 0, 120);
+        process.kill(killed.pid, "SIGKILL");
+        for (let tries = 0; processesInGroup(killed.pid).length > 0; tries++) {
+            assert.ok(tries < 100, `no process of the killed loop left within 20 s: ${processesInGroup(killed.pid).join("; ")}`);
+            await new Promise((resolve) => setTimeout(resolve, 200));
+        }
         assert.equal(fs.readFileSync(userKubeconfig, "utf8"), userKubeconfigText);
     });
 
