@@ -3,6 +3,6 @@
 import { kubeDemo } from "./program";
 
 export = async () => {
-    const { url, clusterName, kubeContext, image, kubeconfig, namespace } = await kubeDemo();
-    return { url, clusterName, kubeContext, image, kubeconfig, namespace };
+    const { url, clusterName, kubeContext, image, kubeconfig, kubeconfigPath, namespace } = await kubeDemo();
+    return { url, clusterName, kubeContext, image, kubeconfig, kubeconfigPath, namespace };
 };

@@ -47,16 +47,21 @@ function currentContext(env: NodeJS.ProcessEnv): string | undefined {
 
 /**
  * Each missing prerequisite, as a sentence saying what is missing and how to get it. kind is
- * one only for a stack that creates a Kind cluster (target kind).
+ * one only for a stack that creates a Kind cluster (target kind); kubectl only for one that does
+ * not (target existing), whose rollout check reads the user's kubeconfig through it.
  */
 export async function missingPrerequisites(needsKind = true, signal?: AbortSignal): Promise<string[]> {
     const missing: string[] = [];
-    const [kind, docker] = await Promise.all([
+    const [kind, kubectl, docker] = await Promise.all([
         needsKind ? runTool("kind", ["version"], { timeout: 10_000, signal }) : undefined,
+        needsKind ? undefined : runTool("kubectl", ["version", "--client"], { timeout: 10_000, signal }),
         runTool("docker", ["info", "--format", "{{.ServerVersion}}"], { timeout: 20_000, signal }),
     ]);
     if (kind && (kind.error || kind.status !== 0)) {
         missing.push(`kind is not on PATH: install it from https://kind.sigs.k8s.io/ (${toolchainHint})`);
+    }
+    if (kubectl && (kubectl.error || kubectl.status !== 0)) {
+        missing.push(`kubectl is not on PATH: install it from https://kubernetes.io/docs/tasks/tools/ (${toolchainHint})`);
     }
     if (notFound(docker)) {
         missing.push(`docker is not on PATH: install Docker (${toolchainHint})`);

@@ -21,7 +21,7 @@ import {
 } from "./existing-cluster";
 import { AppImage, appImageTag, LoadIntoKind, PushToRegistry } from "./image";
 import { requirePrerequisites } from "./prerequisites";
-import { kindReadiness } from "./readiness";
+import { existingReadiness, kindReadiness } from "./readiness";
 import { appPort, Workload, WorkloadArgs } from "./workload";
 
 export interface StackOutputs {
@@ -37,6 +37,8 @@ export interface StackOutputs {
     readonly namespace: pulumi.Output<string>;
     /** The Kind cluster's kubeconfig (secret; target kind). */
     readonly kubeconfig?: pulumi.Output<string> | undefined;
+    /** The user's kubeconfig file, by path (target existing): the dev loop reads the cluster with it and kubeContext. */
+    readonly kubeconfigPath?: string | undefined;
 }
 
 /**
@@ -148,14 +150,17 @@ async function reachableCluster(target: ExistingTarget, signal: AbortSignal): Pr
 function onExistingCluster(cluster: ExistingCluster, registry: string): Placement {
     return {
         delivery: { kind: "push", registry },
-        // The provider awaits the rollout here: the rollout check reads only Kind's kubeconfigs.
-        cluster: { provider: existingClusterProvider(`${workloadName}-cluster`, cluster, providerAliases) },
+        cluster: {
+            provider: existingClusterProvider(`${workloadName}-cluster`, cluster, providerAliases),
+            readiness: existingReadiness({ kubeconfigPath: cluster.kubeconfigPath, context: cluster.context }),
+        },
         outputs: (workload) => ({
             url: pulumi.all([workload.service.metadata.name, workload.service.metadata.namespace, workload.service.status])
                 .apply(([service, namespace, status]) =>
                     // No status at all before the provider read one (a preview, or a mocked run).
                     reachInstructions(cluster, namespace, service, appPort, (status as LoadBalancerStatus | undefined)?.loadBalancer?.ingress?.[0])),
             kubeContext: cluster.context,
+            kubeconfigPath: cluster.kubeconfigPath,
         }),
     };
 }

@@ -1,6 +1,6 @@
-// The Kind target's wait for a rollout, in place of the Kubernetes provider's: the rollout
-// check fails in seconds with the failing pod's state and log lines (the provider's await only
-// warns and waits out its timeout), and the up ends once the app answers at its URL.
+// The wait for a rollout, in place of the Kubernetes provider's: the rollout check fails in
+// seconds with the failing pod's state and log lines (the provider's await only warns and waits
+// out its timeout). On Kind the up also ends only once the app answers at its URL.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { Readiness, WorkloadObjects } from "./workload";
@@ -19,6 +19,7 @@ export interface KindReadinessArgs {
 
 export function kindReadiness(args: KindReadinessArgs): Readiness {
     return {
+        awaitsService: true,
         declare(name: string, objects: WorkloadObjects, parent: pulumi.Resource) {
             const { deployment, service, networkPolicy } = objects;
             // Like `kubectl rollout status`, but a new pod that crashes, cannot use its image or
@@ -49,6 +50,39 @@ export function kindReadiness(args: KindReadinessArgs): Readiness {
                 logging: "stderr",
             }, { parent, dependsOn: [rollout, service, networkPolicy], replaceWith: [args.cluster] });
             return { rollout, urlReady };
+        },
+    };
+}
+
+export interface ExistingReadinessArgs {
+    /** The user's kubeconfig file, read through kubectl: its credentials never enter the state. */
+    readonly kubeconfigPath: string;
+    readonly context: string;
+}
+
+/**
+ * Target existing: the same rollout check, through the user's kubeconfig. No URL to wait for
+ * (the app is reached by a port-forward or a load balancer), so the provider awaits the Service.
+ */
+export function existingReadiness(args: ExistingReadinessArgs): Readiness {
+    return {
+        awaitsService: false,
+        declare(name: string, objects: WorkloadObjects, parent: pulumi.Resource) {
+            const { deployment } = objects;
+            const rolloutStatus = runtimeScript("rollout-status.js");
+            const rollout = new command.local.Command(`${name}-rollout`, {
+                create: rolloutStatus.command,
+                environment: {
+                    KUBECONFIG: args.kubeconfigPath,
+                    KUBE_CONTEXT: args.context,
+                    NAMESPACE: deployment.metadata.namespace,
+                    DEPLOYMENT: deployment.metadata.name,
+                    GENERATION: deployment.metadata.generation.apply(String),
+                },
+                triggers: [deployment.metadata.uid, deployment.metadata.generation, rolloutStatus.hash],
+                logging: "stderr",
+            }, { parent });
+            return { rollout };
         },
     };
 }

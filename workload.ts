@@ -37,10 +37,12 @@ export interface WorkloadObjects {
     readonly networkPolicy: k8s.networking.v1.NetworkPolicy;
 }
 
-/** Steps that await the rollout and the app answering in place of the provider's own await. */
+/** Steps that await the rollout, and the app answering, in place of the provider's own await. */
 export interface Readiness {
+    /** Whether a step awaits the app answering: else the provider awaits the Service (a load balancer's address). */
+    readonly awaitsService: boolean;
     /** Declares the steps, named after the Workload `name` and its children, once its objects are declared. */
-    declare(name: string, objects: WorkloadObjects, parent: pulumi.Resource): { rollout: pulumi.Resource; urlReady: pulumi.Resource };
+    declare(name: string, objects: WorkloadObjects, parent: pulumi.Resource): { rollout: pulumi.Resource; urlReady?: pulumi.Resource | undefined };
 }
 
 export interface WorkloadArgs {
@@ -98,10 +100,10 @@ export class Workload extends pulumi.ComponentResource {
         this.namespace = args.namespace === "default" ? undefined : new k8s.core.v1.Namespace(`${name}-namespace`, {
             metadata: {
                 name: args.namespace,
-                // On Kind it goes with its cluster: when the cluster is replaced, Pulumi still deletes
+                // Where it goes with its cluster (Kind): when the cluster is replaced, Pulumi still deletes
                 // it first (deletedWith is not applied to replacements, pulumi/pulumi#19924), and the
                 // provider would wait for every pod in it to stop.
-                ...(args.readiness ? { annotations: awaitAnnotations } : {}),
+                ...(args.objectOptions?.deletedWith ? { annotations: { "pulumi.com/skipAwait": "true" } } : {}),
                 labels: {
                     ...labels,
                     "pod-security.kubernetes.io/enforce": "restricted",
@@ -202,7 +204,7 @@ export class Workload extends pulumi.ComponentResource {
         }, args.readiness ? children : { ...children, customTimeouts: { create: "5m", update: "5m" } });
 
         this.service = new k8s.core.v1.Service(`${name}-service`, {
-            metadata: { name: appNames.service, namespace, labels, annotations: awaitAnnotations },
+            metadata: { name: appNames.service, namespace, labels, annotations: args.readiness?.awaitsService ? awaitAnnotations : {} },
             spec: {
                 type: args.serviceType,
                 selector: appLabels,

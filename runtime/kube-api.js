@@ -1,9 +1,12 @@
 // @ts-check
-// A minimal client of a Kind cluster's API server, from the cluster's own admin kubeconfig (the
-// stack's secret output): neither the user's kubeconfig nor kubectl is needed, and the
-// credentials never pass through an environment variable or a file.
+// A minimal client of a cluster's API server. A Kind cluster is reached with its own admin
+// kubeconfig (the stack's secret output): no kubectl, and the credentials never pass through an
+// environment variable or a file. Any other kubeconfig (tokens, exec plugins such as EKS's and
+// GKE's, proxies) is read by `kubectl proxy`, which reads all that kubectl reads, at no load cost.
 "use strict";
 
+const { spawn } = require("node:child_process");
+const http = require("node:http");
 const https = require("node:https");
 const YAML = require("yaml");
 const { asType } = require("./as-type");
@@ -54,6 +57,11 @@ const { asType } = require("./as-type");
  */
 
 /**
+ * Sends a GET of `path` to the API server and hands over its response.
+ * @typedef {(path: string, onResponse: (response: import("node:http").IncomingMessage) => void) => import("node:http").ClientRequest} Get
+ */
+
+/**
  * A client of the cluster of a kubeconfig with one cluster and client-certificate credentials,
  * as kind writes it.
  * @param {string} kubeconfigText
@@ -71,12 +79,47 @@ function kubeApi(kubeconfigText) {
         cert: Buffer.from(user["client-certificate-data"], "base64"),
         key: Buffer.from(user["client-key-data"], "base64"),
     });
-    /** @param {string} path */
-    const options = (path) => ({ hostname: server.hostname, port: server.port, path, agent });
+    return client((path, onResponse) => https.get({ hostname: server.hostname, port: server.port, path, agent }, onResponse),
+        () => { agent.destroy(); });
+}
 
+/**
+ * A client of the cluster of `context` in the kubeconfig file `kubeconfigPath`, whatever its
+ * credentials, through a `kubectl proxy` on a free port of 127.0.0.1 that `close` stops.
+ * @param {string} kubeconfigPath @param {string} context
+ * @returns {Promise<KubeApi>}
+ */
+async function kubectlApi(kubeconfigPath, context) {
+    const proxy = spawn("kubectl", ["proxy", "--port=0", "--address=127.0.0.1", "--kubeconfig", kubeconfigPath, "--context", context],
+        { stdio: ["ignore", "pipe", "pipe"] });
+    const port = await /** @type {Promise<number>} */ (new Promise((resolve, reject) => {
+        let out = "";
+        let err = "";
+        proxy.stdout.on("data", (/** @type {Buffer} */ chunk) => {
+            out += chunk.toString();
+            const served = /Starting to serve on 127\.0\.0\.1:(\d+)/.exec(out);
+            if (served) {
+                resolve(Number(served[1]));
+            }
+        });
+        proxy.stderr.on("data", (/** @type {Buffer} */ chunk) => { err += chunk.toString(); });
+        proxy.on("error", (error) => { reject(new Error(`kubectl proxy: ${error.message} (is kubectl on PATH?)`)); });
+        proxy.on("exit", (code) => { reject(new Error(`kubectl proxy exited with ${code}: ${err.trim().slice(0, 300)}`)); });
+    }));
+    const agent = new http.Agent({ keepAlive: true });
+    return client((path, onResponse) => http.get({ hostname: "127.0.0.1", port, path, agent }, onResponse),
+        () => { agent.destroy(); proxy.kill(); });
+}
+
+/**
+ * The API calls, over `get`; `close` releases what `get` holds.
+ * @param {Get} get @param {() => void} close
+ * @returns {KubeApi}
+ */
+function client(get, close) {
     /** @param {string} path @returns {Promise<string>} */
     const text = (path) => new Promise((resolve, reject) => {
-        https.get(options(path), (response) => {
+        get(path, (response) => {
             /** @type {Buffer[]} */ const chunks = [];
             response.on("data", (/** @type {Buffer} */ chunk) => { chunks.push(chunk); });
             response.on("end", () => {
@@ -91,14 +134,11 @@ function kubeApi(kubeconfigText) {
         }).on("error", reject);
     });
 
-    /** @template T @param {string} path @returns {Promise<T>} */
-    const get = async (path) => asType(JSON.parse(await text(path)));
-
     return {
         text,
-        get,
+        get: async (path) => asType(JSON.parse(await text(path))),
         stream: (path, onLine) => {
-            const request = https.get(options(path), (response) => {
+            const request = get(path, (response) => {
                 let rest = "";
                 response.setEncoding("utf8");
                 response.on("data", (/** @type {string} */ chunk) => {
@@ -111,7 +151,7 @@ function kubeApi(kubeconfigText) {
             request.on("error", () => {});
             return request;
         },
-        close: () => { agent.destroy(); },
+        close,
     };
 }
 
@@ -123,4 +163,4 @@ function labelSelector(labels) {
     return encodeURIComponent(Object.entries(labels).map(([key, value]) => `${key}=${value}`).join(","));
 }
 
-module.exports = { kubeApi, labelSelector };
+module.exports = { kubeApi, kubectlApi, labelSelector };

@@ -8,8 +8,9 @@
 // Why not the kubernetes provider's own await: it reports ProgressDeadlineExceeded as a
 // warning and keeps waiting until its timeout, and it shows no log lines.
 //
-// Input: the cluster's kubeconfig on stdin. Environment: NAMESPACE, DEPLOYMENT, GENERATION (the
-// Deployment's metadata.generation to wait for), optionally UNREADY_SECONDS (default 30),
+// Input: Kind's kubeconfig on stdin, or (target existing) KUBECONFIG and KUBE_CONTEXT naming the
+// user's file and context, read through kubectl. Environment: NAMESPACE, DEPLOYMENT, GENERATION
+// (the Deployment's metadata.generation to wait for), optionally UNREADY_SECONDS (default 30),
 // ERROR_STATUS_SECONDS (default 10) and TIMEOUT_SECONDS (default 180).
 // Two limits for a running pod that is not ready. A probe that got no answer may be a slow start:
 // on two busy cores a healthy new pod has been seen running and unready for over 10 s (CI,
@@ -140,7 +141,7 @@ const eventTime = (event) => Date.parse(event.lastTimestamp ?? event.eventTime ?
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main() {
-    const { kubeApi, labelSelector } = require("./kube-api");
+    const { kubeApi, kubectlApi, labelSelector } = require("./kube-api");
     const env = (/** @type {string} */ name, /** @type {string} */ fallback = "") => {
         const value = process.env[name] ?? fallback;
         if (!value) {
@@ -157,7 +158,8 @@ async function main() {
     let errorStatusPods = new Set();
     let eventsReadAt = 0;
     const deadline = Date.now() + Number(env("TIMEOUT_SECONDS", "180")) * 1000;
-    const api = kubeApi(require("node:fs").readFileSync(0, "utf8"));
+    const context = process.env.KUBE_CONTEXT;
+    const api = context ? await kubectlApi(env("KUBECONFIG"), context) : kubeApi(require("node:fs").readFileSync(0, "utf8"));
     const apps = `/apis/apps/v1/namespaces/${namespace}`;
     const core = `/api/v1/namespaces/${namespace}`;
     try {

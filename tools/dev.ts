@@ -1,7 +1,8 @@
 // The dev loop (`npm run dev`, after tools/up.sh has brought the stack up): watch what shapes
 // the deployment, run an update on every change, print one line per update with the time from
 // the save to every replica serving it (and its steps while it runs, past 2 s), and stream the
-// app's logs.
+// app's logs. On a cluster the stack did not create (target existing), also keep a port-forward
+// to the app open on 127.0.0.1.
 //
 // The program runs inline through the Automation API: its modules (and @pulumi/pulumi's, about
 // 2 s here) load once per session, not once per update as with `pulumi up`.
@@ -15,10 +16,11 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { buildContextFiles } from "../image";
 import type { StackOutputs } from "../program";
-import { appNames } from "../workload";
+import { appNames, appPort } from "../workload";
 import { UpdateProgress } from "./progress";
-import { kubeApi, labelSelector, type Deployment, type KubeApi, type List, type Pod } from "../runtime/kube-api.js";
+import { kubeApi, kubectlApi, labelSelector, type Deployment, type KubeApi, type List, type Pod } from "../runtime/kube-api.js";
 import { pruneImages } from "../runtime/prune-images.js";
+import { PortForward, type ForwardTarget } from "./port-forward";
 
 const projectDir = path.resolve(__dirname, "..");
 const buildContext = "app";
@@ -146,6 +148,35 @@ class FolderWatch {
 interface AppInCluster {
     readonly api: KubeApi;
     readonly namespace: string;
+    /** What the stack's outputs said of the cluster: the same, and the same API serves. */
+    readonly key: string;
+    /** Target existing: the Service to keep a port-forward to. */
+    readonly forward?: ForwardTarget | undefined;
+}
+
+/**
+ * The cluster of the stack's outputs: Kind's own kubeconfig (target kind), else the user's file
+ * and context (target existing, read through kubectl). `current` when the outputs say the same.
+ */
+async function appInCluster(outputs: Record<string, { value: unknown }>, current?: AppInCluster): Promise<AppInCluster | undefined> {
+    const kubeconfig = outputString(outputs, "kubeconfig");
+    const kubeconfigPath = outputString(outputs, "kubeconfigPath");
+    const context = outputString(outputs, "kubeContext");
+    // No namespace output: the stack was last deployed before there was one; the loop's first
+    // update writes it, and until then the logs are looked for in `default`.
+    const namespace = outputString(outputs, "namespace") || "default";
+    const key = JSON.stringify([kubeconfig, kubeconfigPath, context, namespace]);
+    if (current?.key === key) {
+        return current;
+    }
+    if (kubeconfig) {
+        return { api: kubeApi(kubeconfig), namespace, key };
+    }
+    if (kubeconfigPath && context) {
+        const forward = { kubeconfigPath, context, namespace, service: appNames.service, port: appPort };
+        return { api: await kubectlApi(kubeconfigPath, context), namespace, key, forward };
+    }
+    return undefined;
 }
 
 /** Follows the logs of every app pod, one prefix per pod, including pods a rollout starts later. */
@@ -208,7 +239,9 @@ async function main(): Promise<void> {
     const { values } = parseArgs({ options: { stack: { type: "string", default: "dev" } } });
     const stackName = values.stack;
     process.chdir(projectDir);
-    // Outlives this loop if it is killed during an update, to stop the plugins that update left.
+    // Outlives this loop if it is killed, to stop the plugins an update left and the kubectl
+    // processes (target existing), which it finds by this mark in their environment.
+    process.env.KUBE_DEMO_DEV_LOOP = String(process.pid);
     spawn(process.execPath, [path.join(projectDir, "tools", "reap-after.js"), String(process.pid)], { detached: true, stdio: "ignore" }).unref();
 
     // What `npm run up` just deployed; saves from here on are watched, even during start-up.
@@ -245,21 +278,21 @@ async function main(): Promise<void> {
     let progress: UpdateProgress | undefined;
     const say = (line: string): void => { if (progress) { progress.print(line); } else { console.log(line); } };
     const logs = new PodLogs(say);
-    // The cluster's own kubeconfig, as the stack's (secret) output holds it: no `kind` call.
-    const appInCluster = (outputs: Record<string, { value: unknown }>): AppInCluster | undefined => {
-        const kubeconfig = outputs.kubeconfig?.value;
-        const namespace = outputs.namespace?.value;
-        return typeof kubeconfig === "string" && kubeconfig
-            // No namespace output: the stack was last deployed before there was one; the loop's
-            // first update writes it, and until then the logs are looked for in `default`.
-            ? { api: kubeApi(kubeconfig), namespace: typeof namespace === "string" ? namespace : "default" }
-            : undefined;
+    const portForward = new PortForward();
+    // After a rollout: the forward's pod may be gone. A failure is a line, not the loop's end.
+    const forward = async (target: ForwardTarget | undefined, tell: boolean): Promise<void> => {
+        if (target) {
+            await portForward.restart(target).then(
+                (url) => { if (tell) { console.log(`the app answers at ${url} (kubectl port-forward to service/${target.service})`); } },
+                (error: unknown) => { console.log(`port-forward to service/${target.service} failed: ${(error as Error).message}`); });
+        }
     };
     const outputs = await stack.outputs();
-    let app = appInCluster(outputs);
+    let app = await appInCluster(outputs);
     let deployedImage = outputString(outputs, "image");
     if (app) {
         logs.start(app);
+        await forward(app.forward, true);
     }
 
     const update = async (): Promise<void> => {
@@ -305,7 +338,8 @@ async function main(): Promise<void> {
                     }
                 },
             });
-            app = appInCluster(result.outputs) ?? app;
+            const before = app;
+            app = await appInCluster(result.outputs, app) ?? app;
             const image = outputString(result.outputs, "image");
             const deployment = await app?.api.get<Deployment>(`/apis/apps/v1/namespaces/${app.namespace}/deployments/${appNames.deployment}`).catch(() => undefined);
             const pods = deployment ? ` on ${deployment.status?.updatedReplicas ?? 0}/${deployment.spec.replicas} pods` : "";
@@ -319,10 +353,13 @@ async function main(): Promise<void> {
                     pruning = pruneImages(current, clusterName, [previous]).then((line) => { if (line) console.log(line); }, () => { /* the next load retries */ });
                 }, pruneAfterMs);
             }
-            deployedImage = image;
             if (app) {
                 logs.start(app);
+                if (changedNames.size > 0 || app !== before) {
+                    await forward(app.forward, app !== before);
+                }
             }
+            deployedImage = image;
         } catch (error) {
             // What failed is in the engine's diagnostics; without any, the CLI's last lines.
             steps.finish();
@@ -349,6 +386,7 @@ async function main(): Promise<void> {
         clearTimeout(settle);
         clearTimeout(prune);
         logs.stop();
+        void portForward.stop();
         process.exit(0);
     };
     process.on("SIGINT", () => {

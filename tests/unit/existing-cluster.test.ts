@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { kubeconfigPath, reachInstructions } from "../../existing-cluster";
+import { scriptHash } from "../../runtime";
 import { at, declaredOf, fakeTools, only, ProgramRun, runProgram, value } from "../support/harness";
 
 function kubeconfigFile(dir: string, server: string): string {
@@ -42,7 +43,7 @@ describe("target existing", () => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-existing-"));
         kubeconfig = kubeconfigFile(dir, `http://${address}`);
         written = fs.readFileSync(kubeconfig, "utf8");
-        tools = fakeTools(["docker"]);
+        tools = fakeTools(["docker", "kubectl"]);
         run = await runProgram(settings(), { tools });
     });
 
@@ -52,9 +53,9 @@ describe("target existing", () => {
         fs.rmSync(tools, { recursive: true, force: true });
     });
 
-    test("no cluster is created and no command runs: no kind, no load, no rollout script", () => {
+    test("no cluster is created and nothing loaded: the one command is the rollout check", () => {
         assert.equal(run.error, undefined);
-        assert.deepEqual(declaredOf(run, "command:local:Command").map((c) => c.name), []);
+        assert.deepEqual(declaredOf(run, "command:local:Command").map((c) => c.name), ["app-rollout"]);
     });
 
     test("the image is pushed to the registry under its content tag, and the pods run that reference", () => {
@@ -88,11 +89,18 @@ describe("target existing", () => {
         assert.equal(at(service.spec.ports, 0).nodePort, undefined, "the cluster picks any port it gives");
     });
 
-    test("the provider awaits the Deployment and the Service: the rollout script reads Kind's credentials only", () => {
-        for (const type of ["kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Service"] as const) {
-            const annotations = only(run, type).inputs.metadata.annotations as Record<string, string> | undefined;
-            assert.equal(annotations?.["pulumi.com/skipAwait"], undefined, type);
-        }
+    test("the rollout check, not the provider, awaits the Deployment, through the user's file by path; the provider awaits the Service", () => {
+        const deployment = only(run, "kubernetes:apps/v1:Deployment");
+        assert.equal((deployment.inputs.metadata.annotations as Record<string, string>)["pulumi.com/skipAwait"], "true");
+        const service = only(run, "kubernetes:core/v1:Service").inputs.metadata.annotations as Record<string, string> | undefined;
+        assert.equal(service?.["pulumi.com/skipAwait"], undefined, "a load balancer's address is awaited");
+        const rollout = only(run, "command:local:Command");
+        assert.match(rollout.inputs.create ?? "", /^node runtime\/rollout-status\.js$/);
+        assert.ok(rollout.dependencies.includes(deployment.urn));
+        assert.equal(rollout.inputs.stdin, undefined, "no credentials pass through the state");
+        assert.equal(rollout.inputs.environment.KUBECONFIG, kubeconfig);
+        assert.equal(rollout.inputs.environment.KUBE_CONTEXT, "staging");
+        assert.equal(rollout.inputs.triggers[2], scriptHash("rollout-status.js"));
     });
 
     test("the url output is the exact port-forward command against the user's kubeconfig and context", async () => {
