@@ -129,9 +129,15 @@ const serviceSelectsPods = {
     name: "service-selects-pods",
     description: "Every Service with a selector selects the pods of a Deployment in its namespace: otherwise it sends traffic nowhere.",
     validateStack: (args, reportViolation) => {
-        const deployments = args.resources.filter((r) => r.isType(k8s.apps.v1.Deployment))
+        // A stack rule sees what the provider returned: nothing yet, at the preview of objects
+        // whose cluster does not exist. Those cannot be judged until the update.
+        const known = args.resources.filter((r) => Object.keys(r.props).length > 0);
+        if (args.resources.some((r) => r.isType(k8s.apps.v1.Deployment) && !known.includes(r))) {
+            return;
+        }
+        const deployments = known.filter((r) => r.isType(k8s.apps.v1.Deployment))
             .map((r) => /** @type {Deployment} */ (r.props));
-        for (const resource of args.resources.filter((r) => r.isType(k8s.core.v1.Service))) {
+        for (const resource of known.filter((r) => r.isType(k8s.core.v1.Service))) {
             const service = /** @type {import("@pulumi/pulumi").Unwrap<import("@pulumi/kubernetes").types.input.core.v1.Service>} */ (resource.props);
             const selector = service.spec?.selector ?? {};
             if (Object.keys(selector).length === 0) {

@@ -191,6 +191,12 @@ describe("service-selects-pods: a Service's selector matches a Deployment's pod 
             [{ message: "selector app=node-web matches no Deployment's pods in namespace default", urn: "urn:service" }]);
     });
 
+    test("at the preview of a stack whose cluster is not there yet (the objects' state still empty), nothing is judged", () => {
+        const unseen = (r: StackResource): StackResource => ({ ...r, props: {} });
+        assert.deepEqual(stackFindings(rule, [unseen(pods()), service({ app: "node" })]), []);
+        assert.deepEqual(stackFindings(rule, [pods(), unseen(service({ app: "node" }))]), []);
+    });
+
     test("a Service without a selector is left alone (its endpoints are managed elsewhere)", () => {
         assert.deepEqual(stackFindings(rule, [pods(), service(undefined)]), []);
     });
