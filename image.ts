@@ -84,6 +84,8 @@ export interface LoadIntoKind {
     readonly clusterName: pulumi.Input<string>;
     /** Changes when the cluster is recreated, so a new cluster gets the image again. */
     readonly clusterIdentity: pulumi.Input<string>;
+    /** The cluster's resource, deleted after the stack's images are (their removal asks its nodes). */
+    readonly cluster: pulumi.Resource;
     /** The Docker engine that holds the cluster's nodes (prerequisites.ts: dockerHost); the load uses it. */
     readonly dockerHost: string;
 }
@@ -147,11 +149,21 @@ export class AppImage extends pulumi.ComponentResource {
             const loadImage = runtimeScript("load-image.js", `"$IMAGE" "$CLUSTER_NAME"`);
             this.delivered = new command.local.Command(`${name}-load`, {
                 create: loadImage.command,
-                environment: { IMAGE: image.imageName, CLUSTER_NAME: delivery.clusterName, DOCKER_HOST: delivery.dockerHost },
+                // BUILD_URN: named in the one line that says the image is gone from Docker.
+                environment: { IMAGE: image.imageName, CLUSTER_NAME: delivery.clusterName, DOCKER_HOST: delivery.dockerHost, BUILD_URN: image.urn },
                 // A new image, a new cluster or an edited load needs the load again.
                 triggers: [image.repoDigest, delivery.clusterIdentity, loadImage.hash],
                 logging: "stderr",
             }, { parent: this });
+            // Nothing to do at create: each load removes the images nothing runs any more
+            // (runtime/prune-images.js); at destroy this removes the rest from Docker, while the
+            // cluster still tells which are the stack's.
+            const removeImages = runtimeScript("prune-images.js", `--all "$IMAGE" "$CLUSTER_NAME"`);
+            new command.local.Command(`${name}-images`, {
+                delete: removeImages.command,
+                environment: { IMAGE: image.imageName, CLUSTER_NAME: delivery.clusterName, DOCKER_HOST: delivery.dockerHost },
+                logging: "stdoutAndStderr",
+            }, { parent: this, dependsOn: [delivery.cluster] });
         } else {
             this.delivered = image;
         }

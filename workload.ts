@@ -98,6 +98,10 @@ export class Workload extends pulumi.ComponentResource {
         this.namespace = args.namespace === "default" ? undefined : new k8s.core.v1.Namespace(`${name}-namespace`, {
             metadata: {
                 name: args.namespace,
+                // On Kind it goes with its cluster: when the cluster is replaced, Pulumi still deletes
+                // it first (deletedWith is not applied to replacements, pulumi/pulumi#19924), and the
+                // provider would wait for every pod in it to stop.
+                ...(args.readiness ? { annotations: awaitAnnotations } : {}),
                 labels: {
                     ...labels,
                     "pod-security.kubernetes.io/enforce": "restricted",

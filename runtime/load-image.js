@@ -22,6 +22,7 @@ const { pipeline } = require("node:stream/promises");
 const toml = require("smol-toml");
 const tar = require("tar-stream");
 const { asType } = require("./as-type");
+const { pruneImages } = require("./prune-images");
 
 /** Every child process running now: a preload that stops stops them too. */
 /** @type {Set<import("node:child_process").ChildProcess>} */
@@ -69,11 +70,11 @@ function exited(child, description) {
 
 /**
  * Runs a command with `input` on its stdin; resolves with its stdout.
- * @param {string} command @param {string[]} args @param {NodeJS.ReadableStream} [input]
+ * @param {string} command @param {string[]} args @param {NodeJS.ReadableStream} [input] @param {AbortSignal} [signal]
  * @returns {Promise<string>}
  */
-async function run(command, args, input) {
-    const child = tracked(spawn(command, args, { stdio: ["pipe", "pipe", "pipe"] }));
+async function run(command, args, input, signal) {
+    const child = tracked(spawn(command, args, { stdio: ["pipe", "pipe", "pipe"], ...(signal ? { signal } : {}) }));
     /** @type {Buffer[]} */ const out = [];
     child.stdout.on("data", (/** @type {Buffer} */ chunk) => out.push(chunk));
     // A command that exits early closes its stdin; its exit code tells what happened.
@@ -273,6 +274,11 @@ async function imageId(image) {
     return (await run("docker", ["image", "inspect", "--format", "{{.Id}}", "--", image])).trim();
 }
 
+/** Whether the Docker engine answers within five seconds. */
+function engineAnswers() {
+    return run("docker", ["version", "--format", "{{.Server.Version}}"], undefined, AbortSignal.timeout(5000)).then(() => true, () => false);
+}
+
 /** @param {string} image @param {string} dir @param {AbortSignal} signal */
 async function saveImage(image, dir, signal) {
     // "--": the image is never read as an option, whatever it starts with (this script also runs by hand).
@@ -408,8 +414,11 @@ if (require.main === module) {
         console.error("usage: node runtime/load-image.js IMAGE CLUSTER\n       node runtime/load-image.js --preload IMAGE CLUSTER NODE_COUNT");
         process.exit(2);
     }
-    (preloading ? preload(image, cluster, Number(nodeCount)) : loadImage(image, cluster)).then(
-        (lines) => { console.log(lines.join("\n")); },
+    // Beside the load, not after it: the images it removes are ones no container uses.
+    const pruned = preloading ? Promise.resolve(undefined) : pruneImages(image, cluster).catch((/** @type {unknown} */ error) =>
+        `removing old images of ${image} skipped: ${/** @type {Error} */ (error).message}`);
+    (preloading ? preload(image, cluster, Number(nodeCount)) : loadImage(image, cluster)).then(async (lines) => [...lines, await pruned]).then(
+        (lines) => { console.log(lines.filter(Boolean).join("\n")); },
         (/** @type {unknown} */ error) => {
             const cause = /** @type {Error} */ (error).message;
             if (preloading) {
@@ -417,7 +426,16 @@ if (require.main === module) {
                 console.error(`preload of ${image} into kind cluster "${cluster}" failed, the load after the cluster sends it: ${cause}`);
                 process.exit(0);
             }
-            console.error(`loading ${image} into kind cluster "${cluster}" failed: ${cause}`);
-            process.exit(1);
+            // The engine gone mid-load fails each docker call its own way: say what they share.
+            Promise.all([engineAnswers(), imageId(image).then(() => true, () => false)]).then(([answers, built]) => {
+                const build = process.env.BUILD_URN;
+                console.error(!answers
+                    ? `loading ${image} into kind cluster "${cluster}" failed: the Docker engine stopped answering (${lastLine(cause)}); start it again and rerun the update`
+                    // The docker provider does not notice an image gone from the engine: it must be told to build.
+                    : !built && build
+                        ? `loading ${image} into kind cluster "${cluster}" failed: the image is no longer in Docker (removed by hand, or as an old image of another stack with the same imageName); build it again: pulumi up --replace '${build}'`
+                        : `loading ${image} into kind cluster "${cluster}" failed: ${cause}`);
+                process.exit(1);
+            }, () => { process.exit(1); });
         });
 }

@@ -1,6 +1,7 @@
 // The dev loop (`npm run dev`, after tools/up.sh has brought the stack up): watch what shapes
 // the deployment, run an update on every change, print one line per update with the time from
-// the save to every replica serving it, and stream the app's logs.
+// the save to every replica serving it (and its steps while it runs, past 2 s), and stream the
+// app's logs.
 //
 // The program runs inline through the Automation API: its modules (and @pulumi/pulumi's, about
 // 2 s here) load once per session, not once per update as with `pulumi up`.
@@ -15,7 +16,9 @@ import { parseArgs } from "node:util";
 import { buildContextFiles } from "../image";
 import type { StackOutputs } from "../program";
 import { appNames } from "../workload";
+import { UpdateProgress } from "./progress";
 import { kubeApi, labelSelector, type Deployment, type KubeApi, type List, type Pod } from "../runtime/kube-api.js";
+import { pruneImages } from "../runtime/prune-images.js";
 
 const projectDir = path.resolve(__dirname, "..");
 /** The policy pack every update runs, as `npm run up` does. */
@@ -23,6 +26,8 @@ const policyPack = path.join(projectDir, "policy");
 const buildContext = "app";
 /** Settle time after the last file event: an editor's save is often several writes. */
 const settleMs = 100;
+/** Quiet time after an update before old images go: the old pods have stopped by then (their grace period is 20 s). */
+const pruneAfterMs = 25_000;
 
 /** Every file that shapes the deployment, with a hash of its path, mode and bytes. */
 function fingerprint(stackName: string): Map<string, string> {
@@ -162,6 +167,9 @@ class PodLogs {
     private timer?: NodeJS.Timeout;
     private app?: AppInCluster;
 
+    /** `say` prints a line: above an update's progress line, not through it. */
+    constructor(private readonly say: (line: string) => void) {}
+
     /** Follows the pods through `app` from now on (a recreated cluster has new credentials). */
     start(app: AppInCluster): void {
         if (this.app && this.app.api !== app.api) {
@@ -195,7 +203,7 @@ class PodLogs {
             const query = `follow=true&container=${container.name}${startedBefore ? `&sinceTime=${this.since}` : ""}`;
             const prefix = `[${pod.metadata.name}]`;
             this.followed.set(key, app.api.stream(`/api/v1/namespaces/${app.namespace}/pods/${pod.metadata.name}/log?${query}`,
-                (line) => { console.log(`${prefix} ${line}`); }));
+                (line) => { this.say(`${prefix} ${line}`); }));
         }
     }
 
@@ -222,6 +230,8 @@ async function main(): Promise<void> {
     let updating = false;
     let stopping = false;
     let ready = false;
+    let prune: NodeJS.Timeout | undefined;
+    let pruning: Promise<unknown> = Promise.resolve();
 
     const schedule = (): void => {
         clearTimeout(settle);
@@ -243,7 +253,10 @@ async function main(): Promise<void> {
         { stackName, projectName: "kube-demo", program: () => program() },
         { workDir: projectDir },
     );
-    const logs = new PodLogs();
+    // The update under way's progress, which other output goes above.
+    let progress: UpdateProgress | undefined;
+    const say = (line: string): void => { if (progress) { progress.print(line); } else { console.log(line); } };
+    const logs = new PodLogs(say);
     // The cluster's own kubeconfig, as the stack's (secret) output holds it: no `kind` call.
     const appInCluster = (outputs: Record<string, { value: unknown }>): AppInCluster | undefined => {
         const kubeconfig = outputs.kubeconfig?.value;
@@ -271,6 +284,8 @@ async function main(): Promise<void> {
         }
         updating = true;
         firstEventAt = 0;
+        clearTimeout(prune);
+        await pruning; // it could remove the image this update loads before a pod uses it
         if (changed.some((file) => file.endsWith(".ts") || file.startsWith("runtime/"))) {
             program = freshProgram();
         }
@@ -285,6 +300,10 @@ async function main(): Promise<void> {
                 violations.push(violationLine(event.policyEvent));
             }
         };
+        const steps = new UpdateProgress({ write: (text) => process.stdout.write(text), tty: process.stdout.isTTY, now: () => Date.now(), columns: process.stdout.columns });
+        progress = steps;
+        // Past the grace, a step that runs long still shows: its start, and on a terminal its seconds.
+        const ticker = setInterval(() => { steps.tick(); }, 500);
         try {
             // The update alone checks each object only as it reaches it, and the Service's selector
             // only at its end. Only the program and the stack's settings shape what the rules read
@@ -296,6 +315,7 @@ async function main(): Promise<void> {
                 policyPacks: [policyPack],
                 onEvent: (event) => {
                     onPolicy(event);
+                    steps.event(event);
                     const diag = event.diagnosticEvent;
                     if (diag?.severity === "error" && diag.urn) {
                         errors.push(diag.message.trim());
@@ -315,13 +335,23 @@ async function main(): Promise<void> {
             const image = outputString(result.outputs, "image");
             const deployment = await app?.api.get<Deployment>(`/apis/apps/v1/namespaces/${app.namespace}/deployments/${appNames.deployment}`).catch(() => undefined);
             const pods = deployment ? ` on ${deployment.status?.updatedReplicas ?? 0}/${deployment.spec.replicas} pods` : "";
+            steps.finish();
             console.log(updateSummary(what, { image, previousImage: deployedImage, changes: result.summary.resourceChanges ?? {}, changedNames: [...changedNames] }, pods, seconds()));
+            // Each load removes what no container uses; the images the old pods ran go once they stop.
+            const clusterName = outputString(result.outputs, "clusterName");
+            if (clusterName && image !== deployedImage) {
+                const [current, previous] = [image, deployedImage];
+                prune = setTimeout(() => {
+                    pruning = pruneImages(current, clusterName, [previous]).then((line) => { if (line) console.log(line); }, () => { /* the next load retries */ });
+                }, pruneAfterMs);
+            }
             deployedImage = image;
             if (app) {
                 logs.start(app);
             }
         } catch (error) {
             // What failed is in the engine's diagnostics; without any, the CLI's last lines.
+            steps.finish();
             const reason = errors.length > 0 ? errors.join("\n") : String((error as { message?: unknown }).message).trim().split("\n").slice(-5).join("\n");
             // Ctrl-C from a terminal reaches `pulumi` too, which stops what it has not started.
             console.log(stopping
@@ -333,6 +363,7 @@ async function main(): Promise<void> {
             // A failed update is not retried until the next save: the same files would fail alike.
             deployed = now;
             updating = false;
+            clearInterval(ticker);
         }
         if (stopping) {
             shutdown();
@@ -344,6 +375,7 @@ async function main(): Promise<void> {
     const shutdown = (): void => {
         watchers.close();
         clearTimeout(settle);
+        clearTimeout(prune);
         logs.stop();
         process.exit(0);
     };
@@ -355,7 +387,7 @@ async function main(): Promise<void> {
         // finishes what it has; stopping then leaves the stack consistent. Sent to this process
         // alone, the update runs to its end first.
         stopping = true;
-        console.log("stopping once the update under way ends");
+        say("stopping once the update under way ends");
     });
     process.on("SIGTERM", () => { stopping = true; if (!updating) { shutdown(); } });
 

@@ -130,6 +130,10 @@ describe("npm run up, interrupted and run again", () => {
 
         const rerun = new Up(dir, env);
         assert.equal(await rerun.exited, 0, rerun.output);
+        // The progress of a cold start, in a log too: Pulumi's own display prints each step as
+        // it starts and as it ends, with its seconds (`npm run dev` starts with this same up).
+        assert.match(rerun.output, /command:local:Command cluster-kind creating/);
+        assert.match(rerun.output, /command:local:Command cluster-kind created(?: replacement)? \(\d+(?:\.\d+)?s\)/);
         // Whether kind had finished or not, the cluster was this stack's: made anew, not refused.
         assert.doesNotMatch(rerun.output, /this stack did not create it/);
         if (/began to create in an update that was interrupted/.test(rerun.output)) {

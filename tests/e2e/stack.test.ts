@@ -2,8 +2,8 @@
 // Starts from a new stack with nothing deployed; the scenarios run in order on it, each from the
 // state the one before left, and each asserts what a user would check by hand.
 // The stack reaches the Docker engine only through a non-default `docker context`, as on Colima,
-// Rancher Desktop or rootless Docker (tests/support/engine.ts). Scenario 11 restarts the engine
-// under the running cluster: tests/e2e/run.sh runs this file last in its lane and names in
+// Rancher Desktop or rootless Docker (tests/support/engine.ts). Scenario 11 stops the engine
+// in the middle of an up (and starts it again): tests/e2e/run.sh runs this file last in its lane and names in
 // KUBE_DEMO_E2E_RESTART_WHEN a file it creates once the other lane has ended, which the restart
 // waits for; it runs only with KUBE_DEMO_E2E_RESTART_DOCKER=1 (CI), elsewhere it says so in one line.
 import assert from "node:assert/strict";
@@ -20,7 +20,7 @@ import { get, loadLoop, servedWithin } from "../support/load";
 import { timedScenarios } from "../support/scenarios";
 import { clusters, kind, kubectl, lastLoad, newStack, nodeGotWholeImage, preloads, removeStack, stateResources, stringOutput, TestStack } from "../support/stack";
 import { toolchainForTests } from "../support/toolchain";
-import { contextOnlyEngine, ContextOnlyEngine, direct, restartDockerEngine, untilOtherLaneEnded, whyNoEngineRestart } from "../support/engine";
+import { contextOnlyEngine, ContextOnlyEngine, direct, startDockerEngine, stopDockerEngine, untilOtherLaneEnded, whyNoEngineRestart } from "../support/engine";
 import { at, found } from "../support/present";
 
 /** What kubectl prints (-o json) of a Deployment and of pods: the fields read here. */
@@ -242,24 +242,37 @@ describe("the stack on a real Kind cluster", () => {
         await main.stack.preview({ expectNoChanges: true });
     });
 
-    scenario("11. the engine restarted: the next up waits for the nodes and ends with the app answering; then nothing is left to change", async () => {
+    scenario("11. the Docker engine stopped during an up's image load: up fails within a minute with one line naming the engine; once it is started again, up completes and nothing is left to change", async () => {
         await untilOtherLaneEnded();
-        const restarted = Date.now();
-        restartDockerEngine(toolchainEnv);
-        console.log(`# dockerd restarted in ${((Date.now() - restarted) / 1000).toFixed(1)} s`);
+        const server = path.join(main.dir, "app", "server.js");
+        fs.writeFileSync(server, fs.readFileSync(server, "utf8").replace("`Hello after a failed load: ", "`Hello after the engine stopped: "));
+        // Stopped once the image is built: the load is the next step, and it finds no engine.
+        let stoppedAt = 0;
+        const failed = await main.stack.up({
+            onEvent: (e) => {
+                if (!stoppedAt && e.resOutputsEvent?.metadata.urn.endsWith("::app-build")) {
+                    stoppedAt = Date.now();
+                    stopDockerEngine();
+                }
+            },
+        }).then(() => undefined, (err: unknown) => String(err));
+        const seconds = (Date.now() - stoppedAt) / 1000;
+        console.log(`# up failed ${seconds.toFixed(1)} s after the engine stopped`);
+        assert.ok(stoppedAt > 0, "the engine was stopped after the build");
+        assert.ok(failed, "the up fails");
+        assert.ok(seconds < 60, `within a minute: ${seconds.toFixed(1)} s`);
+        assert.match(failed, /failed: the Docker engine stopped answering \([^\n]*\); start it again and rerun the update/);
 
+        const restarted = Date.now();
+        startDockerEngine(toolchainEnv);
+        console.log(`# dockerd started in ${((Date.now() - restarted) / 1000).toFixed(1)} s`);
         // Straight away, as a user would: kind's node comes back by its restart policy, its API
-        // server and pods after it.
-        const events: EngineEvent[] = [];
+        // server and pods after it; the load the failed up left to do runs, then the rollout.
         const started = Date.now();
-        const result = await main.stack.up({ onEvent: (e) => events.push(e) });
-        console.log(`# up after the restart: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        const result = await main.stack.up();
+        console.log(`# up after the engine came back: ${((Date.now() - started) / 1000).toFixed(1)} s`);
         // On new connections, so kube-proxy picks a pod for each: every pod, at its new address.
-        for (let i = 0; i < 20; i++) {
-            assert.match(await get(url), /^Hello after a failed load: /, "the app answers when up ends");
-        }
-        // Only the wait for the URL ran again: the nodes restarted, nothing else changed.
-        assert.deepEqual(changedResources(events), ["replace command:local:Command"]);
+        await servedWithin(url, "Hello after the engine stopped: ", 60);
         const waited = /waited (\d+\.\d) s for the API server/.exec(result.stdout)?.[1];
         console.log(`# the program waited ${waited ?? "0"} s for the API server`);
         await main.stack.preview({ expectNoChanges: true });
@@ -273,7 +286,7 @@ describe("the stack on a real Kind cluster", () => {
         await main.stack.preview({ onEvent: (e) => events.push(e) });
         assert.ok(changedResources(events).includes("replace command:local:Command"), changedResources(events).join(", "));
         const result = await main.stack.up();
-        assert.match(await get(stringOutput(result.outputs, "url")), /^Hello after a failed load: /);
+        assert.match(await get(stringOutput(result.outputs, "url")), /^Hello after the engine stopped: /);
         const deployment = JSON.parse(kubectl(main, ["get", "deployment", "node-deployment", "-o", "json"])) as DeploymentJson;
         assert.equal(deployment.status.readyReplicas, 5);
         await main.stack.preview({ expectNoChanges: true });

@@ -5,12 +5,15 @@ import { processesInGroup } from "./processes";
 import type { TestStack } from "./stack";
 
 /** What the dev loop prints for an update that is served, and for one that failed. */
-export const updateLine = /^(?<what>\S.*) -> (?<image>node-app:[0-9a-f]{16}) on (?<ready>\d+)\/(?<want>\d+) pods in (?<seconds>\d+\.\d) s$/;
+export const updateLine = /^(?<what>\S.*) -> (?<image>[a-z0-9./_-]+:[0-9a-f]{16}) on (?<ready>\d+)\/(?<want>\d+) pods in (?<seconds>\d+\.\d) s$/;
 /** The line of an update that built no image: the resources it changed, and the image that stayed. */
-export const sameImageLine = /^(?<what>\S.*) -> (?<changed>\S.*) updated, same image \((?<image>node-app:[0-9a-f]{16})\) on (?<ready>\d+)\/(?<want>\d+) pods in (?<seconds>\d+\.\d) s$/;
+export const sameImageLine = /^(?<what>\S.*) -> (?<changed>\S.*) updated, same image \((?<image>[a-z0-9./_-]+:[0-9a-f]{16})\) on (?<ready>\d+)\/(?<want>\d+) pods in (?<seconds>\d+\.\d) s$/;
 /** The line of an update that found nothing to change (the saves it was for were already deployed). */
 export const nothingLine = /^(?<what>\S.*) -> nothing to deploy: the update changed no resource \((?<seconds>\d+\.\d) s\)$/;
 export const failedLine = /^(?<what>\S.*) -> update failed after (?<seconds>\d+\.\d) s/;
+/** A step of a long update as it starts, and as it ends, as the loop prints them in a log (tools/progress.ts). */
+export const stepStartLine = /^ {2}(?<name>\S+) (?<op>\S+): started$/;
+export const stepEndLine = /^ {2}(?<name>\S+) (?<op>\S+): (?:done in|failed after) (?<seconds>\d+\.\d) s$/;
 
 /** The dev loop as a user runs it, in its own process group so that nothing it starts can hide. */
 export class DevLoop {

@@ -1,6 +1,6 @@
 // The Docker engine as users have it, for the e2e suite: reached only through a non-default
-// `docker context` (as on Colima, Rancher Desktop or rootless Docker), and restarted under a
-// running cluster.
+// `docker context` (as on Colima, Rancher Desktop or rootless Docker), and stopped in the middle
+// of an update.
 import { PulumiCommand } from "@pulumi/pulumi/automation";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -99,8 +99,8 @@ export async function untilOtherLaneEnded(): Promise<void> {
     }
 }
 
-/** Stops dockerd as its service manager would (SIGTERM, then wait) and starts it again. */
-export function restartDockerEngine(toolchainEnv: Record<string, string>): void {
+/** Stops dockerd as its service manager would: SIGTERM, then wait until it has exited. */
+export function stopDockerEngine(): void {
     const pid = Number(fs.readFileSync(pidFile, "utf8").trim());
     process.kill(pid, "SIGTERM");
     const deadline = Date.now() + 120_000;
@@ -110,5 +110,9 @@ export function restartDockerEngine(toolchainEnv: Record<string, string>): void 
         }
         execFileSync("sleep", ["0.2"]);
     }
+}
+
+/** Starts dockerd again as the toolchain starts it. */
+export function startDockerEngine(toolchainEnv: Record<string, string>): void {
     execFileSync("bash", [path.join(projectDir, "toolchain", "docker", "start.sh")], { env: toolchainEnv, stdio: "ignore" });
 }

@@ -16,7 +16,8 @@ export const fakeImageId = "sha256:0123456789abcdef0123456789abcdef0123456789abc
 
 /** The inputs of a `command:local:Command`, as the tests read them. */
 export interface CommandInputs {
-    create: string;
+    /** Unset on a command that acts only when deleted. */
+    create?: string;
     update?: string;
     delete?: string;
     /** Text, or a secret's wrapper (Pulumi's signature key and `value`). */

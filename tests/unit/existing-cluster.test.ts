@@ -77,6 +77,8 @@ describe("target existing", () => {
     test("the namespace is the stack's, and every object is in it; the Service has the configured type", () => {
         const namespace = only(run, "kubernetes:core/v1:Namespace");
         assert.equal(namespace.inputs.metadata.name, "web");
+        // A cluster that stays: deleting the namespace waits until it is gone, so an up right after a destroy can create it again.
+        assert.equal(namespace.inputs.metadata.annotations?.["pulumi.com/skipAwait"], undefined);
         assert.ok(namespace.dependencies.includes(only(run, "docker:index/image:Image").urn), "a refused push creates nothing in the cluster");
         for (const type of ["kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Service", "kubernetes:policy/v1:PodDisruptionBudget", "kubernetes:networking.k8s.io/v1:NetworkPolicy"] as const) {
             assert.equal(only(run, type).inputs.metadata.namespace, "web", type);

@@ -128,7 +128,7 @@ const engineImageId = sha256(config);
 
 /**
  * `kind` and `docker` fakes for a cluster "demo" whose nodes hold the layers `stores` names;
- * each node's imports are kept in `dir`, and a node in `failFirstImport` fails its first.
+ * each node's imports are kept in `dir`, and a node in `failFirstImport` fails its first ("always:NODE" each; "engine-gone": `docker version` fails too; "image-gone": the image is not in Docker).
  * A node in `holding` already has node-app:1, labelled with the ID it holds it from.
  */
 function fakeCluster(dir: string, saveArchive: Buffer, stores: Record<string, string[]>, failFirstImport: string[] = [], holding: Record<string, string> = {}): string {
@@ -150,6 +150,13 @@ if (command === "save -- node-app:1") {
     process.stdout.write(fs.readFileSync(dir + "/save.tar"));
 } else if (command === "exec " + node + " ctr --namespace=k8s.io version") {
     console.log("Server: containerd");
+} else if (command === "version --format {{.Server.Version}}") {
+    if (failFirstImport.includes("engine-gone")) { console.error("Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"); process.exit(1); }
+    console.log("20.10.24");
+} else if (args[0] === "ps" && args.includes("label=io.x-k8s.kind.cluster")) {
+    // The prune beside the load finds no kind node: it removes nothing.
+} else if (command === "image inspect --format {{.Id}} -- node-app:1" && failFirstImport.includes("image-gone")) {
+    console.error("Error: No such image: node-app:1"); process.exit(1);
 } else if (command === "image inspect --format {{.Id}} -- node-app:1") {
     console.log(${JSON.stringify(engineImageId)});
 } else if (args[0] === "exec" && args[2] === "sh" && args[3] === "-c" && /containerd config dump .* ctr --namespace=k8s.io content ls --quiet .* ctr --namespace=k8s.io images ls$/.test(args[4])) {
@@ -207,6 +214,26 @@ test("a node whose import keeps failing: one line naming the node and the cause,
     assert.equal(load.status, 1);
     assert.equal(load.stderr, 'loading node-app:1 into kind cluster "demo" failed: node demo-control-plane: ctr images import failed: '
         + "ctr: failed to ingest: no space left on device\n");
+});
+
+test("the engine gone in the middle of the load: one line naming the engine and what to do, exit 1", async () => {
+    const dir = tempDir();
+    const bin = fakeCluster(dir, await classicSave(), { "demo-control-plane": [] }, ["always:demo-control-plane", "engine-gone"]);
+    const load = spawnSync(process.execPath, [path.join(projectDir, "runtime", "load-image.js"), "node-app:1", "demo"],
+        { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, encoding: "utf8" });
+    assert.equal(load.status, 1);
+    assert.equal(load.stderr, 'loading node-app:1 into kind cluster "demo" failed: the Docker engine stopped answering '
+        + "(node demo-control-plane: ctr images import failed: ctr: failed to ingest: no space left on device); start it again and rerun the update\n");
+});
+
+test("the image gone from Docker: one line saying so and the command that builds it again", async () => {
+    const dir = tempDir();
+    const bin = fakeCluster(dir, await classicSave(), { "demo-control-plane": [] }, ["image-gone"]);
+    const load = spawnSync(process.execPath, [path.join(projectDir, "runtime", "load-image.js"), "node-app:1", "demo"],
+        { env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, BUILD_URN: "urn:pulumi:dev::kube-demo::docker:index/image:Image::app-build" }, encoding: "utf8" });
+    assert.equal(load.status, 1);
+    assert.equal(load.stderr, 'loading node-app:1 into kind cluster "demo" failed: the image is no longer in Docker (removed by hand, or as an old image '
+        + "of another stack with the same imageName); build it again: pulumi up --replace 'urn:pulumi:dev::kube-demo::docker:index/image:Image::app-build'\n");
 });
 
 test("a node that holds the image, loaded from the same Docker image, is sent nothing", async () => {

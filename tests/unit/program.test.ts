@@ -26,10 +26,11 @@ const NetworkPolicy = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 function commands(run: ProgramRun) {
     const all = declaredOf(run, "command:local:Command");
     return {
-        cluster: found(all.find((d) => d.inputs.create.includes("kind create cluster")), "the cluster command"),
-        load: found(all.find((d) => d.inputs.create.startsWith("node runtime/load-image.js")), "the load command"),
+        cluster: found(all.find((d) => d.inputs.create?.includes("kind create cluster")), "the cluster command"),
+        load: found(all.find((d) => d.inputs.create?.startsWith("node runtime/load-image.js")), "the load command"),
+        images: found(all.find((d) => d.name.endsWith("-images")), "the images command"),
         answers: found(all.find((d) => d.name.endsWith("-answers")), "the answers command"),
-        rollout: found(all.find((d) => d.inputs.create.includes("runtime/rollout-status.js")), "the rollout command"),
+        rollout: found(all.find((d) => d.inputs.create?.includes("runtime/rollout-status.js")), "the rollout command"),
     };
 }
 
@@ -237,6 +238,19 @@ describe("with the default config", () => {
         assert.deepEqual(load.inputs.triggers, [fakeImageId, `${cluster.name}-id`, scriptHash("load-image.js")]);
         assert.equal(load.inputs.environment.CLUSTER_NAME, "kube-demo");
         assert.match(found(load.inputs.environment.IMAGE, "IMAGE"), /^node-app:[0-9a-f]{16}$/);
+        assert.equal(load.inputs.environment.BUILD_URN, only(run, "docker:index/image:Image").urn, "named when the image is gone from Docker");
+    });
+
+    test("the stack's images leave Docker at destroy, with the cluster still there to say which", () => {
+        const { cluster, load, images } = commands(run);
+        const build = only(run, "docker:index/image:Image");
+        assert.equal(images.inputs.create, undefined, "nothing runs at create or update: each load prunes");
+        assert.equal(images.inputs.delete, 'node runtime/prune-images.js --all "$IMAGE" "$CLUSTER_NAME"');
+        assert.equal(images.inputs.environment.IMAGE, load.inputs.environment.IMAGE);
+        assert.equal(images.inputs.environment.CLUSTER_NAME, "kube-demo");
+        assert.ok(images.dependencies.includes(cluster.urn), "deleted while the cluster's nodes can still be asked");
+        assert.ok(images.dependencies.includes(build.urn), "deleted before the image it names");
+        assert.ok(!images.dependencies.includes(load.urn), "beside the load's delete, not after it");
     });
 
     test("the cluster preloads the very image the app builds, into each of its nodes", () => {
@@ -351,7 +365,7 @@ describe("with the default config", () => {
         assert.equal(cluster.inputs.environment.CLUSTER_NAME, "kube-demo");
         // The claim's owner: this stack of this checkout (cluster.ts, createScript).
         assert.equal(cluster.inputs.environment.OWNER, `organization/kube-demo/dev in ${process.cwd()}`);
-        assert.match(cluster.inputs.create, /--config - /, "the config comes from stdin, not a temp file");
+        assert.match(found(cluster.inputs.create, "create"), /--config - /, "the config comes from stdin, not a temp file");
         assert.equal(cluster.inputs.logging, "stderr", "the kubeconfig on stdout is never printed");
     });
 
@@ -400,6 +414,8 @@ test("replicas, ports, workers, names and images come from config", async () => 
     assert.equal(namespace.labels["pod-security.kubernetes.io/warn"], "restricted");
     assert.deepEqual(Object.keys(namespace.labels).filter((k) => k.startsWith("pod-security.kubernetes.io/")).sort(),
         ["pod-security.kubernetes.io/enforce", "pod-security.kubernetes.io/warn"], "no version pinned");
+    // Replaced with its cluster, which takes its pods with it: their stop is not waited for.
+    assert.equal(namespace.annotations["pulumi.com/skipAwait"], "true");
 });
 
 describe("a cluster deleted outside Pulumi is noticed and rebuilt", () => {
