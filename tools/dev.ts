@@ -8,7 +8,7 @@
 // 2 s here) load once per session, not once per update as with `pulumi up`.
 //
 // Usage: node --import tsx tools/dev.ts [--stack NAME]    (the stack defaults to dev)
-import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, Stack, type PolicyEvent } from "@pulumi/pulumi/automation";
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
@@ -23,6 +23,8 @@ import { pruneImages } from "../runtime/prune-images.js";
 import { PortForward, type ForwardTarget } from "./port-forward";
 
 const projectDir = path.resolve(__dirname, "..");
+/** The policy pack every update runs, as `npm run up` does. */
+const policyPack = path.join(projectDir, "policy");
 const buildContext = "app";
 /** Settle time after the last file event: an editor's save is often several writes. */
 const settleMs = 100;
@@ -77,6 +79,16 @@ export function updateSummary(what: string, outcome: UpdateOutcome, pods: string
         return `${what} -> ${names} updated, same image (${outcome.image || "none"})${pods} in ${seconds} s`;
     }
     return `${what} -> nothing to deploy: the update changed no resource (${seconds} s)`;
+}
+
+/**
+ * One line for a policy finding: the rule, the resource (its type and name, from its URN) and
+ * the finding, which is the last line of the event's message (the rule's description comes first).
+ */
+export function violationLine(event: Pick<PolicyEvent, "policyName" | "resourceUrn" | "message">): string {
+    const [qualifiedType = "", name = ""] = event.resourceUrn?.split("::").slice(-2) ?? [];
+    const resource = event.resourceUrn ? ` on ${qualifiedType.split("$").pop() ?? ""} ${name}` : "";
+    return `${event.policyName}${resource}: ${event.message.trim().split("\n").pop() ?? ""}`;
 }
 
 /** A string output of the stack, or "" when it has none. */
@@ -312,16 +324,30 @@ async function main(): Promise<void> {
         }
         const what = changed.length > 3 ? `${changed.slice(0, 3).join(", ")} and ${changed.length - 3} more` : changed.join(", ");
         const errors: string[] = [];
+        const violations: string[] = [];
         const changedNames = new Set<string>();
         let doneAt = 0;
         const seconds = () => (((doneAt || Date.now()) - savedAt) / 1000).toFixed(1);
+        const onPolicy = (event: { policyEvent?: PolicyEvent }) => {
+            if (event.policyEvent?.enforcementLevel === "mandatory") {
+                violations.push(violationLine(event.policyEvent));
+            }
+        };
         const steps = new UpdateProgress({ write: (text) => process.stdout.write(text), tty: process.stdout.isTTY, now: () => Date.now(), columns: process.stdout.columns });
         progress = steps;
         // Past the grace, a step that runs long still shows: its start, and on a terminal its seconds.
         const ticker = setInterval(() => { steps.tick(); }, 500);
         try {
+            // The update alone checks each object only as it reaches it, and the Service's selector
+            // only at its end. Only the program and the stack's settings shape what the rules read
+            // (an app/ edit changes the image's content tag alone): those get a preview first.
+            if (changed.some((file) => !file.startsWith(`${buildContext}/`) && !file.startsWith("runtime/"))) {
+                await stack.preview({ policyPacks: [policyPack], onEvent: onPolicy });
+            }
             const result = await stack.up({
+                policyPacks: [policyPack],
                 onEvent: (event) => {
+                    onPolicy(event);
                     steps.event(event);
                     const diag = event.diagnosticEvent;
                     if (diag?.severity === "error" && diag.urn) {
@@ -367,7 +393,9 @@ async function main(): Promise<void> {
             // Ctrl-C from a terminal reaches `pulumi` too, which stops what it has not started.
             console.log(stopping
                 ? `${what} -> update interrupted by Ctrl-C after ${seconds()} s; \`npm run up\` completes it`
-                : `${what} -> update failed after ${seconds()} s; the pods that served before still serve:\n${reason}`);
+                : violations.length > 0
+                    ? `${what} -> stopped by the policy pack after ${seconds()} s; the pods that served before still serve:\n${violations.join("\n")}`
+                    : `${what} -> update failed after ${seconds()} s; the pods that served before still serve:\n${reason}`);
         } finally {
             // A failed update is not retried until the next save: the same files would fail alike.
             deployed = now;

@@ -5,7 +5,7 @@
 #   tools/up.sh --watch                 then the dev loop, tools/dev.ts (npm run dev)
 #   KUBE_DEMO_STACK=NAME tools/up.sh    another stack than dev
 # Every `pulumi` run costs start-up and the passphrase's key derivation, so the common path
-# (stack and settings already there) runs one: `pulumi up --skip-preview`. A preview is `pulumi preview`.
+# (stack and settings already there) runs one: `pulumi up` with the policy pack (policy/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -70,7 +70,10 @@ use_toolchain_image() {
 use_toolchain_image nodeImage "${KIND_NODE_IMAGE:-}"
 use_toolchain_image baseImage "${NODE_BASE_IMAGE:-}"
 
-pulumi up --yes --skip-preview --stack "$stack" "$@"
+# With its preview pass: the pack stops a violation there, before anything changes. Skipping
+# it, the update would check each object only as it reaches it, and the Service's selector
+# against the Deployment's pods only once both were applied.
+pulumi up --yes --policy-pack policy --stack "$stack" "$@"
 
 # The URL is a plain output of the stack's resource in the checkpoint: read there, it costs no
 # `pulumi` run. The CLI answers when the checkpoint is not where a file backend keeps it.

@@ -1,11 +1,15 @@
-// End to end: bad input and a missing prerequisite, each stopped before anything is touched.
+// End to end: bad input, a missing prerequisite and a declaration the policy pack refuses, each
+// stopped before anything is touched.
 // Each scenario makes throwaway stacks of its own (no cluster is ever created), so this file
 // shares nothing with the others and runs wherever a lane has room.
+import type { PolicyEvent } from "@pulumi/pulumi/automation";
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { promisify } from "node:util";
 import { after, before, describe } from "node:test";
 import { timedScenarios } from "../support/scenarios";
 import { clusters, newStack, removeStack, stateResources } from "../support/stack";
@@ -99,5 +103,46 @@ describe("bad input: one clear line, nothing created", () => {
                 fs.rmSync(broken.dir, { recursive: true, force: true });
             }
         }));
+    });
+
+    scenario("4. a declaration the policy pack refuses stops `pulumi preview` and `npm run up` at the preview, naming the rule and the resource; nothing is created", async () => {
+        const bad = await newStack(toolchainEnv, {});
+        try {
+            // No setting can make the app's objects break a rule (config.ts refuses bad values
+            // first), so this copy of the program is edited. Resource rules: the Service-selector
+            // rule reads the provider's state, which a stack with no cluster yet does not have.
+            const workload = path.join(bad.dir, "workload.ts");
+            const original = fs.readFileSync(workload, "utf8");
+            const edited = (good: string, broken: string) => {
+                assert.ok(original.includes(good), `workload.ts no longer declares ${good}`);
+                fs.writeFileSync(workload, original.replace(good, broken));
+            };
+
+            // A resource rule, at `pulumi preview --policy-pack policy`.
+            edited("allowPrivilegeEscalation: false,", "allowPrivilegeEscalation: true,");
+            const findings: PolicyEvent[] = [];
+            const preview = await bad.stack.preview({
+                policyPacks: [path.join(bad.dir, "policy")],
+                onEvent: (event) => { if (event.policyEvent) { findings.push(event.policyEvent); } },
+            }).then(() => assert.fail("the preview went through"), (error: unknown) => String((error as { message?: unknown }).message));
+            assert.deepEqual(findings.map((f) => [f.policyName, f.enforcementLevel, f.resourceUrn?.split("::").pop()]),
+                [["no-privilege-escalation", "mandatory", "app-deployment"]]);
+            assert.match(preview, /\[mandatory\] +no-privilege-escalation +\(kubernetes:apps\/v1:Deployment: app-deployment\)\n.*\n +container "node" may escalate privileges/);
+
+            // Another rule, at `npm run up` as a user runs it: stopped in its preview pass.
+            edited("runAsNonRoot: true,", "runAsNonRoot: false,");
+            const up = await promisify(execFile)("bash", [path.join(bad.dir, "tools", "up.sh")], {
+                cwd: bad.dir, env: { ...process.env, ...bad.env, KUBE_DEMO_STACK: bad.stack.name },
+            }).then(() => assert.fail("npm run up went through"), (error: unknown) => error as { stdout: string; stderr: string });
+            const output = up.stdout + up.stderr;
+            assert.match(output, /\[mandatory\] +run-as-non-root +\(kubernetes:apps\/v1:Deployment: app-deployment\)\n.*\n +container "node" may run as root/);
+            assert.doesNotMatch(output, /creating|created/, "the update started");
+
+            const state = await bad.stack.exportStack();
+            assert.deepEqual(stateResources(state).filter((r) => r.type !== "pulumi:pulumi:Stack"), []);
+            assert.ok(!clusters(bad).includes(bad.clusterName));
+        } finally {
+            await removeStack(bad);
+        }
     });
 });

@@ -299,7 +299,7 @@ describe("tools/up.sh sets the toolchain's images as single arguments to pulumi 
             ["stack", "select", "dev", "--create"],
             ["config", "set", "--stack", "dev", "--", "nodeImage", nodeImage],
             ["config", "set", "--stack", "dev", "--", "baseImage", baseImage],
-            ["up", "--yes", "--skip-preview", "--stack", "dev", "--diff"],
+            ["up", "--yes", "--policy-pack", "policy", "--stack", "dev", "--diff"],
             ["stack", "output", "url", "--stack", "dev"],
         ]);
         assert.ok(result.stdout.includes(`Using the toolchain's ${nodeImage} as nodeImage\n`), result.stdout);
@@ -316,7 +316,7 @@ describe("tools/up.sh passes KUBE_DEMO_STACK to pulumi as one argument", () => {
             assert.equal(result.status, 0, result.stderr);
             assert.deepEqual(pulumi, [
                 ["stack", "select", value, "--create"],
-                ["up", "--yes", "--skip-preview", "--stack", value],
+                ["up", "--yes", "--policy-pack", "policy", "--stack", value],
                 ["stack", "output", "url", "--stack", value],
             ]);
             noMarker();
@@ -327,13 +327,13 @@ describe("tools/up.sh passes KUBE_DEMO_STACK to pulumi as one argument", () => {
 describe("tools/up.sh on a stack that is there runs one pulumi command", () => {
     const images = { KIND_NODE_IMAGE: "kube-demo/kind-node:v1", NODE_BASE_IMAGE: "kube-demo/node-base:20" };
 
-    test("its checkpoint and settings there: only `pulumi up --skip-preview`, the URL read from the checkpoint", () => {
+    test("its checkpoint and settings there: only `pulumi up` with the policy pack, the URL read from the checkpoint", () => {
         const project = upProject("up-there");
         checkpoint(path.join(project, ".pulumi-state"), "dev", "http://127.0.0.1:18080");
         fs.writeFileSync(path.join(project, "Pulumi.dev.yaml"), "config:\n  kube-demo:nodeImage: kube-demo/kind-node:v1\n  kube-demo:baseImage: 'kube-demo/node-base:20'\n");
         const { result, pulumi } = runUp(project, [], images);
         assert.equal(result.status, 0, result.stderr);
-        assert.deepEqual(pulumi, [["up", "--yes", "--skip-preview", "--stack", "dev"]]);
+        assert.deepEqual(pulumi, [["up", "--yes", "--policy-pack", "policy", "--stack", "dev"]]);
         assert.equal(result.stdout, "\nThe app answers at http://127.0.0.1:18080\n");
     });
 
@@ -346,7 +346,7 @@ describe("tools/up.sh on a stack that is there runs one pulumi command", () => {
         assert.deepEqual(pulumi, [
             ["config", "set", "--stack", "dev", "--", "nodeImage", images.KIND_NODE_IMAGE],
             ["config", "set", "--stack", "dev", "--", "baseImage", images.NODE_BASE_IMAGE],
-            ["up", "--yes", "--skip-preview", "--stack", "dev"],
+            ["up", "--yes", "--policy-pack", "policy", "--stack", "dev"],
         ]);
     });
 
@@ -359,7 +359,7 @@ describe("tools/up.sh on a stack that is there runs one pulumi command", () => {
         fs.writeFileSync(path.join(project, "Pulumi.e2e-abc123.yaml"), "config:\n  kube-demo:nodeImage: a\n  kube-demo:baseImage: b\n");
         const { result, pulumi } = runUp(project, [], { ...images, KUBE_DEMO_STACK: "e2e-abc123" });
         assert.equal(result.status, 0, result.stderr);
-        assert.deepEqual(pulumi, [["up", "--yes", "--skip-preview", "--stack", "e2e-abc123"]]);
+        assert.deepEqual(pulumi, [["up", "--yes", "--policy-pack", "policy", "--stack", "e2e-abc123"]]);
         assert.equal(result.stdout, "\nThe app answers at http://127.0.0.1:28080\n");
         // The dev stack's backend was not made in passing.
         assert.equal(fs.existsSync(path.join(project, ".pulumi-state")), false);
