@@ -5,7 +5,8 @@
 #   tools/up.sh --watch                 then the dev loop, tools/dev.ts (npm run dev)
 #   KUBE_DEMO_STACK=NAME tools/up.sh    another stack than dev
 # Every `pulumi` run costs start-up and the passphrase's key derivation, so the common path
-# (stack and settings already there) runs one: `pulumi up` with the policy pack (policy/).
+# (stack and settings already there) runs one: `pulumi up` with the policy pack (policy/), its
+# preview pass only when something the pack judges changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -72,8 +73,19 @@ use_toolchain_image baseImage "${NODE_BASE_IMAGE:-}"
 
 # With its preview pass: the pack stops a violation there, before anything changes. Skipping
 # it, the update would check each object only as it reaches it, and the Service's selector
-# against the Deployment's pods only once both were applied.
-pulumi up --yes --policy-pack policy --stack "$stack" "$@"
+# against the Deployment's pods only once both were applied. What the pack judges is shaped by
+# the program, its settings and the pack alone (an edit under app/ changes only the image's
+# content tag): when none of them changed since an update the pack passed, the preview pass is
+# skipped, and the update still runs the pack.
+policy_inputs=$({ cat ./*.ts Pulumi.yaml "Pulumi.$stack.yaml" policy/* package-lock.json 2>/dev/null || true; } | cksum)
+# Named by a checksum of the stack's name, which may hold any character.
+policy_stamp=${state_dir:+$state_dir/.kube-demo-policy-passed-$(printf '%s' "$stack" | cksum | cut -d ' ' -f 1)}
+preview=()
+if [ -n "$policy_stamp" ] && [ "$(cat "$policy_stamp" 2>/dev/null)" = "$policy_inputs" ]; then
+  preview=(--skip-preview)
+fi
+pulumi up --yes "${preview[@]}" --policy-pack policy --stack "$stack" "$@"
+[ -z "$policy_stamp" ] || printf '%s\n' "$policy_inputs" >"$policy_stamp"
 
 # The URL is a plain output of the stack's resource in the checkpoint: read there, it costs no
 # `pulumi` run. The CLI answers when the checkpoint is not where a file backend keeps it.

@@ -335,6 +335,16 @@ describe("tools/up.sh on a stack that is there runs one pulumi command", () => {
         assert.equal(result.status, 0, result.stderr);
         assert.deepEqual(pulumi, [["up", "--yes", "--policy-pack", "policy", "--stack", "dev"]]);
         assert.equal(result.stdout, "\nThe app answers at http://127.0.0.1:18080\n");
+
+        // Passed once: the next run skips the preview pass until the program, a setting or the pack changes.
+        for (const dir of ["app", "policy"]) fs.mkdirSync(path.join(project, dir));
+        assert.deepEqual(runUp(project, [], images).pulumi, [["up", "--yes", "--skip-preview", "--policy-pack", "policy", "--stack", "dev"]]);
+        fs.appendFileSync(path.join(project, "app", "server.js"), "// an app edit: the pack judges nothing new\n");
+        assert.deepEqual(runUp(project, [], images).pulumi, [["up", "--yes", "--skip-preview", "--policy-pack", "policy", "--stack", "dev"]]);
+        fs.appendFileSync(path.join(project, "Pulumi.dev.yaml"), "  kube-demo:replicas: \"5\"\n");
+        assert.deepEqual(runUp(project, [], images).pulumi, [["up", "--yes", "--policy-pack", "policy", "--stack", "dev"]]);
+        fs.appendFileSync(path.join(project, "policy", "rules.js"), "// a new rule\n");
+        assert.deepEqual(runUp(project, [], images).pulumi, [["up", "--yes", "--policy-pack", "policy", "--stack", "dev"]]);
     });
 
     test("an empty setting counts as unset; a setting of another key does not count", () => {
