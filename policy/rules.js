@@ -4,8 +4,10 @@
 // and the CLI prints it beside the rule's name and the resource's.
 "use strict";
 
-const k8s = require("@pulumi/kubernetes");
-const { validateResourceOfType } = require("@pulumi/policy");
+// Types by their token, not @pulumi/kubernetes' classes: loading that package would add to the
+// pack's start, which every preview and up waits for.
+const deploymentType = "kubernetes:apps/v1:Deployment";
+const serviceType = "kubernetes:core/v1:Service";
 
 /**
  * @typedef {import("@pulumi/policy").ResourceValidationPolicy} ResourceValidationPolicy
@@ -29,7 +31,9 @@ function containerRule(name, description, check, scope) {
     return {
         name,
         description,
-        validateResource: validateResourceOfType(k8s.apps.v1.Deployment, (deployment, _args, reportViolation) => {
+        validateResource: (args, reportViolation) => {
+            if (args.type !== deploymentType) args.notApplicable();
+            const deployment = /** @type {Deployment} */ (args.props);
             const pod = deployment.spec?.template.spec;
             const containers = [...(pod?.containers ?? []), ...(scope.initContainers ? pod?.initContainers ?? [] : [])];
             for (const container of containers) {
@@ -38,7 +42,7 @@ function containerRule(name, description, check, scope) {
                     reportViolation(`container "${container.name}" ${wrong}`);
                 }
             }
-        }),
+        },
     };
 }
 
@@ -132,12 +136,12 @@ const serviceSelectsPods = {
         // A stack rule sees what the provider returned: nothing yet, at the preview of objects
         // whose cluster does not exist. Those cannot be judged until the update.
         const known = args.resources.filter((r) => Object.keys(r.props).length > 0);
-        if (args.resources.some((r) => r.isType(k8s.apps.v1.Deployment) && !known.includes(r))) {
+        if (args.resources.some((r) => r.type === deploymentType && !known.includes(r))) {
             return;
         }
-        const deployments = known.filter((r) => r.isType(k8s.apps.v1.Deployment))
+        const deployments = known.filter((r) => r.type === deploymentType)
             .map((r) => /** @type {Deployment} */ (r.props));
-        for (const resource of known.filter((r) => r.isType(k8s.core.v1.Service))) {
+        for (const resource of known.filter((r) => r.type === serviceType)) {
             const service = /** @type {import("@pulumi/pulumi").Unwrap<import("@pulumi/kubernetes").types.input.core.v1.Service>} */ (resource.props);
             const selector = service.spec?.selector ?? {};
             if (Object.keys(selector).length === 0) {

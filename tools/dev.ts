@@ -236,6 +236,17 @@ class PodLogs {
             this.followed.set(key, app.api.stream(`/api/v1/namespaces/${app.namespace}/pods/${pod.metadata.name}/log?${query}`,
                 (line) => { this.say(`${prefix} ${line}`); }));
         }
+        // A pod gone is gone for good (its name is never reused): its stream goes too, or a day of
+        // rollouts would keep every one.
+        if (pods) {
+            const running = new Set(pods.items.map((pod) => pod.metadata.name));
+            for (const [key, stream] of this.followed) {
+                if (!running.has(key.slice(0, key.lastIndexOf("#")))) {
+                    stream.destroy();
+                    this.followed.delete(key);
+                }
+            }
+        }
     }
 
     stop(): void {
