@@ -104,7 +104,8 @@ async function kubectlApi(kubeconfigPath, context) {
         });
         proxy.stderr.on("data", (/** @type {Buffer} */ chunk) => { err += chunk.toString(); });
         proxy.on("error", (error) => { reject(new Error(`kubectl proxy: ${error.message} (is kubectl on PATH?)`)); });
-        proxy.on("exit", (code) => { reject(new Error(`kubectl proxy exited with ${code}: ${err.trim().slice(0, 300)}`)); });
+        // "close", not "exit": by then its stderr has been read to the end.
+        proxy.on("close", (code) => { reject(new Error(`kubectl proxy exited with ${code}: ${err.trim().slice(0, 300)}`)); });
     }));
     const agent = new http.Agent({ keepAlive: true });
     return client((path, onResponse) => http.get({ hostname: "127.0.0.1", port, path, agent }, onResponse),
