@@ -44,26 +44,30 @@ test(`${String(edits)} edits in one dev loop under load`, { skip, timeout: (5 + 
     const figures = await soak(loop, server, original, "`Hello World: ", url, edits);
     console.log(soakReport(figures));
 
-    assert.deepEqual(figures.failed, [], "no failed request");
-    assert.equal(figures.edits, edits, "every edit served");
-    assert.ok(figures.rate >= 20, `at least 20 req/s: ${figures.rate.toFixed(1)}`);
-    assert.ok(figures.atEnd.rssMiB - figures.atReference.rssMiB <= 30, "RSS grows by at most 30 MiB");
-    assert.ok(figures.atEnd.fds <= figures.atReference.fds, "no more open files");
-    assert.ok(figures.atEnd.children <= figures.atReference.children, "no more child processes");
-    const { early, late } = editTrend(figures);
-    assert.ok(late <= 1.2 * early, `the last edits (median ${late.toFixed(1)} s) no slower than 1.2x the early ones (${early.toFixed(1)} s)`);
-
     // The dev loop removes the old pods' image once they have stopped (tools/dev.ts, 25 s of quiet).
     const [node] = kind(s, ["get", "nodes", "--name", s.clusterName]).split("\n").filter(Boolean);
+    const nodeName = found(node, "the node");
     const deadline = Date.now() + 90_000;
-    while ((dockerTags(repository).length > 2 || nodeTags(found(node, "the node"), repository).length > 2) && Date.now() < deadline) {
+    while ((dockerTags(repository).length > 2 || nodeTags(nodeName, repository).length > 2) && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 1000));
     }
-    const imagesLeft = `images left once the loop had been quiet for its 25 s: Docker ${dockerTags(repository).join(", ")}; the node ${nodeTags(found(node, "the node"), repository).join(", ")}`;
+    const imagesLeft = `images left once the loop had been quiet for its 25 s: Docker ${dockerTags(repository).join(", ")}; the node ${nodeTags(nodeName, repository).join(", ")}`;
     console.log(imagesLeft);
-    assert.ok(dockerTags(repository).length <= 2);
-    assert.ok(nodeTags(found(node, "the node"), repository).length <= 2);
+
+    const { early, late } = editTrend(figures);
+    const holds: [string, boolean][] = [
+        ["no failed request", figures.failed.length === 0],
+        ["every edit served", figures.edits === edits],
+        [`at least 20 req/s (${figures.rate.toFixed(1)})`, figures.rate >= 20],
+        [`RSS growth <= 30 MiB (${(figures.atEnd.rssMiB - figures.atReference.rssMiB).toFixed(1)})`, figures.atEnd.rssMiB - figures.atReference.rssMiB <= 30],
+        ["no more open files", figures.atEnd.fds <= figures.atReference.fds],
+        ["no more child processes", figures.atEnd.children <= figures.atReference.children],
+        [`the last edits no slower than 1.2x the early ones (${late.toFixed(1)} / ${early.toFixed(1)} s)`, late <= 1.2 * early],
+        ["at most two of the stack's tags in Docker and in the node", dockerTags(repository).length <= 2 && nodeTags(nodeName, repository).length <= 2],
+    ];
+    // Figures first, whatever holds: a failed hold is a figure worth keeping too.
     if (edits >= 100) {
-        recordSoak(figures, imagesLeft, projectDir);
+        recordSoak(figures, imagesLeft, holds, projectDir);
     }
+    assert.deepEqual(holds.filter(([, held]) => !held).map(([name]) => name), []);
 });

@@ -93,7 +93,7 @@ export function editTrend(figures: SoakFigures): { early: number; late: number }
 export const soakHeading = "## Soak: a day of saves in one dev loop";
 
 /** Writes the soak's figures as the last section of BENCHMARKS.md, in place of the one before. */
-export function recordSoak(figures: SoakFigures, imagesLeft: string, projectDir: string): void {
+export function recordSoak(figures: SoakFigures, imagesLeft: string, holds: [string, boolean][], projectDir: string): void {
     const file = path.join(projectDir, "BENCHMARKS.md");
     const before = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
     const at = before.indexOf(`\n${soakHeading}\n`);
@@ -104,7 +104,9 @@ export function recordSoak(figures: SoakFigures, imagesLeft: string, projectDir:
         "Holds: no failed request, every edit served, RSS growth from the tenth edit to the end <= 30 MiB, no more open files or child",
         "processes, the median of the last ten edits <= 1.2x the median of ten around the tenth, at most two of the stack's tags left.", "",
         ...soakReport(figures).split("\n").map((line) => `- ${line}`),
-        `- ${imagesLeft}`, "",
+        `- ${imagesLeft}`,
+        `- held: ${holds.filter(([, held]) => held).map(([name]) => name).join("; ")}`,
+        `- **not held**: ${holds.filter(([, held]) => !held).map(([name]) => name).join("; ") || "none"}`, "",
     ].join("\n");
     fs.writeFileSync(file, `${at < 0 ? before.trimEnd() : before.slice(0, at).trimEnd()}\n\n${section}`);
 }
