@@ -134,7 +134,7 @@ describe("the stack on a real Kind cluster", () => {
         await main.stack.preview({ expectNoChanges: true });
     });
 
-    scenario("5. code edit: only the image, its load and the Deployment change; the rollout drops no request", async () => {
+    scenario("5. code edit: only the image, its load, the images' record and the Deployment change; the rollout drops no request", async () => {
         const server = path.join(main.dir, "app", "server.js");
         fs.writeFileSync(server, fs.readFileSync(server, "utf8").replace("`Hello World: ", "`Hello again: "));
 
@@ -143,6 +143,7 @@ describe("the stack on a real Kind cluster", () => {
         assert.deepEqual(changedResources(events), [
             "replace command:local:Command", // the load, for the new image
             "replace command:local:Command", // the rollout check, for the Deployment's new generation
+            "update command:local:Command", // the images to remove at destroy: it names the new one (runs nothing)
             "update docker:index/image:Image",
             "update kubernetes:apps/v1:Deployment",
         ]);
