@@ -6,8 +6,8 @@
 //
 // Only images of the given repository under a content-hash tag (image.ts contentTag) are
 // candidates, in a node only those the load labelled: the user's own `node-app:v1` is never one.
-// An image a container of a node still uses is kept, and so, in Docker, is a tag any Kind node
-// holds, or one built in the last minutes that its load may not have reached yet.
+// An image a container of a node still uses is kept, and so, in Docker, is a tag any running Kind
+// node holds, or one built in the last minutes that its load may not have reached yet.
 //
 // Usage: node runtime/prune-images.js IMAGE CLUSTER [KEEP...]   keep IMAGE, KEEP and what runs
 //        node runtime/prune-images.js --all IMAGE CLUSTER       at destroy: the stack's tags, from Docker
@@ -129,15 +129,16 @@ async function unloadedTags(repository, held) {
 }
 
 /**
- * Every containerd reference the Kind nodes on the engine hold, but those of `skip`; undefined
- * when one of the nodes is stopped and cannot be asked (then nothing is removed from Docker).
+ * Every containerd reference the running Kind nodes on the engine hold, but those of `skip`. A
+ * stopped node cannot be asked; what it holds stays in it, and only a new cluster would need the
+ * tag from Docker again, which the load then says in one line.
  * @param {{ name: string, cluster: string, running: boolean }[]} nodes @param {string} skip a cluster whose nodes were listed already
- * @returns {Promise<Set<string> | undefined>}
+ * @returns {Promise<Set<string>>}
  */
 async function heldByNodes(nodes, skip) {
-    const others = nodes.filter((node) => node.cluster !== skip);
-    if (others.some((node) => !node.running)) return undefined;
-    const lists = await Promise.all(others.map((node) => run("docker", ["exec", node.name, "ctr", "--namespace=k8s.io", "images", "ls", "--quiet"])));
+    const others = nodes.filter((node) => node.cluster !== skip && node.running);
+    // A node that stops meanwhile cannot be asked either.
+    const lists = await Promise.all(others.map((node) => run("docker", ["exec", node.name, "ctr", "--namespace=k8s.io", "images", "ls", "--quiet"]).catch(() => "")));
     return new Set(lists.flatMap((list) => list.split("\n").filter(Boolean)));
 }
 
@@ -166,13 +167,10 @@ async function pruneImages(image, cluster, keep = []) {
     const fromNodes = [...new Set(perNode.flat().map((ref) => splitTag(ref).tag))].sort();
 
     const elsewhere = await heldByNodes(nodes, cluster);
-    let fromDocker = /** @type {string[]} */ ([]);
-    if (elsewhere) {
-        const removedRefs = new Set(perNode.flat());
-        const held = new Set([...elsewhere, ...kept, ...listings.flatMap((listing) => listing.images.map(({ ref }) => ref)).filter((ref) => !removedRefs.has(ref))]);
-        const unloaded = await unloadedTags(repository, new Set([...held, ...fromNodes.map((tag) => `${containerdName}:${tag}`)]));
-        fromDocker = await removeFromDocker(repository, [...fromNodes, ...unloaded], held);
-    }
+    const removedRefs = new Set(perNode.flat());
+    const held = new Set([...elsewhere, ...kept, ...listings.flatMap((listing) => listing.images.map(({ ref }) => ref)).filter((ref) => !removedRefs.has(ref))]);
+    const unloaded = await unloadedTags(repository, new Set([...held, ...fromNodes.map((tag) => `${containerdName}:${tag}`)]));
+    const fromDocker = await removeFromDocker(repository, [...fromNodes, ...unloaded], held);
     if (fromNodes.length === 0 && fromDocker.length === 0) return undefined;
     const where = own.length === 1 ? "the node" : `${String(own.length)} nodes`;
     return `old images of ${repository} removed: ${fromNodes.length > 0 ? `${fromNodes.join(", ")} from ${where}` : `none from ${where}`}`
@@ -193,7 +191,6 @@ async function removeAll(image, cluster) {
     const listings = await Promise.all(own.map((node) => listNode(node.name).catch(() => undefined)));
     const loaded = listings.flatMap((listing) => listing ? prunableRefs({ ...listing, used: new Set() }, containerdName, new Set()) : []);
     const elsewhere = await heldByNodes(nodes, cluster);
-    if (!elsewhere) return undefined;
     const tags = [...new Set([tag, ...loaded.map((ref) => splitTag(ref).tag), ...await unloadedTags(repository, elsewhere)])]
         .filter((t) => contentTag.test(t)).sort();
     const removed = await removeFromDocker(repository, tags, elsewhere);
