@@ -30,10 +30,16 @@ export interface SoakFigures {
     readonly atEnd: Held;
 }
 
-function held(pid: number): Held {
+/** What the loop holds between updates; its open files the fewest of a few looks a second apart, past a poll's passing connection. */
+async function held(pid: number): Promise<Held> {
+    const fds: number[] = [];
+    for (let look = 0; look < 5; look++) {
+        fds.push(fs.readdirSync(`/proc/${pid}/fd`).length);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+    }
     const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
     const rssKiB = Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1] ?? NaN);
-    return { rssMiB: rssKiB / 1024, fds: fs.readdirSync(`/proc/${pid}/fd`).length, children: processesInGroup(pid).length - 1 };
+    return { rssMiB: rssKiB / 1024, fds: Math.min(...fds), children: processesInGroup(pid).length - 1 };
 }
 
 /** The quiet moment after an update: its CLI calls have ended. */
@@ -64,7 +70,7 @@ export async function soak(loop: DevLoop, server: string, original: string, gree
             editSeconds.push((Date.now() - saved) / 1000);
             if (edit === referenceEdit) {
                 await quiet(loop);
-                atReference = held(loop.pid);
+                atReference = await held(loop.pid);
             }
         }
     } finally {
@@ -73,7 +79,7 @@ export async function soak(loop: DevLoop, server: string, original: string, gree
     await quiet(loop);
     return {
         edits: editSeconds.length, requests: load.replies.length + load.failures.length, failed: load.failures, rate: load.rate(),
-        editSeconds, referenceEdit, atReference: atReference ?? held(loop.pid), atEnd: held(loop.pid),
+        editSeconds, referenceEdit, atReference: atReference ?? await held(loop.pid), atEnd: await held(loop.pid),
     };
 }
 
