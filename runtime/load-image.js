@@ -22,7 +22,7 @@ const { pipeline } = require("node:stream/promises");
 const toml = require("smol-toml");
 const tar = require("tar-stream");
 const { asType } = require("./as-type");
-const { pruneImages } = require("./prune-images");
+const { containerdRepository, pruneImages } = require("./prune-images");
 
 /** Every child process running now: a preload that stops stops them too. */
 /** @type {Set<import("node:child_process").ChildProcess>} */
@@ -160,10 +160,7 @@ function layerMediaType(file) {
  * @param {string} image
  */
 function containerdReference(image) {
-    const slash = image.indexOf("/");
-    const first = slash < 0 ? "" : image.slice(0, slash);
-    const hasDomain = first.includes(".") || first.includes(":") || first === "localhost";
-    const named = hasDomain ? image : `docker.io/${slash < 0 ? "library/" : ""}${image}`;
+    const named = containerdRepository(image);
     const lastPart = named.slice(named.lastIndexOf("/") + 1);
     return lastPart.includes(":") || lastPart.includes("@") ? named : `${named}:latest`;
 }

@@ -43,7 +43,7 @@ function splitTag(image) {
     return colon > image.lastIndexOf("/") ? { repository: image.slice(0, colon), tag: image.slice(colon + 1) } : { repository: image, tag: "" };
 }
 
-/** The name containerd knows `repository` by, as runtime/load-image.js imports it. @param {string} repository */
+/** The name containerd knows `repository` by (Docker's defaults made explicit); a tag after it is kept. @param {string} repository */
 function containerdRepository(repository) {
     const slash = repository.indexOf("/");
     const first = slash < 0 ? "" : repository.slice(0, slash);
@@ -197,7 +197,7 @@ async function removeAll(image, cluster) {
     return removed.length === 0 ? undefined : `images of ${repository} removed from Docker: ${removed.join(", ")}`;
 }
 
-module.exports = { parseNodeListing, prunableRefs, pruneImages, removeAll, splitTag };
+module.exports = { containerdRepository, parseNodeListing, prunableRefs, pruneImages, removeAll, splitTag };
 
 if (require.main === module) {
     const args = process.argv.slice(2);
