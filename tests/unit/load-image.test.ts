@@ -206,31 +206,29 @@ test("when a node's store lost a layer meanwhile, its import is retried with eve
     assert.match(output, /3 of 3 layers sent/);
 });
 
+/** The loader run on a one-node fake cluster whose fakes fail as `failures` say (fakeCluster), with `env` besides. */
+async function failedLoad(failures: string[], env: Record<string, string> = {}) {
+    const bin = fakeCluster(tempDir(), await classicSave(), { "demo-control-plane": [] }, failures);
+    return spawnSync(process.execPath, [path.join(projectDir, "runtime", "load-image.js"), "node-app:1", "demo"],
+        { env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, ...env }, encoding: "utf8" });
+}
+
 test("a node whose import keeps failing: one line naming the node and the cause, exit 1", async () => {
-    const dir = tempDir();
-    const bin = fakeCluster(dir, await classicSave(), { "demo-control-plane": [] }, ["always:demo-control-plane"]);
-    const load = spawnSync(process.execPath, [path.join(projectDir, "runtime", "load-image.js"), "node-app:1", "demo"],
-        { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, encoding: "utf8" });
+    const load = await failedLoad(["always:demo-control-plane"]);
     assert.equal(load.status, 1);
     assert.equal(load.stderr, 'loading node-app:1 into kind cluster "demo" failed: node demo-control-plane: ctr images import failed: '
         + "ctr: failed to ingest: no space left on device\n");
 });
 
 test("the engine gone in the middle of the load: one line naming the engine and what to do, exit 1", async () => {
-    const dir = tempDir();
-    const bin = fakeCluster(dir, await classicSave(), { "demo-control-plane": [] }, ["always:demo-control-plane", "engine-gone"]);
-    const load = spawnSync(process.execPath, [path.join(projectDir, "runtime", "load-image.js"), "node-app:1", "demo"],
-        { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, encoding: "utf8" });
+    const load = await failedLoad(["always:demo-control-plane", "engine-gone"]);
     assert.equal(load.status, 1);
     assert.equal(load.stderr, 'loading node-app:1 into kind cluster "demo" failed: the Docker engine stopped answering '
         + "(node demo-control-plane: ctr images import failed: ctr: failed to ingest: no space left on device); start it again and rerun the update\n");
 });
 
 test("the image gone from Docker: one line saying so and the command that builds it again", async () => {
-    const dir = tempDir();
-    const bin = fakeCluster(dir, await classicSave(), { "demo-control-plane": [] }, ["image-gone"]);
-    const load = spawnSync(process.execPath, [path.join(projectDir, "runtime", "load-image.js"), "node-app:1", "demo"],
-        { env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, BUILD_URN: "urn:pulumi:dev::kube-demo::docker:index/image:Image::app-build" }, encoding: "utf8" });
+    const load = await failedLoad(["image-gone"], { BUILD_URN: "urn:pulumi:dev::kube-demo::docker:index/image:Image::app-build" });
     assert.equal(load.status, 1);
     assert.equal(load.stderr, 'loading node-app:1 into kind cluster "demo" failed: the image is no longer in Docker (removed by hand, or as an old image '
         + "of another stack with the same imageName); build it again: pulumi up --replace 'urn:pulumi:dev::kube-demo::docker:index/image:Image::app-build'\n");
