@@ -130,7 +130,7 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
     scenario("3. a worker removed by hand: preview and up stop with one line naming it and the command; after it, up recreates every node", async () => {
         const name = stack().clusterName;
         const lost = `${name}-worker2`;
-        execFileSync("docker", ["rm", "--force", lost], { env: { ...process.env, ...stack().env }, stdio: "ignore" });
+        execFileSync("docker", ["rm", "--force", "--volumes", lost], { env: { ...process.env, ...stack().env }, stdio: "ignore" });
         const line = `the kind cluster '${name}' lost ${lost} (its container is gone) and kind cannot add a node to a cluster that runs: `
             + `delete the cluster (kind delete cluster --name ${name}) and run this again to have it created anew`;
         await assert.rejects(stack().stack.preview(), (error: Error) => error.message.includes(line));

@@ -18,7 +18,7 @@ import { changedResources } from "../support/events";
 import { clientKeys, clientKeysIn, printed, printedClientKeys } from "../support/leaks";
 import { get, loadLoop, servedWithin } from "../support/load";
 import { timedScenarios } from "../support/scenarios";
-import { clusters, kind, kubectl, lastLoad, newStack, nodeGotWholeImage, preloads, removeStack, stateResources, stringOutput, TestStack } from "../support/stack";
+import { clusters, kind, kubectl, lastLoad, newStack, nodeGotWholeImage, nodeVolumes, preloads, removeStack, stateResources, stringOutput, TestStack, volumesLeft } from "../support/stack";
 import { toolchainForTests } from "../support/toolchain";
 import { contextOnlyEngine, ContextOnlyEngine, direct, startDockerEngine, stopDockerEngine, untilOtherLaneEnded, whyNoEngineRestart } from "../support/engine";
 import { at, found } from "../support/present";
@@ -293,9 +293,16 @@ describe("the stack on a real Kind cluster", () => {
         await main.stack.preview({ expectNoChanges: true });
     });
 
-    scenario("13. destroy: no cluster, no kind context, no resources; the user's context stays", async () => {
+    scenario("13. destroy: no cluster, no kind context, no resources; the user's context stays; the nodes' volumes follow", async () => {
+        const volumes = nodeVolumes(main);
+        assert.ok(volumes.length > 0, "each kind node has a volume for /var");
         await main.stack.destroy();
         assert.ok(!clusters(main).includes(main.clusterName));
+        // Removed after destroy returns (cluster.ts, deleteScript): within seconds.
+        for (const until = Date.now() + 30_000; Date.now() < until && volumesLeft(main, volumes).length > 0;) {
+            await new Promise((resolve) => setTimeout(resolve, 250));
+        }
+        assert.deepEqual(volumesLeft(main, volumes), []);
         const kubeconfig = fs.readFileSync(main.kubeconfigPath, "utf8");
         assert.doesNotMatch(kubeconfig, new RegExp(`kind-${main.clusterName}`));
         assert.match(kubeconfig, /keep-me/);

@@ -68,6 +68,20 @@ export function clusters(test: TestStack): string[] {
     return kind(test, ["get", "clusters"]).split("\n").filter(Boolean);
 }
 
+/** The Docker volumes of the cluster's node containers (kind gives each node one for /var). */
+export function nodeVolumes(test: TestStack): string[] {
+    const docker = (args: string[]) => execFileSync("docker", args, { env: { ...process.env, ...test.env }, encoding: "utf8" });
+    const nodes = docker(["ps", "--all", "--quiet", "--filter", `label=io.x-k8s.kind.cluster=${test.clusterName}`]).split("\n").filter(Boolean);
+    return nodes.length === 0 ? [] : docker(["inspect", "--format", '{{range .Mounts}}{{if eq .Type "volume"}}{{.Name}} {{end}}{{end}}', ...nodes])
+        .split(/\s+/).filter(Boolean);
+}
+
+/** Which of `volumes` Docker still has. */
+export function volumesLeft(test: TestStack, volumes: string[]): string[] {
+    const all = new Set(execFileSync("docker", ["volume", "ls", "--quiet"], { env: { ...process.env, ...test.env }, encoding: "utf8" }).split("\n"));
+    return volumes.filter((volume) => all.has(volume));
+}
+
 export function kubectl(test: TestStack, args: string[]): string {
     return execFileSync("kubectl", ["--context", `kind-${test.clusterName}`, ...args],
         { env: { ...process.env, ...test.env }, encoding: "utf8" });

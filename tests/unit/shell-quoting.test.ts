@@ -62,6 +62,8 @@ else if (call === "kind create cluster" && process.env.PRELOAD_IMAGE) {
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
     }
 }
+else if (tool === "docker" && args[0] === "ps" && args.includes("--quiet")) process.stdout.write(process.env.FAKE_NODE_IDS ?? "");
+else if (tool === "docker" && args[0] === "inspect" && String(args[2]).includes(".Mounts")) process.stdout.write(process.env.FAKE_NODE_VOLUMES ?? "");
 else if (call === "docker volume inspect") {
     if (process.env.FAKE_CLAIM_OWNER === undefined) process.exit(1);
     console.log(process.env.FAKE_CLAIM_OWNER);
@@ -153,7 +155,13 @@ describe("the program's commands take settings only as environment variables", (
             const created = sh(cluster.create, cluster, { ...env, PRELOAD_IMAGE: value, NODE_COUNT: "3", FAKE_NODE_COUNT: "3", FAKE_CLUSTERS: "other\nkube-demo\n" }, log, text(cluster.stdin));
             assert.equal(created.status, 0, created.stderr);
             assert.equal(sh(cluster.update, cluster, env, log).status, 0);
-            assert.equal(sh(cluster.delete, cluster, { ...env, FAKE_CLAIM_OWNER: value }, log).status, 0);
+            const nodes = { FAKE_NODE_IDS: "n1\nn2\n", FAKE_NODE_VOLUMES: "v1\n\nv2\n" };
+            assert.equal(sh(cluster.delete, cluster, { ...env, ...nodes, FAKE_CLAIM_OWNER: value }, log).status, 0);
+            // The nodes' volumes go after the delete returns.
+            const volumesRemoved = ["docker", "volume", "rm", "v1", "v2"];
+            for (const until = Date.now() + 5000; Date.now() < until && !calls(log).some((call) => call.join(" ") === volumesRemoved.join(" "));) {
+                Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+            }
             const claim = `kube-demo-claim-${value}`;
             const ownerOfClaim = ["docker", "volume", "inspect", "--format", '{{index .Labels "kube-demo.owner"}}', claim];
             // The preload runs beside kind create: its place among the calls varies.
@@ -166,9 +174,13 @@ describe("the program's commands take settings only as environment variables", (
                 ["docker", "exec", `${value}-control-plane`, "kubectl", "--kubeconfig=/etc/kubernetes/admin.conf", "get", "nodes", "--no-headers"],
                 ["kind", "get", "kubeconfig", "--name", value],
                 ["kind", "get", "kubeconfig", "--name", value],
+                ["docker", "ps", "--all", "--quiet", "--filter", `label=io.x-k8s.kind.cluster=${value}`],
+                ["docker", "inspect", "--format", '{{range .Mounts}}{{if eq .Type "volume"}}{{.Name}}{{"\\n"}}{{end}}{{end}}', "n1", "n2"],
+                ["docker", "rm", "--force", "n1", "n2"],
                 ["kind", "delete", "cluster", "--name", value],
                 ownerOfClaim,
                 ["docker", "volume", "rm", claim],
+                volumesRemoved,
             ]);
             noMarker();
         });
