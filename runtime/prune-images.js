@@ -197,7 +197,7 @@ async function removeAll(image, cluster) {
     return removed.length === 0 ? undefined : `images of ${repository} removed from Docker: ${removed.join(", ")}`;
 }
 
-module.exports = { containerdRepository, parseNodeListing, prunableRefs, pruneImages, removeAll, splitTag };
+module.exports = { containerdRepository, contentTag, parseNodeListing, prunableRefs, pruneImages, removeAll, splitTag };
 
 if (require.main === module) {
     const args = process.argv.slice(2);

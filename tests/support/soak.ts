@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process";
 import { DevLoop, updateLine } from "./dev-loop";
 import { loadLoop, servedWithin } from "./load";
 import { processesInGroup } from "./processes";
+import { containerdRepository, contentTag } from "../../runtime/prune-images.js";
 
 /** What the dev loop process holds at one moment, between updates. */
 export interface Held {
@@ -134,12 +135,12 @@ export function soakReport(figures: SoakFigures): string {
 /** The content-hash tags of `repository` in the local Docker engine. */
 export function dockerTags(repository: string): string[] {
     return execFileSync("docker", ["image", "ls", "--format", "{{.Tag}}", "--", repository], { encoding: "utf8" })
-        .split("\n").filter((tag) => /^[0-9a-f]{16}$/.test(tag));
+        .split("\n").filter((tag) => contentTag.test(tag));
 }
 
 /** The content-hash tags of `repository` (as Docker names it) in a node's containerd. */
 export function nodeTags(node: string, repository: string): string[] {
-    const name = repository.includes("/") ? `docker.io/${repository}` : `docker.io/library/${repository}`;
+    const name = containerdRepository(repository);
     return execFileSync("docker", ["exec", node, "ctr", "--namespace=k8s.io", "images", "ls", "--quiet"], { encoding: "utf8" })
-        .split("\n").filter((ref) => ref.startsWith(`${name}:`)).map((ref) => ref.slice(name.length + 1)).filter((tag) => /^[0-9a-f]{16}$/.test(tag));
+        .split("\n").filter((ref) => ref.startsWith(`${name}:`)).map((ref) => ref.slice(name.length + 1)).filter((tag) => contentTag.test(tag));
 }
