@@ -132,13 +132,14 @@ fi
 kind get kubeconfig --name "$CLUSTER_NAME"
 `;
 
-// The nodes go first, without their /var volumes: removing those files is most of what
-// `kind delete cluster` waits for (BENCHMARKS.md), and nothing reads them once the nodes
-// are gone, so they are removed after this returns. kind then removes the kubeconfig entries.
-// The claim goes with the cluster, unless another stack holds it.
+// The nodes (and the registry runtime/load-image.js started for them) go first, without their
+// volumes: removing the nodes' /var files is most of what `kind delete cluster` waits for
+// (BENCHMARKS.md), and nothing reads them once the nodes are gone, so they are removed after
+// this returns. kind then removes the kubeconfig entries. The claim goes with the cluster,
+// unless another stack holds it.
 const deleteScript = `set -e
 ${claimedByThisStack}
-nodes=$(docker ps --all --quiet --filter "label=io.x-k8s.kind.cluster=$CLUSTER_NAME")
+nodes=$(docker ps --all --quiet --filter "label=io.x-k8s.kind.cluster=$CLUSTER_NAME" && docker ps --all --quiet --filter "label=kube-demo.registry-of=$CLUSTER_NAME")
 volumes=
 if [ -n "$nodes" ]; then
   volumes=$(printf '%s\\n' "$nodes" | xargs docker inspect --format '{{range .Mounts}}{{if eq .Type "volume"}}{{.Name}}{{"\\n"}}{{end}}{{end}}')

@@ -150,6 +150,11 @@ export const settings = {
         allowed: `must be an image reference of at most ${imageMaxLength} characters, such as kindest/node:v1.34.0`,
         description: "Kind node image (empty for kind's default). On machines without a registry, the toolchain's image (see README).",
     },
+    registryImage: {
+        type: "string", default: "registry:3", pattern: imageReferencePattern, maxLength: imageMaxLength,
+        allowed: `must be an image reference of at most ${imageMaxLength} characters, such as registry:3, or none`,
+        description: "Image of the cluster's local registry, which carries each edit's new layers to the nodes (none: the image load sends them itself). On machines without a registry, the toolchain's image (see README).",
+    },
     imageName: {
         type: "string", default: "node-app", pattern: repositoryPattern, maxLength: imageMaxLength,
         allowed: `must be a lowercase image repository name without a tag, at most ${imageMaxLength} characters, such as node-app (the tag is the content hash)`,

@@ -88,6 +88,8 @@ export interface LoadIntoKind {
     readonly cluster: pulumi.Resource;
     /** The Docker engine that holds the cluster's nodes (prerequisites.ts: dockerHost); the load uses it. */
     readonly dockerHost: string;
+    /** The image of the cluster's registry, which carries an edit's new layers to the nodes; none, the load sends them itself. */
+    readonly registryImage?: string | undefined;
 }
 
 /** Any other cluster pulls the image from a registry, which it is pushed to. */
@@ -150,7 +152,10 @@ export class AppImage extends pulumi.ComponentResource {
             this.delivered = new command.local.Command(`${name}-load`, {
                 create: loadImage.command,
                 // BUILD_URN: named in the one line that says the image is gone from Docker.
-                environment: { IMAGE: image.imageName, CLUSTER_NAME: delivery.clusterName, DOCKER_HOST: delivery.dockerHost, BUILD_URN: image.urn },
+                environment: {
+                    IMAGE: image.imageName, CLUSTER_NAME: delivery.clusterName, DOCKER_HOST: delivery.dockerHost, BUILD_URN: image.urn,
+                    ...(delivery.registryImage ? { REGISTRY_IMAGE: delivery.registryImage } : {}),
+                },
                 // A new image, a new cluster or an edited load needs the load again.
                 triggers: [image.repoDigest, delivery.clusterIdentity, loadImage.hash],
                 logging: "stderr",

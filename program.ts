@@ -125,7 +125,10 @@ function onKind(config: StackConfig, dockerHost: string, facts: ClusterFacts, ap
     }, facts);
     const url = `http://127.0.0.1:${config.hostPort}`;
     return {
-        delivery: { kind: "load", clusterName: cluster.name, clusterIdentity: cluster.identity, cluster: cluster.command, dockerHost },
+        delivery: {
+            kind: "load", clusterName: cluster.name, clusterIdentity: cluster.identity, cluster: cluster.command, dockerHost,
+            registryImage: config.registryImage === "none" ? undefined : config.registryImage,
+        },
         cluster: {
             provider: cluster.provider,
             objectOptions: cluster.objectOptions,

@@ -10,6 +10,14 @@
 // an OCI image layout, to the same `ctr images import` kind uses; containerd takes the other
 // layers from its own store.
 //
+// Faster still, with the cluster's registry (REGISTRY_IMAGE set; kind's local-registry
+// pattern): the image is pushed to a registry container on the nodes' network and each node
+// pulls it. Docker pushes only the layers the registry lacks and containerd fetches only the
+// layers it has no snapshot of, so an edit moves its few KB without `docker save` reading the
+// whole image (0.1 s to push and 0.3 s to pull here, against 1.1 s). The registry is started
+// and given the base layers in the background, after a load that did not need it; until then,
+// and whenever it fails, the load sends layers as above.
+//
 // Usage: node runtime/load-image.js IMAGE CLUSTER     (image.ts runs it; works by hand too)
 "use strict";
 
@@ -22,7 +30,7 @@ const { pipeline } = require("node:stream/promises");
 const toml = require("smol-toml");
 const tar = require("tar-stream");
 const { asType } = require("./as-type");
-const { containerdRepository, pruneImages } = require("./prune-images");
+const { containerdRepository, pruneImages, splitTag } = require("./prune-images");
 
 /** Every child process running now: a preload that stops stops them too. */
 /** @type {Set<import("node:child_process").ChildProcess>} */
@@ -290,6 +298,116 @@ async function saveImage(image, dir, signal) {
 /** The cause at the end of a command's error, on one line: its stderr's last line. */
 const lastLine = (/** @type {string} */ text) => text.trim().split("\n").filter(Boolean).pop() ?? text;
 
+/** The container of cluster `cluster`'s registry; the nodes reach it by this name on their network. @param {string} cluster */
+const registryContainer = (cluster) => `${cluster}-registry`;
+/** The label of a registry this script started: the cluster it serves (cluster.ts removes it with the cluster). */
+const registryLabel = "kube-demo.registry-of";
+
+/**
+ * Where this machine reaches cluster `cluster`'s registry (`127.0.0.1:PORT`), if it runs and
+ * already holds an image of `repository` (so a push sends only new layers); else undefined.
+ * @param {string} cluster @param {string} repository
+ */
+async function readyRegistry(cluster, repository) {
+    const ports = await run("docker", ["port", registryContainer(cluster), "5000/tcp"]).catch(() => "");
+    const address = ports.split("\n").find((line) => line.startsWith("127.0.0.1:"))?.trim();
+    if (!address) return undefined;
+    const answer = await fetch(`http://${address}/v2/${repository}/tags/list`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+    /** @type {{ tags?: string[] | null }} */
+    const listed = answer?.ok ? asType(await answer.json()) : {};
+    return (listed.tags ?? []).length > 0 ? address : undefined;
+}
+
+/**
+ * Pushes `image` to the registry at `address` (`127.0.0.1:PORT`); the tag that names it there
+ * is removed again, so Docker lists the image under its own name alone.
+ * @param {string} image @param {string} address
+ */
+async function pushToRegistry(image, address) {
+    const { repository, tag } = splitTag(image);
+    const pushed = `${address}/${repository}:${tag}`;
+    await run("docker", ["tag", image, pushed]);
+    try {
+        await run("docker", ["push", "--quiet", pushed]);
+    } finally {
+        await run("docker", ["image", "rm", pushed]).catch(() => undefined);
+    }
+    return { repository, tag };
+}
+
+/**
+ * Starts cluster `cluster`'s registry from `registryImage` unless it exists (on the network of
+ * the cluster's nodes, published on 127.0.0.1 only, on a port Docker picks), and pushes `image`
+ * to it. Run detached after a load (the `--seed` mode below): the first push sends the whole
+ * image, and pulling `registryImage` may take long or fail; neither delays an update.
+ * @param {string} image @param {string} cluster @param {string} registryImage
+ */
+async function seedRegistry(image, cluster, registryImage) {
+    const name = registryContainer(cluster);
+    const exists = await run("docker", ["inspect", "--format", "{{.State.Running}}", name]).then((out) => out.trim(), () => undefined);
+    if (exists === undefined) {
+        const networks = await run("docker", ["inspect", "--format", "{{range $name, $_ := .NetworkSettings.Networks}}{{$name}} {{end}}", `${cluster}-control-plane`]);
+        const network = networks.trim().split(/\s+/)[0] ?? "kind";
+        await run("docker", ["run", "--detach", "--name", name, "--label", `${registryLabel}=${cluster}`, "--network", network,
+            "--publish", "127.0.0.1::5000", "--restart", "unless-stopped", "--", registryImage]);
+    } else if (exists === "false") {
+        await run("docker", ["start", name]);
+    }
+    const ports = await run("docker", ["port", name, "5000/tcp"]);
+    const address = ports.split("\n").find((line) => line.startsWith("127.0.0.1:"))?.trim();
+    if (!address) throw new Error(`${name} publishes no port on 127.0.0.1`);
+    // A registry container answers a moment after it starts.
+    for (let tries = 0; !await fetch(`http://${address}/v2/`).then((answer) => answer.ok, () => false); tries++) {
+        if (tries > 50) throw new Error(`${name} does not answer on ${address}`);
+        await sleep(100);
+    }
+    await pushToRegistry(image, address);
+}
+
+/** Starts the seed (seedRegistry) in a process of its own, which outlives this one. @param {string} image @param {string} cluster */
+function seedInBackground(image, cluster) {
+    if (!process.env.REGISTRY_IMAGE) return;
+    spawn(process.execPath, [__filename, "--seed", image, cluster], { detached: true, stdio: "ignore", cwd: os.tmpdir() }).unref();
+}
+
+/**
+ * Once `image` is pushed to the cluster's registry at `address`, has each node of `stores` pull it,
+ * under the name Kubernetes uses and with the Docker image ID label; resolves with a line per node.
+ * @param {{ node: string, snapshotter: string | undefined, present: Set<string> }[]} stores
+ * @param {string} image @param {string} reference @param {string} id @param {string} cluster @param {string} address
+ * @param {Promise<{ repository: string, tag: string }>} pushing the push of `image` to `address`, under way
+ */
+async function pullThroughRegistry(stores, image, reference, id, cluster, address, pushing) {
+    const { repository, tag } = await pushing;
+    const source = `${registryContainer(cluster)}:5000/${repository}:${tag}`;
+    // What each node lacks, for the report: containerd fetches a layer only without its snapshot.
+    const [manifest, diffIds] = await Promise.all([
+        fetch(`http://${address}/v2/${repository}/manifests/${tag}`, { headers: { accept: "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json" } })
+            .then(async (answer) => /** @type {{ config: { size: number }, layers: { digest: string, size: number }[] }} */ (asType(await answer.json()))),
+        imageLayers(image),
+    ]);
+    return Promise.all(stores.map(async ({ node, snapshotter, present }) => {
+        try {
+            // The names and the ID reach the shell as its arguments, never as script text.
+            await run("docker", ["exec", node, "sh", "-c",
+                `ctr --namespace=k8s.io images pull --plain-http ${snapshotter ? `--snapshotter=${snapshotter} ` : ""}"$1" >/dev/null`
+                + ` && ctr --namespace=k8s.io images tag --force "$1" "$2" >/dev/null`
+                + ` && ctr --namespace=k8s.io images label "$2" "${imageIdLabel}=$3" >/dev/null`
+                + ` && ctr --namespace=k8s.io images rm "$1" >/dev/null`, "sh", source, reference, id]);
+        } catch (error) {
+            throw new Error(`node ${node}: ctr images pull from ${source} failed: ${lastLine(/** @type {Error} */ (error).message)}`);
+        }
+        const lacking = manifest.layers.filter((layer, i) => !present.has(layer.digest) && !present.has(diffIds[i] ?? ""));
+        const bytes = lacking.reduce((sum, layer) => sum + layer.size, manifest.config.size);
+        return `${image} -> ${node}: ${lacking.length} of ${manifest.layers.length} layers sent, ${bytes} bytes, through the cluster's registry`;
+    }));
+}
+
+/** The diff IDs of `image`'s layers, in order. @param {string} image @returns {Promise<string[]>} */
+async function imageLayers(image) {
+    return asType(JSON.parse(await run("docker", ["image", "inspect", "--format", "{{json .RootFS.Layers}}", "--", image])));
+}
+
 /**
  * Loads `image` into every node of kind cluster `cluster`; resolves with a line per node.
  * A node that already holds this very image (same name, loaded from the same Docker image ID:
@@ -301,10 +419,17 @@ async function loadImage(image, cluster) {
     const reference = containerdReference(image);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-load-"));
     const saveAborted = new AbortController();
+    /** @type {string[]} */
+    const notes = [];
     try {
-        // docker save takes longest: it starts first, and the nodes are asked while it runs.
-        const saving = saveImage(image, dir, saveAborted.signal);
-        saving.catch(() => {}); // awaited below, unless no node needs the image
+        // What takes longest starts first, and the nodes are asked while it runs: the push to the
+        // cluster's registry when it is ready, else docker save.
+        const registry = process.env.REGISTRY_IMAGE ? await readyRegistry(cluster, splitTag(image).repository) : undefined;
+        const pushing = registry ? pushToRegistry(image, registry) : undefined;
+        const saving = pushing ? undefined : saveImage(image, dir, saveAborted.signal);
+        // Each is awaited below, unless no node needs the image.
+        pushing?.catch(() => {});
+        saving?.catch(() => {});
         const [id, nodes] = await Promise.all([imageId(image), run("kind", ["get", "nodes", "--name", cluster])
             .then((out) => out.split(/\s+/).filter(Boolean))]);
         if (nodes.length === 0) {
@@ -317,8 +442,20 @@ async function loadImage(image, cluster) {
         if (lacking.length === 0) {
             saveAborted.abort();
         }
-        const sent = lacking.length === 0 ? [] : await sendTo(lacking, image, reference, id, await saving);
-        return stores.map(({ node }) => sent.find((line) => line.startsWith(`${image} -> ${node}:`)) ?? `${image} -> ${node}: already there, nothing sent`);
+        /** @type {string[]} */
+        let sent = [];
+        if (lacking.length > 0 && registry && pushing) {
+            sent = await pullThroughRegistry(lacking, image, reference, id, cluster, registry, pushing).catch(async (/** @type {unknown} */ error) => {
+                notes.push(`the cluster's registry failed (${lastLine(/** @type {Error} */ (error).message)}); sending the layers instead`);
+                return sendTo(lacking, image, reference, id, await saveImage(image, dir, new AbortController().signal));
+            });
+        } else if (lacking.length > 0 && saving) {
+            sent = await sendTo(lacking, image, reference, id, await saving);
+        }
+        if (!registry) {
+            seedInBackground(image, cluster);
+        }
+        return [...notes, ...stores.map(({ node }) => sent.find((line) => line.startsWith(`${image} -> ${node}:`)) ?? `${image} -> ${node}: already there, nothing sent`)];
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -403,8 +540,15 @@ async function preload(image, cluster, nodeCount) {
 
 module.exports = { containerdReference, criSnapshotter, loadImage, ociArchive, readSavedImage };
 
-if (require.main === module) {
-    const args = process.argv.slice(2);
+/** The command line: a load, a preload or a seed (see above). @param {string[]} args */
+function main(args) {
+    if (args[0] === "--seed") {
+        // Detached from the load that started it: nothing reads its output, and a failure only
+        // means the next load sends layers itself (and starts another seed).
+        const [, image = "", cluster = "", registryImage = process.env.REGISTRY_IMAGE ?? ""] = args;
+        seedRegistry(image, cluster, registryImage).then(() => { process.exit(0); }, () => { process.exit(1); });
+        return;
+    }
     const preloading = args[0] === "--preload";
     const [image, cluster, nodeCount] = preloading ? args.slice(1) : args;
     if (!image || !cluster || (preloading && !Number(nodeCount))) {
@@ -435,4 +579,8 @@ if (require.main === module) {
                 process.exit(1);
             }, () => { process.exit(1); });
         });
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2));
 }

@@ -18,7 +18,10 @@ import { changedResources } from "../support/events";
 import { clientKeys, clientKeysIn, printed, printedClientKeys } from "../support/leaks";
 import { get, loadLoop, servedWithin } from "../support/load";
 import { timedScenarios } from "../support/scenarios";
-import { clusters, kind, kubectl, lastLoad, newStack, nodeGotWholeImage, nodeVolumes, preloads, removeStack, stateResources, stringOutput, TestStack, volumesLeft } from "../support/stack";
+import {
+    clusters, kind, kubectl, lastLoad, newStack, nodeGotWholeImage, nodeVolumes, preloads, registryContainer, registryContainers, removeStack, stateResources,
+    stringOutput, TestStack, untilRegistryHolds, volumesLeft,
+} from "../support/stack";
 import { toolchainForTests } from "../support/toolchain";
 import { contextOnlyEngine, ContextOnlyEngine, direct, startDockerEngine, stopDockerEngine, untilOtherLaneEnded, whyNoEngineRestart } from "../support/engine";
 import { at, found } from "../support/present";
@@ -135,6 +138,8 @@ describe("the stack on a real Kind cluster", () => {
     });
 
     scenario("5. code edit: only the image, its load, the images' record and the Deployment change; the rollout drops no request", async () => {
+        // The cold up's load started the cluster's registry and gave it the image, in the background.
+        await untilRegistryHolds(main, "node-app");
         const server = path.join(main.dir, "app", "server.js");
         fs.writeFileSync(server, fs.readFileSync(server, "utf8").replace("`Hello World: ", "`Hello again: "));
 
@@ -161,10 +166,27 @@ describe("the stack on a real Kind cluster", () => {
         for (let i = 0; i < 20; i++) {
             assert.match(await get(url), /^Hello again: /);
         }
-        // The node already had the base image's layers: only the app's new layer went over.
+        // The node already had the base image's layers: only the app's new layer went over,
+        // through the cluster's registry.
         const sent = at(await lastLoad(main), 0);
-        assert.ok(!sent.alreadyThere && sent.sent < sent.total, JSON.stringify(sent));
+        assert.ok(!sent.alreadyThere && sent.sent < sent.total && sent.viaRegistry, JSON.stringify(sent));
         assert.ok(sent.bytes < 64 * 1024, `${sent.bytes} bytes sent for a one-line edit`);
+    });
+
+    scenario("5b. the cluster's registry stopped: an edit is loaded without it, and the registry runs again after", async () => {
+        execFileSync("docker", ["stop", registryContainer(main)], { env: { ...process.env, ...main.env }, stdio: "ignore" });
+        const server = path.join(main.dir, "app", "server.js");
+        fs.writeFileSync(server, fs.readFileSync(server, "utf8").replace("`Hello again: ", "`Hello without a registry: "));
+        await main.stack.up();
+        assert.match(await get(url), /^Hello without a registry: /);
+        const sent = at(await lastLoad(main), 0);
+        assert.ok(!sent.alreadyThere && !sent.viaRegistry && sent.bytes < 64 * 1024, JSON.stringify(sent));
+        // The load started it again in the background, with the new image.
+        await untilRegistryHolds(main, "node-app");
+        await main.stack.preview({ expectNoChanges: true });
+        fs.writeFileSync(server, fs.readFileSync(server, "utf8").replace("`Hello without a registry: ", "`Hello again: "));
+        await main.stack.up();
+        assert.ok(at(await lastLoad(main), 0).alreadyThere || (at(await lastLoad(main), 0) as { viaRegistry: boolean }).viaRegistry);
     });
 
     scenario("6. scale 3 to 5: only the Deployment changes (and its rollout is awaited); 5 pods Ready", async () => {
@@ -303,6 +325,7 @@ describe("the stack on a real Kind cluster", () => {
             await new Promise((resolve) => setTimeout(resolve, 250));
         }
         assert.deepEqual(volumesLeft(main, volumes), []);
+        assert.deepEqual(registryContainers(main), [], "the cluster's registry goes with it");
         const kubeconfig = fs.readFileSync(main.kubeconfigPath, "utf8");
         assert.doesNotMatch(kubeconfig, new RegExp(`kind-${main.clusterName}`));
         assert.match(kubeconfig, /keep-me/);

@@ -2,7 +2,7 @@
 // copy of the project with its own state, cluster name, ports and kubeconfig; what they hold.
 import { Deployment, LocalWorkspace, OutputMap, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { recorded } from "./leaks";
@@ -43,6 +43,7 @@ export async function newStack(toolchainEnv: Record<string, string>, config: Rec
         apiServerPort: String(await freePort()),
         nodeImage: found(toolchainEnv.KIND_NODE_IMAGE, "KIND_NODE_IMAGE"),
         baseImage: found(toolchainEnv.NODE_BASE_IMAGE, "NODE_BASE_IMAGE"),
+        registryImage: found(toolchainEnv.REGISTRY_IMAGE, "REGISTRY_IMAGE"),
         ...config,
     };
     await stack.setAllConfig(Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, { value: v }])));
@@ -56,6 +57,7 @@ export async function removeStack(test: TestStack): Promise<void> {
     } finally {
         await test.stack.workspace.removeStack(test.stack.name, { force: true }).catch(() => undefined);
         kind(test, ["delete", "cluster", "--name", test.clusterName]);
+        spawnSync("docker", ["rm", "--force", "--volumes", registryContainer(test)], { env: { ...process.env, ...test.env }, stdio: "ignore" });
         fs.rmSync(test.dir, { recursive: true, force: true });
     }
 }
@@ -106,15 +108,41 @@ export function stringOutput(outputs: OutputMap, name: string): string {
     return value;
 }
 
-/** What runtime/load-image.js reported for one node: the layers sent of the image's total and the bytes, or that the node held the image already. */
-export type NodeLoad = { node: string; alreadyThere: false; sent: number; total: number; bytes: number } | { node: string; alreadyThere: true; sent: 0; bytes: 0 };
+/**
+ * What runtime/load-image.js reported for one node: the layers sent of the image's total, the
+ * bytes and whether they went through the cluster's registry, or that the node held the image already.
+ */
+export type NodeLoad = { node: string; alreadyThere: false; sent: number; total: number; bytes: number; viaRegistry: boolean }
+    | { node: string; alreadyThere: true; sent: 0; bytes: 0 };
 
 /** The per-node lines of a load report (prefixed "preloaded " by the preload). */
 function nodeLoads(report: string): NodeLoad[] {
-    return [...report.matchAll(/-> (\S+): (?:(\d+) of (\d+) layers sent, (\d+) bytes|(already there), nothing sent)$/gm)]
-        .map(([, node = "", sent, total, bytes, already]): NodeLoad => already
+    return [...report.matchAll(/-> (\S+): (?:(\d+) of (\d+) layers sent, (\d+) bytes(, through the cluster's registry)?|(already there), nothing sent)$/gm)]
+        .map(([, node = "", sent, total, bytes, registry, already]): NodeLoad => already
             ? { node, alreadyThere: true, sent: 0, bytes: 0 }
-            : { node, alreadyThere: false, sent: Number(sent), total: Number(total), bytes: Number(bytes) });
+            : { node, alreadyThere: false, sent: Number(sent), total: Number(total), bytes: Number(bytes), viaRegistry: registry !== undefined });
+}
+
+/** The container of the registry runtime/load-image.js runs for the stack's cluster. */
+export const registryContainer = (test: TestStack): string => `${test.clusterName}-registry`;
+
+/** Waits (at most `seconds`) until the cluster's registry holds an image of `repository`: the load's seed, run in the background, is done. */
+export async function untilRegistryHolds(test: TestStack, repository: string, seconds = 120): Promise<void> {
+    const until = Date.now() + seconds * 1000;
+    for (;;) {
+        const address = execFileSync("docker", ["port", registryContainer(test), "5000/tcp"], { env: { ...process.env, ...test.env }, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })
+            .split("\n").find((line) => line.startsWith("127.0.0.1:"));
+        const listed = address ? await fetch(`http://${address}/v2/${repository}/tags/list`).then(async (r) => r.ok ? (await r.json() as { tags?: string[] }).tags ?? [] : [], () => []) : [];
+        if (listed.length > 0) return;
+        if (Date.now() > until) throw new Error(`the registry of ${test.clusterName} holds no ${repository} after ${seconds} s`);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+}
+
+/** The containers of the stack's registry still there (running or not). */
+export function registryContainers(test: TestStack): string[] {
+    return execFileSync("docker", ["ps", "--all", "--quiet", "--filter", `label=kube-demo.registry-of=${test.clusterName}`], { env: { ...process.env, ...test.env }, encoding: "utf8" })
+        .split("\n").filter(Boolean);
 }
 
 /** The output `name` (stdout, stderr) of the stack's command resource whose URN ends in `::resource`. */

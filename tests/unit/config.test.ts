@@ -13,7 +13,7 @@ const settingNames = Object.keys(settings);
 test("no settings give the seed workflow: kube-demo, 3 replicas, port 8080, node-app", () => {
     assert.deepEqual(parseConfig({}), {
         clusterName: "kube-demo", replicas: 3, hostPort: 8080, apiServerPort: 6443, workers: 0,
-        nodeImage: undefined, imageName: "node-app", baseImage: undefined,
+        nodeImage: undefined, registryImage: "registry:3", imageName: "node-app", baseImage: undefined,
         namespace: "default", serviceType: "NodePort", target: { kind: "kind" },
     });
 });

@@ -62,7 +62,7 @@ else if (call === "kind create cluster" && process.env.PRELOAD_IMAGE) {
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
     }
 }
-else if (tool === "docker" && args[0] === "ps" && args.includes("--quiet")) process.stdout.write(process.env.FAKE_NODE_IDS ?? "");
+else if (tool === "docker" && args[0] === "ps" && args.includes("--quiet")) process.stdout.write((String(args.at(-1)).startsWith("label=kube-demo.registry-of=") ? process.env.FAKE_REGISTRY_IDS : process.env.FAKE_NODE_IDS) ?? "");
 else if (tool === "docker" && args[0] === "inspect" && String(args[2]).includes(".Mounts")) process.stdout.write(process.env.FAKE_NODE_VOLUMES ?? "");
 else if (call === "docker volume inspect") {
     if (process.env.FAKE_CLAIM_OWNER === undefined) process.exit(1);
@@ -155,7 +155,7 @@ describe("the program's commands take settings only as environment variables", (
             const created = sh(cluster.create, cluster, { ...env, PRELOAD_IMAGE: value, NODE_COUNT: "3", FAKE_NODE_COUNT: "3", FAKE_CLUSTERS: "other\nkube-demo\n" }, log, text(cluster.stdin));
             assert.equal(created.status, 0, created.stderr);
             assert.equal(sh(cluster.update, cluster, env, log).status, 0);
-            const nodes = { FAKE_NODE_IDS: "n1\nn2\n", FAKE_NODE_VOLUMES: "v1\n\nv2\n" };
+            const nodes = { FAKE_NODE_IDS: "n1\nn2\n", FAKE_REGISTRY_IDS: "r1\n", FAKE_NODE_VOLUMES: "v1\n\nv2\n" };
             assert.equal(sh(cluster.delete, cluster, { ...env, ...nodes, FAKE_CLAIM_OWNER: value }, log).status, 0);
             // The nodes' volumes go after the delete returns.
             const volumesRemoved = ["docker", "volume", "rm", "v1", "v2"];
@@ -175,8 +175,9 @@ describe("the program's commands take settings only as environment variables", (
                 ["kind", "get", "kubeconfig", "--name", value],
                 ["kind", "get", "kubeconfig", "--name", value],
                 ["docker", "ps", "--all", "--quiet", "--filter", `label=io.x-k8s.kind.cluster=${value}`],
-                ["docker", "inspect", "--format", '{{range .Mounts}}{{if eq .Type "volume"}}{{.Name}}{{"\\n"}}{{end}}{{end}}', "n1", "n2"],
-                ["docker", "rm", "--force", "n1", "n2"],
+                ["docker", "ps", "--all", "--quiet", "--filter", `label=kube-demo.registry-of=${value}`],
+                ["docker", "inspect", "--format", '{{range .Mounts}}{{if eq .Type "volume"}}{{.Name}}{{"\\n"}}{{end}}{{end}}', "n1", "n2", "r1"],
+                ["docker", "rm", "--force", "n1", "n2", "r1"],
                 ["kind", "delete", "cluster", "--name", value],
                 ownerOfClaim,
                 ["docker", "volume", "rm", claim],
