@@ -8,6 +8,7 @@
 // 2 s here) load once per session, not once per update as with `pulumi up`.
 //
 // Usage: node --import tsx tools/dev.ts [--stack NAME]    (the stack defaults to dev)
+import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace, Stack, type PolicyEvent } from "@pulumi/pulumi/automation";
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -293,8 +294,25 @@ async function main(): Promise<void> {
     watchers.addTree(path.join(projectDir, buildContext));
 
     let program = freshProgram();
+    // The engine and resource monitor clients of each run (preview or update), closed once it ends.
+    let runClients: unknown[] = [];
+    const closeRunClients = (): void => {
+        runClients.forEach((client) => { (client as { close?: () => void } | undefined)?.close?.(); });
+        runClients = [];
+    };
     const stack: Stack = await LocalWorkspace.selectStack(
-        { stackName, projectName: "kube-demo", program: () => program() },
+        {
+            stackName, projectName: "kube-demo",
+            program: async () => {
+                try {
+                    return await program();
+                } finally {
+                    // @pulumi/pulumi closes only its global clients, not those an inline run keeps in
+                    // its own store: their gRPC idle timers (30 min) would hold each run's resources.
+                    runClients.push(pulumi.runtime.getMonitor(), pulumi.runtime.getEngine());
+                }
+            },
+        },
         { workDir: projectDir },
     );
     // The update under way's progress, which other output goes above.
@@ -412,6 +430,7 @@ async function main(): Promise<void> {
             deployed = now;
             updating = false;
             clearInterval(ticker);
+            closeRunClients(); // the runs have ended: the CLI has exited
         }
         if (stopping) {
             shutdown();
