@@ -31,6 +31,8 @@ const buildContext = "app";
 const settleMs = 100;
 /** Quiet time after an update before old images go: the old pods have stopped by then (their grace period is 20 s). */
 const pruneAfterMs = 25_000;
+/** A second look, later: an old pod's exited containers keep its image until the kubelet removes them, slower on a busy machine. */
+const pruneAgainAfterMs = 60_000;
 
 /** Every file that shapes the deployment, with a hash of its path, mode and bytes. */
 function fingerprint(stackName: string): Map<string, string> {
@@ -275,7 +277,7 @@ async function main(): Promise<void> {
     let updating = false;
     let stopping = false;
     let ready = false;
-    let prune: NodeJS.Timeout | undefined;
+    let prune: NodeJS.Timeout[] = [];
     let pruning: Promise<unknown> = Promise.resolve();
 
     const schedule = (): void => {
@@ -346,7 +348,7 @@ async function main(): Promise<void> {
         }
         updating = true;
         firstEventAt = 0;
-        clearTimeout(prune);
+        prune.forEach(clearTimeout);
         await pruning; // it could remove the image this update loads before a pod uses it
         if (changed.some((file) => file.endsWith(".ts") || file.startsWith("runtime/"))) {
             program = freshProgram();
@@ -404,9 +406,9 @@ async function main(): Promise<void> {
             const clusterName = outputString(result.outputs, "clusterName");
             if (clusterName && image !== deployedImage) {
                 const [current, previous] = [image, deployedImage];
-                prune = setTimeout(() => {
+                prune = [pruneAfterMs, pruneAgainAfterMs].map((ms) => setTimeout(() => {
                     pruning = pruneImages(current, clusterName, [previous]).then((line) => { if (line) console.log(line); }, () => { /* the next load retries */ });
-                }, pruneAfterMs);
+                }, ms));
             }
             if (app) {
                 logs.start(app);
@@ -442,7 +444,7 @@ async function main(): Promise<void> {
     const shutdown = (): void => {
         watchers.close();
         clearTimeout(settle);
-        clearTimeout(prune);
+        prune.forEach(clearTimeout);
         logs.stop();
         void portForward.stop();
         process.exit(0);
