@@ -309,13 +309,27 @@ const registryLabel = "kube-demo.registry-of";
  * @param {string} cluster @param {string} repository
  */
 async function readyRegistry(cluster, repository) {
-    const ports = await run("docker", ["port", registryContainer(cluster), "5000/tcp"]).catch(() => "");
-    const address = ports.split("\n").find((line) => line.startsWith("127.0.0.1:"))?.trim();
+    const address = await registryAddress(cluster).catch(() => undefined);
     if (!address) return undefined;
     const answer = await fetch(`http://${address}/v2/${repository}/tags/list`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
     /** @type {{ tags?: string[] | null }} */
     const listed = answer?.ok ? asType(await answer.json()) : {};
     return (listed.tags ?? []).length > 0 ? address : undefined;
+}
+
+/**
+ * Where this machine reaches the running registry of cluster `cluster` (`127.0.0.1:PORT`), or
+ * undefined when it is stopped. Rejects when there is no such container, or when a container of
+ * that name is not one this script started for the cluster (it is left alone).
+ * @param {string} cluster
+ */
+async function registryAddress(cluster) {
+    const name = registryContainer(cluster);
+    const [owner = "", running = "", ...published] = (await run("docker", ["inspect", "--format",
+        `{{index .Config.Labels "${registryLabel}"}} {{.State.Running}} {{range (index .NetworkSettings.Ports "5000/tcp")}}{{.HostIp}}:{{.HostPort}} {{end}}`, name]))
+        .trim().split(/\s+/);
+    if (owner !== cluster) throw new Error(`the container ${name} is not this cluster's registry (label ${registryLabel}=${owner})`);
+    return running === "true" ? published.find((address) => address.startsWith("127.0.0.1:")) : undefined;
 }
 
 /**
@@ -345,6 +359,9 @@ async function pushToRegistry(image, address) {
 async function seedRegistry(image, cluster, registryImage) {
     const name = registryContainer(cluster);
     const exists = await run("docker", ["inspect", "--format", "{{.State.Running}}", name]).then((out) => out.trim(), () => undefined);
+    if (exists !== undefined) {
+        await registryAddress(cluster); // refuses a container of that name that is not ours
+    }
     if (exists === undefined) {
         const networks = await run("docker", ["inspect", "--format", "{{range $name, $_ := .NetworkSettings.Networks}}{{$name}} {{end}}", `${cluster}-control-plane`]);
         const network = networks.trim().split(/\s+/)[0] ?? "kind";
@@ -353,8 +370,7 @@ async function seedRegistry(image, cluster, registryImage) {
     } else if (exists === "false") {
         await run("docker", ["start", name]);
     }
-    const ports = await run("docker", ["port", name, "5000/tcp"]);
-    const address = ports.split("\n").find((line) => line.startsWith("127.0.0.1:"))?.trim();
+    const address = await registryAddress(cluster);
     if (!address) throw new Error(`${name} publishes no port on 127.0.0.1`);
     // A registry container answers a moment after it starts.
     for (let tries = 0; !await fetch(`http://${address}/v2/`).then((answer) => answer.ok, () => false); tries++) {
