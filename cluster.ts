@@ -150,7 +150,9 @@ if claimed_by_this_stack; then
   docker volume rm "kube-demo-claim-$CLUSTER_NAME" >/dev/null
 fi
 if [ -n "$volumes" ]; then
-  (cd / && printf '%s\\n' "$volumes" | xargs docker volume rm) >/dev/null 2>&1 </dev/null &
+  # In a session of its own (node's detached spawn, as setsid is not on every system): pulumi
+  # kills the provider's process group as it exits, which would cut the removal short.
+  printf '%s\\n' "$volumes" | xargs node -e 'require("node:child_process").spawn("docker", ["volume", "rm", ...process.argv.slice(1)], { detached: true, stdio: "ignore", cwd: "/" }).unref()' --
 fi
 `;
 
