@@ -358,16 +358,13 @@ async function pushToRegistry(image, address) {
  */
 async function seedRegistry(image, cluster, registryImage) {
     const name = registryContainer(cluster);
-    const exists = await run("docker", ["inspect", "--format", "{{.State.Running}}", name]).then((out) => out.trim(), () => undefined);
-    if (exists !== undefined) {
-        await registryAddress(cluster); // refuses a container of that name that is not ours
-    }
-    if (exists === undefined) {
+    const exists = await run("docker", ["inspect", "--format", "{{.State.Running}}", name]).then(() => true, () => false);
+    if (!exists) {
         const networks = await run("docker", ["inspect", "--format", "{{range $name, $_ := .NetworkSettings.Networks}}{{$name}} {{end}}", `${cluster}-control-plane`]);
         const network = networks.trim().split(/\s+/)[0] ?? "kind";
         await run("docker", ["run", "--detach", "--name", name, "--label", `${registryLabel}=${cluster}`, "--network", network,
             "--publish", "127.0.0.1::5000", "--restart", "unless-stopped", "--", registryImage]);
-    } else if (exists === "false") {
+    } else if (await registryAddress(cluster) === undefined) { // refuses a container of that name that is not ours
         await run("docker", ["start", name]);
     }
     const address = await registryAddress(cluster);
