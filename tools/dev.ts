@@ -18,6 +18,7 @@ import { parseArgs } from "node:util";
 import { buildContextFiles } from "../image";
 import type { StackOutputs } from "../program";
 import { appNames, appPort } from "../workload";
+import { violationLine } from "./policy-findings";
 import { UpdateProgress } from "./progress";
 import { kubeApi, kubectlApi, labelSelector, type Deployment, type KubeApi, type List, type Pod } from "../runtime/kube-api.js";
 import { pruneImages } from "../runtime/prune-images.js";
@@ -82,16 +83,6 @@ export function updateSummary(what: string, outcome: UpdateOutcome, pods: string
         return `${what} -> ${names} updated, same image (${outcome.image || "none"})${pods} in ${seconds} s`;
     }
     return `${what} -> nothing to deploy: the update changed no resource (${seconds} s)`;
-}
-
-/**
- * One line for a policy finding: the rule, the resource (its type and name, from its URN) and
- * the finding, which is the last line of the event's message (the rule's description comes first).
- */
-export function violationLine(event: Pick<PolicyEvent, "policyName" | "resourceUrn" | "message">): string {
-    const [qualifiedType = "", name = ""] = event.resourceUrn?.split("::").slice(-2) ?? [];
-    const resource = event.resourceUrn ? ` on ${qualifiedType.split("$").pop() ?? ""} ${name}` : "";
-    return `${event.policyName}${resource}: ${event.message.trim().split("\n").pop() ?? ""}`;
 }
 
 /** A string output of the stack, or "" when it has none. */

@@ -71,7 +71,7 @@ use_toolchain_image() {
 use_toolchain_image nodeImage "${KIND_NODE_IMAGE:-}"
 use_toolchain_image baseImage "${NODE_BASE_IMAGE:-}"
 
-# With its preview pass: the pack stops a violation there, before anything changes. Skipping
+# With a preview pass: the pack stops a violation there, before anything changes. Skipping
 # it, the update would check each object only as it reaches it, and the Service's selector
 # against the Deployment's pods only once both were applied. What the pack judges is shaped by
 # the program, its settings and the pack alone (an edit under app/ changes only the image's
@@ -80,11 +80,21 @@ use_toolchain_image baseImage "${NODE_BASE_IMAGE:-}"
 policy_inputs=$({ cat ./*.ts Pulumi.yaml "Pulumi.$stack.yaml" policy/* package-lock.json 2>/dev/null || true; } | cksum)
 # Named by a checksum of the stack's name, which may hold any character.
 policy_stamp=${state_dir:+$state_dir/.kube-demo-policy-passed-$(printf '%s' "$stack" | cksum | cut -d ' ' -f 1)}
-preview=()
 if [ -n "$policy_stamp" ] && [ "$(cat "$policy_stamp" 2>/dev/null)" = "$policy_inputs" ]; then
-  preview=(--skip-preview)
+  pulumi up --yes --skip-preview --policy-pack policy --stack "$stack" "$@"
+elif [ "$#" -eq 0 ]; then
+  # The preview pass as a run of its own, its engine events streamed as JSON, so that each
+  # finding is one line (the CLI's display gives it three). One more CLI start, on this path only.
+  echo "Previewing with the policy pack (policy/)"
+  if ! PULUMI_ENABLE_STREAMING_JSON_PREVIEW=true pulumi preview --json --policy-pack policy --stack "$stack" | node tools/policy-findings.js; then
+    echo "Stopped at the preview: nothing was changed." >&2
+    exit 1
+  fi
+  pulumi up --yes --skip-preview --policy-pack policy --stack "$stack"
+else
+  # Flags are `pulumi up`'s: its own preview pass takes them too.
+  pulumi up --yes --policy-pack policy --stack "$stack" "$@"
 fi
-pulumi up --yes "${preview[@]}" --policy-pack policy --stack "$stack" "$@"
 [ -z "$policy_stamp" ] || printf '%s\n' "$policy_inputs" >"$policy_stamp"
 
 # The URL is a plain output of the stack's resource in the checkpoint: read there, it costs no

@@ -105,7 +105,7 @@ describe("bad input: one clear line, nothing created", () => {
         }));
     });
 
-    scenario("4. a declaration the policy pack refuses stops `pulumi preview` and `npm run up` at the preview, naming the rule and the resource; nothing is created", async () => {
+    scenario("4. a declaration the policy pack refuses stops `pulumi preview` and `npm run up` at the preview, naming the rule and the resource (one line at `npm run up`); nothing is created", async () => {
         const bad = await newStack(toolchainEnv, {});
         try {
             // No setting can make the app's objects break a rule (config.ts refuses bad values
@@ -135,7 +135,10 @@ describe("bad input: one clear line, nothing created", () => {
                 cwd: bad.dir, env: { ...process.env, ...bad.env, KUBE_DEMO_STACK: bad.stack.name },
             }).then(() => assert.fail("npm run up went through"), (error: unknown) => error as { stdout: string; stderr: string });
             const output = up.stdout + up.stderr;
-            assert.match(output, /\[mandatory\] +run-as-non-root +\(kubernetes:apps\/v1:Deployment: app-deployment\)\n.*\n +container "node" may run as root/);
+            // One line: the rule, the resource and the finding, without the CLI's description line.
+            assert.match(up.stderr, /^run-as-non-root on kubernetes:apps\/v1:Deployment app-deployment: container "node" may run as root: set securityContext.runAsNonRoot: true$/m);
+            assert.doesNotMatch(output, /Every container runs as a user other than root/);
+            assert.match(up.stderr, /^Stopped at the preview: nothing was changed.$/m);
             assert.doesNotMatch(output, /creating|created/, "the update started");
 
             const state = await bad.stack.exportStack();

@@ -3,7 +3,7 @@
 // none did. What changed comes from the stack (outputs and history), not only from events.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { updateSummary, violationLine } from "../../tools/dev";
+import { updateSummary } from "../../tools/dev";
 
 test("a new image: the image and the pods serving it", () => {
     const outcome = { image: "node-app:2", previousImage: "node-app:1", changes: { update: 2, replace: 1, same: 9 }, changedNames: ["app-build"] };
@@ -24,14 +24,4 @@ test("changes the events missed are still counted from the stack's history", () 
 test("an update that changed nothing says so, not that a version rolled out", () => {
     const outcome = { image: "node-app:1", previousImage: "node-app:1", changes: { same: 13 }, changedNames: [] };
     assert.equal(updateSummary("program.ts", outcome, " on 3/3 pods", "0.9"), "program.ts -> nothing to deploy: the update changed no resource (0.9 s)");
-});
-
-test("a policy finding is one line: the rule, the resource's type and name, what is wrong", () => {
-    const event = {
-        policyName: "no-privilege-escalation",
-        resourceUrn: "urn:pulumi:dev::kube-demo::kube-demo:index:Workload$kubernetes:apps/v1:Deployment::app-deployment",
-        message: "No container can gain more privileges than it starts with.\ncontainer \"node\" may escalate privileges\n",
-    };
-    assert.equal(violationLine(event), 'no-privilege-escalation on kubernetes:apps/v1:Deployment app-deployment: container "node" may escalate privileges');
-    assert.equal(violationLine({ policyName: "r", message: "the stack" }), "r: the stack");
 });

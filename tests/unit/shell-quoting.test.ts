@@ -251,13 +251,13 @@ describe("runtime/load-image.js passes the image, the cluster and the nodes as s
     }
 });
 
-/** A folder with tools/up.sh and what it runs before `pulumi up` (recover-interrupted.js, which reads Pulumi.yaml). */
+/** A folder with tools/up.sh and what it runs beside `pulumi` (recover-interrupted.js, which reads Pulumi.yaml; policy-findings.js). */
 function upProject(name: string): string {
     const project = tempDir(name);
     fs.mkdirSync(path.join(project, "tools"));
     fs.mkdirSync(path.join(project, "runtime"));
     fs.mkdirSync(path.join(project, "node_modules"));
-    for (const file of ["tools/up.sh", "tools/recover-interrupted.js", "runtime/as-type.js", "Pulumi.yaml"]) {
+    for (const file of ["tools/up.sh", "tools/recover-interrupted.js", "tools/policy-findings.js", "runtime/as-type.js", "Pulumi.yaml"]) {
         fs.copyFileSync(path.join(projectDir, file), path.join(project, file));
     }
     return project;
@@ -327,7 +327,8 @@ describe("tools/up.sh passes KUBE_DEMO_STACK to pulumi as one argument", () => {
             assert.equal(result.status, 0, result.stderr);
             assert.deepEqual(pulumi, [
                 ["stack", "select", value, "--create"],
-                ["up", "--yes", "--policy-pack", "policy", "--stack", value],
+                ["preview", "--json", "--policy-pack", "policy", "--stack", value],
+                ["up", "--yes", "--skip-preview", "--policy-pack", "policy", "--stack", value],
                 ["stack", "output", "url", "--stack", value],
             ]);
             noMarker();
@@ -344,18 +345,28 @@ describe("tools/up.sh on a stack that is there runs one pulumi command", () => {
         fs.writeFileSync(path.join(project, "Pulumi.dev.yaml"), "config:\n  kube-demo:nodeImage: kube-demo/kind-node:v1\n  kube-demo:baseImage: 'kube-demo/node-base:20'\n");
         const { result, pulumi } = runUp(project, [], images);
         assert.equal(result.status, 0, result.stderr);
-        assert.deepEqual(pulumi, [["up", "--yes", "--policy-pack", "policy", "--stack", "dev"]]);
-        assert.equal(result.stdout, "\nThe app answers at http://127.0.0.1:18080\n");
+        assert.deepEqual(pulumi, [
+            ["preview", "--json", "--policy-pack", "policy", "--stack", "dev"],
+            ["up", "--yes", "--skip-preview", "--policy-pack", "policy", "--stack", "dev"],
+        ]);
+        assert.equal(result.stdout, "Previewing with the policy pack (policy/)\n\nThe app answers at http://127.0.0.1:18080\n");
 
         // Passed once: the next run skips the preview pass until the program, a setting or the pack changes.
         for (const dir of ["app", "policy"]) fs.mkdirSync(path.join(project, dir));
         assert.deepEqual(runUp(project, [], images).pulumi, [["up", "--yes", "--skip-preview", "--policy-pack", "policy", "--stack", "dev"]]);
         fs.appendFileSync(path.join(project, "app", "server.js"), "// an app edit: the pack judges nothing new\n");
         assert.deepEqual(runUp(project, [], images).pulumi, [["up", "--yes", "--skip-preview", "--policy-pack", "policy", "--stack", "dev"]]);
+        const previewed = [
+            ["preview", "--json", "--policy-pack", "policy", "--stack", "dev"],
+            ["up", "--yes", "--skip-preview", "--policy-pack", "policy", "--stack", "dev"],
+        ];
         fs.appendFileSync(path.join(project, "Pulumi.dev.yaml"), "  kube-demo:replicas: \"5\"\n");
-        assert.deepEqual(runUp(project, [], images).pulumi, [["up", "--yes", "--policy-pack", "policy", "--stack", "dev"]]);
+        assert.deepEqual(runUp(project, [], images).pulumi, previewed);
         fs.appendFileSync(path.join(project, "policy", "rules.js"), "// a new rule\n");
-        assert.deepEqual(runUp(project, [], images).pulumi, [["up", "--yes", "--policy-pack", "policy", "--stack", "dev"]]);
+        assert.deepEqual(runUp(project, [], images).pulumi, previewed);
+        // Flags are `pulumi up`'s: it runs its own preview pass with them.
+        fs.appendFileSync(path.join(project, "policy", "rules.js"), "// another rule\n");
+        assert.deepEqual(runUp(project, ["--diff"], images).pulumi, [["up", "--yes", "--policy-pack", "policy", "--stack", "dev", "--diff"]]);
     });
 
     test("an empty setting counts as unset; a setting of another key does not count", () => {
@@ -367,7 +378,8 @@ describe("tools/up.sh on a stack that is there runs one pulumi command", () => {
         assert.deepEqual(pulumi, [
             ["config", "set", "--stack", "dev", "--", "nodeImage", images.KIND_NODE_IMAGE],
             ["config", "set", "--stack", "dev", "--", "baseImage", images.NODE_BASE_IMAGE],
-            ["up", "--yes", "--policy-pack", "policy", "--stack", "dev"],
+            ["preview", "--json", "--policy-pack", "policy", "--stack", "dev"],
+            ["up", "--yes", "--skip-preview", "--policy-pack", "policy", "--stack", "dev"],
         ]);
     });
 
@@ -380,8 +392,11 @@ describe("tools/up.sh on a stack that is there runs one pulumi command", () => {
         fs.writeFileSync(path.join(project, "Pulumi.e2e-abc123.yaml"), "config:\n  kube-demo:nodeImage: a\n  kube-demo:baseImage: b\n");
         const { result, pulumi } = runUp(project, [], { ...images, KUBE_DEMO_STACK: "e2e-abc123" });
         assert.equal(result.status, 0, result.stderr);
-        assert.deepEqual(pulumi, [["up", "--yes", "--policy-pack", "policy", "--stack", "e2e-abc123"]]);
-        assert.equal(result.stdout, "\nThe app answers at http://127.0.0.1:28080\n");
+        assert.deepEqual(pulumi, [
+            ["preview", "--json", "--policy-pack", "policy", "--stack", "e2e-abc123"],
+            ["up", "--yes", "--skip-preview", "--policy-pack", "policy", "--stack", "e2e-abc123"],
+        ]);
+        assert.equal(result.stdout, "Previewing with the policy pack (policy/)\n\nThe app answers at http://127.0.0.1:28080\n");
         // The dev stack's backend was not made in passing.
         assert.equal(fs.existsSync(path.join(project, ".pulumi-state")), false);
     });
