@@ -68,7 +68,7 @@ export function contentTag(contextDir: string, buildArgs: Record<string, string>
 }
 
 /** The build arguments of the app's image. */
-function imageBuildArgs(baseImage: string | undefined): Record<string, string> {
+export function imageBuildArgs(baseImage: string | undefined): Record<string, string> {
     return baseImage ? { BASE_IMAGE: baseImage } : {};
 }
 

@@ -20,7 +20,8 @@ const { asType } = require("./as-type");
  * @typedef {{ type: string, status: string, reason?: string, message?: string }} Condition
  * @typedef {{
  *   metadata: ObjectMeta,
- *   spec: { replicas?: number, selector: { matchLabels: Labels } },
+ *   spec: { replicas?: number, selector: { matchLabels: Labels },
+ *     template?: { spec?: { containers?: { name: string, image?: string }[] } } },
  *   status?: { observedGeneration?: number, replicas?: number, updatedReplicas?: number,
  *     availableReplicas?: number, conditions?: Condition[] },
  * }} Deployment
@@ -44,6 +45,7 @@ const { asType } = require("./as-type");
  * @typedef {{
  *   get: <T>(path: string) => Promise<T>,
  *   text: (path: string) => Promise<string>,
+ *   patch: <T>(path: string, body: object, contentType: string) => Promise<T>,
  *   stream: (path: string, onLine: (line: string) => void) => import("node:http").ClientRequest,
  *   close: () => void,
  * }} KubeApi
@@ -57,8 +59,9 @@ const { asType } = require("./as-type");
  */
 
 /**
- * Sends a GET of `path` to the API server and hands over its response.
- * @typedef {(path: string, onResponse: (response: import("node:http").IncomingMessage) => void) => import("node:http").ClientRequest} Get
+ * Sends a request for `path` to the API server (a GET unless `method` says otherwise; the caller
+ * writes any body and ends it) and hands over its response.
+ * @typedef {(path: string, onResponse: (response: import("node:http").IncomingMessage) => void, method?: string, headers?: import("node:http").OutgoingHttpHeaders) => import("node:http").ClientRequest} Send
  */
 
 /**
@@ -79,8 +82,9 @@ function kubeApi(kubeconfigText) {
         cert: Buffer.from(user["client-certificate-data"], "base64"),
         key: Buffer.from(user["client-key-data"], "base64"),
     });
-    return client((path, onResponse) => https.get({ hostname: server.hostname, port: server.port, path, agent }, onResponse),
-        () => { agent.destroy(); });
+    return client((path, onResponse, method = "GET", headers = {}) =>
+        https.request({ hostname: server.hostname, port: server.port, path, agent, method, headers }, onResponse),
+    () => { agent.destroy(); });
 }
 
 /**
@@ -108,19 +112,21 @@ async function kubectlApi(kubeconfigPath, context) {
         proxy.on("close", (code) => { reject(new Error(`kubectl proxy exited with ${code}: ${err.trim().slice(0, 300)}`)); });
     }));
     const agent = new http.Agent({ keepAlive: true });
-    return client((path, onResponse) => http.get({ hostname: "127.0.0.1", port, path, agent }, onResponse),
-        () => { agent.destroy(); proxy.kill(); });
+    return client((path, onResponse, method = "GET", headers = {}) =>
+        http.request({ hostname: "127.0.0.1", port, path, agent, method, headers }, onResponse),
+    () => { agent.destroy(); proxy.kill(); });
 }
 
 /**
- * The API calls, over `get`; `close` releases what `get` holds.
- * @param {Get} get @param {() => void} close
+ * The API calls, over `send`; `close` releases what `send` holds.
+ * @param {Send} send @param {() => void} close
  * @returns {KubeApi}
  */
-function client(get, close) {
-    /** @param {string} path @returns {Promise<string>} */
-    const text = (path) => new Promise((resolve, reject) => {
-        get(path, (response) => {
+function client(send, close) {
+    /** @param {string} path @param {string} method @param {{ body: string, contentType: string }} [content] @returns {Promise<string>} */
+    const request = (path, method, content) => new Promise((resolve, reject) => {
+        const headers = content ? { "content-type": content.contentType, "content-length": Buffer.byteLength(content.body) } : {};
+        send(path, (response) => {
             /** @type {Buffer[]} */ const chunks = [];
             response.on("data", (/** @type {Buffer} */ chunk) => { chunks.push(chunk); });
             response.on("end", () => {
@@ -128,18 +134,21 @@ function client(get, close) {
                 if (response.statusCode === 200) {
                     resolve(body);
                 } else {
-                    reject(new Error(`GET ${path}: ${response.statusCode} ${body.trim().slice(0, 300)}`));
+                    reject(new Error(`${method} ${path}: ${response.statusCode} ${body.trim().slice(0, 300)}`));
                 }
             });
             response.on("error", reject);
-        }).on("error", reject);
+        }, method, headers).on("error", reject).end(content?.body);
     });
+    /** @param {string} path */
+    const text = (path) => request(path, "GET");
 
     return {
         text,
         get: async (path) => asType(JSON.parse(await text(path))),
+        patch: async (path, body, contentType) => asType(JSON.parse(await request(path, "PATCH", { body: JSON.stringify(body), contentType }))),
         stream: (path, onLine) => {
-            const request = get(path, (response) => {
+            const stream = send(path, (response) => {
                 let rest = "";
                 response.setEncoding("utf8");
                 response.on("data", (/** @type {string} */ chunk) => {
@@ -149,8 +158,8 @@ function client(get, close) {
                 });
                 response.on("error", () => {});
             });
-            request.on("error", () => {});
-            return request;
+            stream.on("error", () => {}).end();
+            return stream;
         },
         close,
     };

@@ -15,9 +15,13 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { buildContextFiles } from "../image";
+import * as YAML from "yaml";
+import { parseConfig } from "../config";
+import { appImageTag, buildContextFiles } from "../image";
+import { dockerHost } from "../prerequisites";
 import type { StackOutputs } from "../program";
 import { appNames, appPort } from "../workload";
+import { fastRollout, type FastRolloutTarget } from "./fast-rollout";
 import { violationLine } from "./policy-findings";
 import { UpdateProgress } from "./progress";
 import { kubeApi, kubectlApi, labelSelector, type Deployment, type KubeApi, type List, type Pod } from "../runtime/kube-api.js";
@@ -147,6 +151,22 @@ class FolderWatch {
 
     close(): void {
         this.watchers.forEach((watcher) => { watcher.close(); });
+    }
+}
+
+/**
+ * The stack's settings as its file holds them (an unset one takes its default), or undefined
+ * when the file cannot be read or a value is bad: then the update says what is wrong.
+ */
+function stackSettings(stackName: string): ReturnType<typeof parseConfig> | undefined {
+    try {
+        const file = YAML.parse(fs.readFileSync(path.join(projectDir, `Pulumi.${stackName}.yaml`), "utf8")) as { config?: Record<string, unknown> } | null;
+        const raw = Object.fromEntries(Object.entries(file?.config ?? {})
+            .filter(([key, value]) => key.startsWith("kube-demo:") && ["string", "number", "boolean"].includes(typeof value))
+            .map(([key, value]) => [key.slice("kube-demo:".length), String(value)]));
+        return parseConfig(raw);
+    } catch {
+        return undefined;
     }
 }
 
@@ -324,6 +344,29 @@ async function main(): Promise<void> {
     const outputs = await stack.outputs();
     let app = await appInCluster(outputs);
     let deployedImage = outputString(outputs, "image");
+    let stackOutputs = outputs;
+    // Whether the stack's state holds what runs: the fast path starts only from there.
+    let recorded = true;
+    const engine = await dockerHost().catch(() => undefined);
+    /** The fast path's target and the image of this save, when the save is under app/ alone on a Kind cluster of the stack's own. */
+    const fastPath = (changed: string[]): { target: FastRolloutTarget; image: string } | undefined => {
+        const settings = stackSettings(stackName);
+        const clusterName = outputString(stackOutputs, "clusterName");
+        const kubeconfig = outputString(stackOutputs, "kubeconfig");
+        if (!recorded || !settings || !app || !clusterName || !kubeconfig || !deployedImage || !engine?.startsWith("unix://")
+            || !changed.every((file) => file.startsWith(`${buildContext}/`))) {
+            return undefined;
+        }
+        const context = path.join(projectDir, buildContext);
+        return {
+            target: {
+                context, baseImage: settings.baseImage, clusterName, dockerHost: engine,
+                registryImage: settings.registryImage === "none" ? undefined : settings.registryImage,
+                api: app.api, kubeconfig, namespace: app.namespace,
+            },
+            image: `${settings.imageName}:${appImageTag(context, settings.baseImage)}`,
+        };
+    };
     if (app) {
         logs.start(app);
         await forward(app.forward, true);
@@ -349,7 +392,15 @@ async function main(): Promise<void> {
         const violations: string[] = [];
         const changedNames = new Set<string>();
         let doneAt = 0;
-        const seconds = () => (((doneAt || Date.now()) - savedAt) / 1000).toFixed(1);
+        // Served by the fast path before the update records it: the save's time ends there.
+        let servedAt = 0;
+        const seconds = () => (((servedAt || doneAt || Date.now()) - savedAt) / 1000).toFixed(1);
+        const fast = fastPath(changed);
+        if (fast) {
+            // A failure leaves the pods that served before serving (or the new ones, if they are
+            // Ready): the update below then does the rest and says what is wrong.
+            await fastRollout(fast.target, fast.image, deployedImage).then(() => { servedAt = Date.now(); }, () => undefined);
+        }
         const onPolicy = (event: { policyEvent?: PolicyEvent }) => {
             if (event.policyEvent?.enforcementLevel === "mandatory") {
                 violations.push(violationLine(event.policyEvent));
@@ -387,6 +438,8 @@ async function main(): Promise<void> {
                 },
             });
             const before = app;
+            stackOutputs = result.outputs;
+            recorded = true;
             app = await appInCluster(result.outputs, app) ?? app;
             const image = outputString(result.outputs, "image");
             const deployment = await app?.api.get<Deployment>(`/apis/apps/v1/namespaces/${app.namespace}/deployments/${appNames.deployment}`).catch(() => undefined);
@@ -410,6 +463,8 @@ async function main(): Promise<void> {
             deployedImage = image;
         } catch (error) {
             // What failed is in the engine's diagnostics; without any, the CLI's last lines.
+            recorded = false;
+            servedAt = 0;
             steps.finish();
             const reason = errors.length > 0 ? errors.join("\n") : String((error as { message?: unknown }).message).trim().split("\n").slice(-5).join("\n");
             // Ctrl-C from a terminal reaches `pulumi` too, which stops what it has not started.

@@ -172,10 +172,12 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
         await stack().stack.preview({ expectNoChanges: true });
     });
 
-    scenario("5. in the dev loop, a saved edit is served, with one line naming the file, the new tag and the time; the new pods' logs stream", async () => {
+    scenario("5. in the dev loop, a saved edit is served, with one line naming the file, the new tag and the time, by the fast path and then recorded (one rollout, nothing left to change); the new pods' logs stream", async () => {
         server = path.join(stack().dir, "app", "server.js");
         goodServer = fs.readFileSync(server, "utf8");
         const from = loop().lines.length;
+        const generation = () => Number(kubectl(stack(), ["get", "deployment/node-deployment", "-n", namespace, "-o", "jsonpath={.metadata.generation}"]));
+        const generationBefore = generation();
         edit(server, "`Hello nodes: ", "`Hello from the loop: ");
         const { match } = await loop().line(updateLine, from, 180);
         console.log(`# dev loop: ${match[0]}`);
@@ -184,6 +186,12 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
         assert.equal(groups.ready, groups.want);
         assert.equal(groups.want, "3");
         await servedWithin(url, "Hello from the loop: ");
+        // Rolled out by the fast path (tools/fast-rollout.ts), then recorded by the update with no
+        // second rollout: one new spec, and the state holds what runs.
+        const managers = kubectl(stack(), ["get", "deployment/node-deployment", "-n", namespace, "--show-managed-fields", "-o", "jsonpath={.metadata.managedFields[*].manager}"]);
+        assert.ok(managers.split(" ").includes("kube-demo-dev-loop"), managers);
+        assert.equal(generation(), generationBefore + 1);
+        await stack().stack.preview({ expectNoChanges: true });
         // Each new pod's first line, under its own prefix.
         await loop().line(/^\[node-deployment-[a-z0-9]+-[a-z0-9]+\] listening on :8080/, from, 30);
         assert.equal(loop().updates(from).length, 1, "one save, one update");
@@ -285,14 +293,21 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
         await servedWithin(url, "Hello again: ");
     });
 
-    scenario("9. Ctrl-C stops the loop and leaves no process behind", async () => {
+    scenario("9. Ctrl-C during the fast path of a save stops the loop once the save is recorded, and leaves no process behind", async () => {
+        edit(server, "`Hello again: ", "`Hello before Ctrl-C: ");
+        // The fast path's load or rollout check under way (tools/fast-rollout.ts), before any update.
+        const deadline = Date.now() + 30_000;
+        while (!processesInGroup(loop().pid).some((p) => /runtime\/(load-image|rollout-status)\.js/.test(p)) && Date.now() < deadline) {
+            await new Promise((resolve) => setTimeout(resolve, 50));
+        }
         const started = Date.now();
         process.kill(-loop().pid, "SIGINT"); // as a terminal does: to the whole foreground group
         assert.equal(await loop().exited, 0);
         console.log(`# dev loop stopped ${Date.now() - started} ms after Ctrl-C`);
         await new Promise((resolve) => setTimeout(resolve, 500));
         assert.deepEqual(processesInGroup(loop().pid), []);
-        // The stack is as last deployed.
+        // The update under way ran to its end: what runs is the save, and the state holds it.
+        await servedWithin(url, "Hello before Ctrl-C: ");
         await stack().stack.preview({ expectNoChanges: true });
     });
 

@@ -1,0 +1,136 @@
+// The dev loop's fast path for a save under app/ alone, on a Kind cluster of the stack's own: it
+// does straight away what the update would (the same image, built by the same Docker engine's
+// BuildKit from the same files; the same load; the same image and version label on the
+// Deployment), so the save is served without waiting for the engine and the policy pack. The
+// update that follows records it: it finds the image built, loaded and set, and changes nothing
+// in the cluster. Any failure here leaves the update to do the work and say what is wrong.
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as path from "node:path";
+import * as tar from "tar-stream";
+import { buildContextFiles, hostPlatform, imageBuildArgs } from "../image";
+import { imageTag, appNames } from "../workload";
+import type { Deployment, KubeApi } from "../runtime/kube-api.js";
+
+/** What the fast path needs of the stack, as its last update left it. */
+export interface FastRolloutTarget {
+    /** The build context, absolute. */
+    readonly context: string;
+    readonly baseImage?: string | undefined;
+    readonly clusterName: string;
+    /** A unix socket address (unix:///...): the only kind of engine address the fast path speaks to. */
+    readonly dockerHost: string;
+    readonly registryImage?: string | undefined;
+    /** The cluster's API, its kubeconfig (the rollout check reads it on stdin) and the app's namespace. */
+    readonly api: KubeApi;
+    readonly kubeconfig: string;
+    readonly namespace: string;
+}
+
+/** The field manager of the fast path's patch; the update's server-side apply then owns the same values. */
+const fieldManager = "kube-demo-dev-loop";
+
+/**
+ * The strategic merge patch that moves the Deployment to `image`: exactly the fields of the
+ * Workload that follow the image (a unit test renders the Workload with two images to check it).
+ */
+export function imagePatch(image: string): object {
+    const version = { "app.kubernetes.io/version": imageTag(image) };
+    return {
+        metadata: { labels: version },
+        spec: { template: { metadata: { labels: version }, spec: { containers: [{ name: appNames.container, image }] } } },
+    };
+}
+
+/** The build context as `docker build` sends it: the files .dockerignore lets through, with their bits. */
+export function contextArchive(context: string): tar.Pack {
+    const pack = tar.pack();
+    for (const file of buildContextFiles(context)) {
+        const full = path.join(context, file);
+        const stat = fs.lstatSync(full);
+        const header = { name: file, mode: stat.mode & 0o7777, mtime: stat.mtime };
+        if (stat.isSymbolicLink()) {
+            pack.entry({ ...header, type: "symlink", linkname: fs.readlinkSync(full) });
+        } else {
+            pack.entry(header, fs.readFileSync(full));
+        }
+    }
+    pack.finalize();
+    return pack;
+}
+
+/**
+ * Builds `image` from the context with the engine's BuildKit, through its API as the docker
+ * provider does (the docker CLI would need buildx for BuildKit), so the provider's build of the
+ * same files is a cache hit with the same image ID.
+ */
+function build(target: FastRolloutTarget, image: string): Promise<void> {
+    const query = new URLSearchParams({
+        version: "2", t: image, platform: hostPlatform, dockerfile: "Dockerfile",
+        buildargs: JSON.stringify(imageBuildArgs(target.baseImage)),
+    });
+    return new Promise((resolve, reject) => {
+        const request = http.request({
+            socketPath: target.dockerHost.slice("unix://".length), path: `/build?${query.toString()}`, method: "POST",
+            headers: { "content-type": "application/x-tar" },
+        }, (response) => {
+            let body = "";
+            response.setEncoding("utf8");
+            response.on("data", (chunk: string) => { body += chunk; });
+            response.on("end", () => {
+                // A stream of JSON lines; a failed step is a line with "error".
+                const failed = body.split("\n").map((line) => { try { return JSON.parse(line) as { error?: string }; } catch { return {}; } })
+                    .find((line) => line.error);
+                if (response.statusCode !== 200 || failed) {
+                    reject(new Error(`build: ${failed?.error ?? `${response.statusCode} ${body.slice(0, 300)}`}`));
+                } else {
+                    resolve();
+                }
+            });
+        });
+        request.on("error", reject);
+        contextArchive(target.context).pipe(request);
+    });
+}
+
+/** Runs a script of runtime/ as the update's command resources do; rejects with its last lines. */
+function runtimeScript(script: string, args: string[], env: Record<string, string>, stdin = ""): Promise<void> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [path.join(__dirname, "..", "runtime", script), ...args], {
+            env: { ...process.env, ...env }, stdio: ["pipe", "ignore", "pipe"],
+        });
+        let err = "";
+        child.stderr.on("data", (chunk: Buffer) => { err += chunk.toString(); });
+        child.on("error", reject);
+        child.on("close", (code) => {
+            if (code === 0) {
+                resolve();
+            } else {
+                reject(new Error(`${script}: ${err.trim().split("\n").slice(-3).join(" ")}`));
+            }
+        });
+        child.stdin.end(stdin);
+    });
+}
+
+/**
+ * Builds, loads and rolls out `image` when the Deployment still runs `deployedImage` (what the
+ * stack last recorded); resolves once every replica runs it and is Ready. Rejects on anything
+ * else, having changed nothing the update would not change.
+ */
+export async function fastRollout(target: FastRolloutTarget, image: string, deployedImage: string): Promise<void> {
+    const deploymentPath = `/apis/apps/v1/namespaces/${target.namespace}/deployments/${appNames.deployment}`;
+    const [live] = await Promise.all([target.api.get<Deployment>(deploymentPath), build(target, image)]);
+    const running = live.spec.template?.spec?.containers?.find((container) => container.name === appNames.container)?.image;
+    if (running !== deployedImage) {
+        throw new Error(`the Deployment runs ${running ?? "no image"}, not the stack's ${deployedImage}`);
+    }
+    await runtimeScript("load-image.js", [image, target.clusterName], {
+        DOCKER_HOST: target.dockerHost, ...(target.registryImage ? { REGISTRY_IMAGE: target.registryImage } : {}),
+    });
+    const patched = await target.api.patch<Deployment>(`${deploymentPath}?fieldManager=${fieldManager}`, imagePatch(image), "application/strategic-merge-patch+json");
+    await runtimeScript("rollout-status.js", [], {
+        NAMESPACE: target.namespace, DEPLOYMENT: appNames.deployment, GENERATION: String(patched.metadata.generation ?? 0),
+    }, target.kubeconfig);
+}
