@@ -121,6 +121,10 @@ export class Workload extends pulumi.ComponentResource {
                 labels: versioned,
                 annotations: {
                     ...awaitAnnotations,
+                    // The stack owns its Deployment outright: where another field manager set a field
+                    // (the dev loop's fast path sets the image ahead of the update, tools/fast-rollout.ts;
+                    // or a `kubectl set image`), the update's server-side apply takes it back.
+                    "pulumi.com/patchForce": "true",
                     // imagePullPolicy Always is wrong for an image loaded into Kind nodes (no registry
                     // to pull from), and a content-hash tag never needs a re-pull. The one CRITICAL
                     // waiver; its full reason is in tests/lint/kube-score-waivers.yaml.

@@ -262,6 +262,10 @@ describe("with the default config", () => {
         assert.equal(preloadImagePath, "environment.PRELOAD_IMAGE");
     });
 
+    test("the update takes back a Deployment field another manager set (the dev loop's fast path, a kubectl set image)", () => {
+        assert.equal(only(run, Deployment).inputs.metadata.annotations["pulumi.com/patchForce"], "true");
+    });
+
     test("the rollout check, not the provider, awaits the Deployment, and runs again for each new spec", () => {
         const deployment = only(run, Deployment);
         const { rollout, cluster } = commands(run);
