@@ -336,6 +336,8 @@ async function stackRound(round: number) {
             record(stack, "edit: of which rollout", up.stepSeconds("app-deployment") + up.stepSeconds("app-rollout"));
             await untilServing(url, `Stack edit ${round}`);
         }));
+        // This edit's load: a later one (the dev loop's update after its fast path) finds the image there.
+        record(stack, "bytes loaded per edit (KiB)", (await lastLoad(test)).reduce((sum, node) => sum + node.bytes, 0) / 1024);
         // The next edit as the README has it: `npm run up`, one `pulumi up --skip-preview`
         // with the stack and settings already there. A user's first `npm run up` of a checkout
         // runs the policy pack's preview pass as well (tools/up.sh); this untimed one is that.
@@ -378,7 +380,6 @@ async function stackRound(round: number) {
         const imageBytes = Number(sh("docker", ["image", "inspect", "-f", "{{.Size}}", `node-app:${tag}`]).trim());
         const baseBytes = Number(sh("docker", ["image", "inspect", "-f", "{{.Size}}", found(env.NODE_BASE_IMAGE, "NODE_BASE_IMAGE")]).trim());
         record(stack, "image size over its base (KiB)", (imageBytes - baseBytes) / 1024);
-        record(stack, "bytes loaded per edit (KiB)", (await lastLoad(test)).reduce((sum, node) => sum + node.bytes, 0) / 1024);
         record(stack, "teardown", await timed(() => pulumi(test, `round ${round} destroy`, ["destroy", "--yes", "--skip-preview"])));
     } finally {
         await removeStack(test);

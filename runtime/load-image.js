@@ -377,10 +377,12 @@ async function seedRegistry(image, cluster, registryImage) {
     await pushToRegistry(image, address);
 }
 
-/** Starts the seed (seedRegistry) in a process of its own, which outlives this one. @param {string} image @param {string} cluster */
-function seedInBackground(image, cluster) {
-    if (!process.env.REGISTRY_IMAGE) return;
-    spawn(process.execPath, [__filename, "--seed", image, cluster], { detached: true, stdio: "ignore", cwd: os.tmpdir() }).unref();
+/**
+ * Starts the seed (seedRegistry) in a process of its own, which outlives this one.
+ * @param {string} image @param {string} cluster @param {string} registryImage
+ */
+function seedInBackground(image, cluster, registryImage) {
+    spawn(process.execPath, [__filename, "--seed", image, cluster, registryImage], { detached: true, stdio: "ignore", cwd: os.tmpdir() }).unref();
 }
 
 /**
@@ -426,9 +428,10 @@ async function imageLayers(image) {
  * A node that already holds this very image (same name, loaded from the same Docker image ID:
  * a tag can be built again from another base) is sent nothing.
  * @param {string} image @param {string} cluster
+ * @param {string | undefined} registryImage the image of the cluster's registry (none: the layers are sent by docker save)
  * @returns {Promise<string[]>}
  */
-async function loadImage(image, cluster) {
+async function loadImage(image, cluster, registryImage = process.env.REGISTRY_IMAGE) {
     const reference = containerdReference(image);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-load-"));
     const saveAborted = new AbortController();
@@ -437,7 +440,7 @@ async function loadImage(image, cluster) {
     try {
         // What takes longest starts first, and the nodes are asked while it runs: the push to the
         // cluster's registry when it is ready, else docker save.
-        const registry = process.env.REGISTRY_IMAGE ? await readyRegistry(cluster, splitTag(image).repository) : undefined;
+        const registry = registryImage ? await readyRegistry(cluster, splitTag(image).repository) : undefined;
         const pushing = registry ? pushToRegistry(image, registry) : undefined;
         const saving = pushing ? undefined : saveImage(image, dir, saveAborted.signal);
         // Each is awaited below, unless no node needs the image.
@@ -465,8 +468,8 @@ async function loadImage(image, cluster) {
         } else if (lacking.length > 0 && saving) {
             sent = await sendTo(lacking, image, reference, id, await saving);
         }
-        if (!registry) {
-            seedInBackground(image, cluster);
+        if (!registry && registryImage) {
+            seedInBackground(image, cluster, registryImage);
         }
         return [...notes, ...stores.map(({ node }) => sent.find((line) => line.startsWith(`${image} -> ${node}:`)) ?? `${image} -> ${node}: already there, nothing sent`)];
     } finally {

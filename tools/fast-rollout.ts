@@ -12,6 +12,7 @@ import * as tar from "tar-stream";
 import { buildContextFiles, hostPlatform, imageBuildArgs } from "../image";
 import { imageTag, appNames } from "../workload";
 import type { Deployment, KubeApi } from "../runtime/kube-api.js";
+import { loadImage } from "../runtime/load-image.js";
 
 /** What the fast path needs of the stack, as its last update left it. */
 export interface FastRolloutTarget {
@@ -94,7 +95,7 @@ function build(target: FastRolloutTarget, image: string): Promise<void> {
     });
 }
 
-/** Runs a script of runtime/ as the update's command resources do; rejects with its last lines. */
+/** Runs a script of runtime/ as the update's command resources run it; rejects with its last lines. */
 function runtimeScript(script: string, args: string[], env: Record<string, string>, stdin = ""): Promise<void> {
     return new Promise((resolve, reject) => {
         const child = spawn(process.execPath, [path.join(__dirname, "..", "runtime", script), ...args], {
@@ -126,9 +127,10 @@ export async function fastRollout(target: FastRolloutTarget, image: string, depl
     if (running !== deployedImage) {
         throw new Error(`the Deployment runs ${running ?? "no image"}, not the stack's ${deployedImage}`);
     }
-    await runtimeScript("load-image.js", [image, target.clusterName], {
-        DOCKER_HOST: target.dockerHost, ...(target.registryImage ? { REGISTRY_IMAGE: target.registryImage } : {}),
-    });
+    // In this process, not as the update runs it (a node process of its own): its start is a
+    // tenth of a second or more of every save. Its docker and kind calls reach the engine the
+    // docker CLI's context names, which is where dockerHost came from.
+    await loadImage(image, target.clusterName, target.registryImage);
     const patched = await target.api.patch<Deployment>(`${deploymentPath}?fieldManager=${fieldManager}`, imagePatch(image), "application/strategic-merge-patch+json");
     await runtimeScript("rollout-status.js", [], {
         NAMESPACE: target.namespace, DEPLOYMENT: appNames.deployment, GENERATION: String(patched.metadata.generation ?? 0),
