@@ -45,6 +45,25 @@ export function buildContextFiles(contextDir: string): string[] {
     return files.sort();
 }
 
+/** A file the build sees: its path, permission bits and time, and its bytes (a symlink's: its target). */
+export interface BuildContextEntry {
+    readonly file: string;
+    readonly mode: number;
+    readonly mtime: Date;
+    readonly symlink: boolean;
+    readonly bytes: Buffer;
+}
+
+/** Every file `docker build` sends from `contextDir` (buildContextFiles), read. */
+export function buildContextEntries(contextDir: string): BuildContextEntry[] {
+    return buildContextFiles(contextDir).map((file) => {
+        const full = path.join(contextDir, file);
+        const stat = fs.lstatSync(full);
+        const symlink = stat.isSymbolicLink();
+        return { file, mode: stat.mode & 0o7777, mtime: stat.mtime, symlink, bytes: symlink ? Buffer.from(fs.readlinkSync(full)) : fs.readFileSync(full) };
+    });
+}
+
 /**
  * A tag that names the image's inputs: the path, permission bits and bytes of every file the
  * build sees (COPY keeps the bits, and the docker provider's own context hash includes them, so
@@ -53,12 +72,8 @@ export function buildContextFiles(contextDir: string): string[] {
  */
 export function contentTag(contextDir: string, buildArgs: Record<string, string> = {}, platform = hostPlatform): string {
     const hash = createHash("sha256");
-    for (const file of buildContextFiles(contextDir)) {
-        const full = path.join(contextDir, file);
-        const stat = fs.lstatSync(full);
-        const bytes = stat.isSymbolicLink() ? Buffer.from(fs.readlinkSync(full)) : fs.readFileSync(full);
-        const mode = (stat.mode & 0o7777).toString(8);
-        hash.update(`file\0${file}\0${mode}\0${bytes.length}\0`).update(bytes);
+    for (const { file, mode, bytes } of buildContextEntries(contextDir)) {
+        hash.update(`file\0${file}\0${mode.toString(8)}\0${bytes.length}\0`).update(bytes);
     }
     for (const key of Object.keys(buildArgs).sort()) {
         hash.update(`arg\0${key}\0${buildArgs[key]}\0`);

@@ -5,11 +5,10 @@
 // update that follows records it: it finds the image built, loaded and set, and changes nothing
 // in the cluster. Any failure here leaves the update to do the work and say what is wrong.
 import { spawn } from "node:child_process";
-import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
 import * as tar from "tar-stream";
-import { buildContextFiles, hostPlatform, imageBuildArgs } from "../image";
+import { buildContextEntries, hostPlatform, imageBuildArgs } from "../image";
 import { imageTag, appNames } from "../workload";
 import type { Deployment, KubeApi } from "../runtime/kube-api.js";
 import { loadImage } from "../runtime/load-image.js";
@@ -47,14 +46,12 @@ export function imagePatch(image: string): object {
 /** The build context as `docker build` sends it: the files .dockerignore lets through, with their bits. */
 export function contextArchive(context: string): tar.Pack {
     const pack = tar.pack();
-    for (const file of buildContextFiles(context)) {
-        const full = path.join(context, file);
-        const stat = fs.lstatSync(full);
-        const header = { name: file, mode: stat.mode & 0o7777, mtime: stat.mtime };
-        if (stat.isSymbolicLink()) {
-            pack.entry({ ...header, type: "symlink", linkname: fs.readlinkSync(full) });
+    for (const { file, mode, mtime, symlink, bytes } of buildContextEntries(context)) {
+        const header = { name: file, mode, mtime };
+        if (symlink) {
+            pack.entry({ ...header, type: "symlink", linkname: bytes.toString() });
         } else {
-            pack.entry(header, fs.readFileSync(full));
+            pack.entry(header, bytes);
         }
     }
     pack.finalize();
@@ -95,11 +92,15 @@ function build(target: FastRolloutTarget, image: string): Promise<void> {
     });
 }
 
-/** Runs a script of runtime/ as the update's command resources run it; rejects with its last lines. */
-function runtimeScript(script: string, args: string[], env: Record<string, string>, stdin = ""): Promise<void> {
+/**
+ * The update's rollout check (runtime/rollout-status.js, as the app-rollout step runs it, the
+ * kubeconfig on stdin) on the Deployment's `generation`; rejects with its last lines.
+ */
+function rolloutCheck(target: FastRolloutTarget, generation: number): Promise<void> {
     return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [path.join(__dirname, "..", "runtime", script), ...args], {
-            env: { ...process.env, ...env }, stdio: ["pipe", "ignore", "pipe"],
+        const child = spawn(process.execPath, [path.join(__dirname, "..", "runtime", "rollout-status.js")], {
+            env: { ...process.env, NAMESPACE: target.namespace, DEPLOYMENT: appNames.deployment, GENERATION: String(generation) },
+            stdio: ["pipe", "ignore", "pipe"],
         });
         let err = "";
         child.stderr.on("data", (chunk: Buffer) => { err += chunk.toString(); });
@@ -108,10 +109,10 @@ function runtimeScript(script: string, args: string[], env: Record<string, strin
             if (code === 0) {
                 resolve();
             } else {
-                reject(new Error(`${script}: ${err.trim().split("\n").slice(-3).join(" ")}`));
+                reject(new Error(`rollout check: ${err.trim().split("\n").slice(-3).join(" ")}`));
             }
         });
-        child.stdin.end(stdin);
+        child.stdin.end(target.kubeconfig);
     });
 }
 
@@ -132,7 +133,5 @@ export async function fastRollout(target: FastRolloutTarget, image: string, depl
     // docker CLI's context names, which is where dockerHost came from.
     await loadImage(image, target.clusterName, target.registryImage);
     const patched = await target.api.patch<Deployment>(`${deploymentPath}?fieldManager=${fieldManager}`, imagePatch(image), "application/strategic-merge-patch+json");
-    await runtimeScript("rollout-status.js", [], {
-        NAMESPACE: target.namespace, DEPLOYMENT: appNames.deployment, GENERATION: String(patched.metadata.generation ?? 0),
-    }, target.kubeconfig);
+    await rolloutCheck(target, patched.metadata.generation ?? 0);
 }

@@ -295,9 +295,10 @@ describe("a stack from two workers to one node, with the dev loop on it", () => 
 
     scenario("9. Ctrl-C during the fast path of a save stops the loop once the save is recorded, and leaves no process behind", async () => {
         edit(server, "`Hello again: ", "`Hello before Ctrl-C: ");
-        // The fast path's load or rollout check under way (tools/fast-rollout.ts), before any update.
+        // The fast path's rollout check under way (tools/fast-rollout.ts; its load runs in the loop's
+        // own process), before any update.
         const deadline = Date.now() + 30_000;
-        while (!processesInGroup(loop().pid).some((p) => /runtime\/(load-image|rollout-status)\.js/.test(p)) && Date.now() < deadline) {
+        while (!processesInGroup(loop().pid).some((p) => /runtime\/rollout-status\.js/.test(p)) && Date.now() < deadline) {
             await new Promise((resolve) => setTimeout(resolve, 50));
         }
         const started = Date.now();
