@@ -11,7 +11,7 @@ import tseslint from "typescript-eslint";
 export default tseslint.config(
     { ignores: ["node_modules/", "bin/"] },
     {
-        files: ["**/*.ts", "runtime/**/*.js", "tools/**/*.js", "policy/**/*.js"],
+        files: ["**/*.ts", "transpile.js", "runtime/**/*.js", "tools/**/*.js", "policy/**/*.js"],
         extends: [...tseslint.configs.strictTypeChecked],
         languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
         plugins: { pulumi },
@@ -28,7 +28,7 @@ export default tseslint.config(
         },
     },
     {
-        files: ["runtime/**/*.js", "tools/**/*.js", "policy/**/*.js"],
+        files: ["transpile.js", "runtime/**/*.js", "tools/**/*.js", "policy/**/*.js"],
         // CommonJS run by node directly (`node runtime/x.js`, the policy pack), type-checked through `// @ts-check`.
         languageOptions: { sourceType: "commonjs", globals: globals.node },
         rules: { "@typescript-eslint/no-require-imports": "off" }, // require() is how CommonJS imports
