@@ -429,31 +429,39 @@ async function imageLayers(image) {
  * a tag can be built again from another base) is sent nothing.
  * @param {string} image @param {string} cluster
  * @param {string | undefined} registryImage the image of the cluster's registry (none: the layers are sent by docker save)
+ * @param {Promise<unknown>} built settles once `image` is built: the nodes and the registry are asked meanwhile
  * @returns {Promise<string[]>}
  */
-async function loadImage(image, cluster, registryImage = process.env.REGISTRY_IMAGE) {
+async function loadImage(image, cluster, registryImage = process.env.REGISTRY_IMAGE, built = Promise.resolve()) {
     const reference = containerdReference(image);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kube-demo-load-"));
     const saveAborted = new AbortController();
     /** @type {string[]} */
     const notes = [];
     try {
+        // The registry and the nodes are asked while the image is built; each is awaited below.
+        const registryFound = registryImage ? readyRegistry(cluster, splitTag(image).repository) : Promise.resolve(undefined);
+        const storesRead = run("kind", ["get", "nodes", "--name", cluster]).then((out) => {
+            const nodes = out.split(/\s+/).filter(Boolean);
+            if (nodes.length === 0) {
+                throw new Error(`kind cluster "${cluster}" has no nodes (kind get nodes --name ${cluster})`);
+            }
+            return Promise.all(nodes.map((node) => nodeStore(node, reference).then((store) => ({ node, ...store }), (/** @type {unknown} */ error) => {
+                throw new Error(`node ${node}: cannot list its containerd content: ${lastLine(/** @type {Error} */ (error).message)}`);
+            })));
+        });
+        registryFound.catch(() => {});
+        storesRead.catch(() => {});
+        await built;
         // What takes longest starts first, and the nodes are asked while it runs: the push to the
         // cluster's registry when it is ready, else docker save.
-        const registry = registryImage ? await readyRegistry(cluster, splitTag(image).repository) : undefined;
+        const registry = await registryFound;
         const pushing = registry ? pushToRegistry(image, registry) : undefined;
         const saving = pushing ? undefined : saveImage(image, dir, saveAborted.signal);
         // Each is awaited below, unless no node needs the image.
         pushing?.catch(() => {});
         saving?.catch(() => {});
-        const [id, nodes] = await Promise.all([imageId(image), run("kind", ["get", "nodes", "--name", cluster])
-            .then((out) => out.split(/\s+/).filter(Boolean))]);
-        if (nodes.length === 0) {
-            throw new Error(`kind cluster "${cluster}" has no nodes (kind get nodes --name ${cluster})`);
-        }
-        const stores = await Promise.all(nodes.map((node) => nodeStore(node, reference).then((store) => ({ node, ...store }), (/** @type {unknown} */ error) => {
-            throw new Error(`node ${node}: cannot list its containerd content: ${lastLine(/** @type {Error} */ (error).message)}`);
-        })));
+        const [id, stores] = await Promise.all([imageId(image), storesRead]);
         const lacking = stores.filter((store) => store.loadedFrom !== id);
         if (lacking.length === 0) {
             saveAborted.abort();

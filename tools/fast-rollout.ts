@@ -123,15 +123,22 @@ function rolloutCheck(target: FastRolloutTarget, generation: number): Promise<vo
  */
 export async function fastRollout(target: FastRolloutTarget, image: string, deployedImage: string): Promise<void> {
     const deploymentPath = `/apis/apps/v1/namespaces/${target.namespace}/deployments/${appNames.deployment}`;
-    const [live] = await Promise.all([target.api.get<Deployment>(deploymentPath), build(target, image)]);
+    const building = build(target, image);
+    // In this process, not as the update runs it (a node process of its own): its start is a
+    // tenth of a second or more of every save. It asks the nodes while the image builds; its
+    // docker and kind calls reach the engine the docker CLI's context names, as dockerHost did.
+    const loading = loadImage(image, target.clusterName, target.registryImage, building);
+    const [live] = await Promise.all([target.api.get<Deployment>(deploymentPath), building]).catch(async (error: unknown) => {
+        await loading.catch(() => undefined);
+        throw error;
+    });
     const running = live.spec.template?.spec?.containers?.find((container) => container.name === appNames.container)?.image;
     if (running !== deployedImage) {
+        // The update loads the image too: this one may end first, but nothing else is changed.
+        await loading.catch(() => undefined);
         throw new Error(`the Deployment runs ${running ?? "no image"}, not the stack's ${deployedImage}`);
     }
-    // In this process, not as the update runs it (a node process of its own): its start is a
-    // tenth of a second or more of every save. Its docker and kind calls reach the engine the
-    // docker CLI's context names, which is where dockerHost came from.
-    await loadImage(image, target.clusterName, target.registryImage);
+    await loading;
     const patched = await target.api.patch<Deployment>(`${deploymentPath}?fieldManager=${fieldManager}`, imagePatch(image), "application/strategic-merge-patch+json");
     await rolloutCheck(target, patched.metadata.generation ?? 0);
 }

@@ -144,6 +144,7 @@ const stores = ${JSON.stringify(stores)};
 const holding = ${JSON.stringify(holding)};
 const failFirstImport = ${JSON.stringify(failFirstImport)};
 const command = args.join(" ");
+fs.appendFileSync(dir + "/calls", args.slice(0, 3).join(" ") + "\\n");
 const node = args[1] === "-i" ? args[2] : args[1];
 if (command === "save -- node-app:1") {
     fs.writeFileSync(dir + "/saved", "");
@@ -254,6 +255,28 @@ test("when every node holds the image, docker save is not awaited", async () => 
     assert.match(output, /already there/);
     // The save may have started (it starts first) but nothing was imported from it.
     assert.deepEqual(fs.readdirSync(dir).filter((f) => f.startsWith("import-")), []);
+});
+
+test("in the dev loop's process, the nodes are asked while the image builds; the image is read once it is built", async () => {
+    const dir = tempDir();
+    const bin = fakeCluster(dir, await classicSave(), { "demo-control-plane": diffIds.slice(0, 2) });
+    const calls = () => fs.existsSync(path.join(dir, "calls")) ? fs.readFileSync(path.join(dir, "calls"), "utf8").split("\n").filter(Boolean) : [];
+    const pathBefore = process.env.PATH;
+    process.env.PATH = `${bin}:${pathBefore ?? ""}`;
+    try {
+        let built = () => {};
+        const loading = loader.loadImage("node-app:1", "demo", undefined, new Promise<void>((resolve) => { built = resolve; }));
+        for (let waited = 0; !calls().some((call) => call.startsWith("exec demo-control-plane sh")) && waited < 10_000; waited += 50) {
+            await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        assert.deepEqual(calls(), ["exec demo-control-plane sh"], "the node's store is read before the build ends, the image not yet");
+        built();
+        const lines = await loading;
+        assert.deepEqual(calls().slice(1).sort(), ["exec -i demo-control-plane", "image inspect --format", "save -- node-app:1"]);
+        assert.match(lines.join("\n"), /^node-app:1 -> demo-control-plane: 1 of 3 layers sent, \d+ bytes$/m);
+    } finally {
+        process.env.PATH = pathBefore;
+    }
 });
 
 test("the preload loads once the image and every node are there, and says so", async () => {
