@@ -8,5 +8,9 @@ Reflect.deleteProperty(Error, "prepareStackTrace");
 
 export = async () => {
     const { url, clusterName, kubeContext, image, kubeconfig, kubeconfigPath, namespace } = await kubeDemo();
-    return { url, clusterName, kubeContext, image, kubeconfig, kubeconfigPath, namespace };
+    // Only the outputs of this target: an undefined one gets a warning at every preview and up.
+    return {
+        url, kubeContext, image, namespace,
+        ...(clusterName && { clusterName }), ...(kubeconfig && { kubeconfig }), ...(kubeconfigPath !== undefined && { kubeconfigPath }),
+    };
 };
