@@ -1,6 +1,8 @@
 // The stack's settings: each declared once, in `settings`, which drives their parsing,
 // defaults and error messages. Pulumi.yaml must declare the same (a unit test checks it).
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 export const serviceTypes = ["NodePort", "LoadBalancer", "ClusterIP"] as const;
 export type ServiceType = (typeof serviceTypes)[number];
@@ -59,8 +61,9 @@ function shownValue(value: string): string {
 
 /** A setting with a value it cannot take. Its message is the one line the user sees. */
 export class ConfigError extends Error {
-    constructor(key: string, value: string, allowed: string) {
-        super(`invalid config ${key}=${shownValue(value)}: ${allowed}`);
+    /** `where`: which entry of a list the key belongs to, such as `app api`. */
+    constructor(key: string, value: string, allowed: string, where?: string) {
+        super(`invalid config ${key}=${shownValue(value)}${where ? ` (${where})` : ""}: ${allowed}`);
         this.name = "ConfigError";
     }
 }
@@ -204,11 +207,49 @@ type Parsed<S> =
 
 type Settings = { readonly [K in keyof typeof settings]: Parsed<(typeof settings)[K]> };
 
+/**
+ * The `apps` setting: structured, so not in the table above, which holds one value per key.
+ * Pulumi.yaml declares it as a list of objects; each app is checked here, key by key.
+ */
+export const appsSetting = {
+    type: "array",
+    items: { type: "object" },
+    default: [],
+    description: "Your own apps, each built from a folder with a Dockerfile and given its own image, Deployment, Service and host port (README, Your own apps). Unset, the one app of app/ under the seed's names.",
+} as const;
+
+/** An app of the `apps` setting, as the program builds, deploys and exposes it. */
+export interface AppSettings {
+    /** Names its Kubernetes objects, its image (unless imageName) and its resources: a DNS label. */
+    readonly name: string;
+    /** The build context: a folder, relative to the project or absolute. */
+    readonly context: string;
+    /** The Dockerfile, relative to the context. */
+    readonly dockerfile: string;
+    readonly buildArgs: Readonly<Record<string, string>>;
+    /** Repository of its image; the tag is the content hash. */
+    readonly imageName: string;
+    /** The port it listens on in its container. */
+    readonly port: number;
+    /** The HTTP path its readiness probe and the up's wait ask; unset, a TCP connection. */
+    readonly readinessPath?: string | undefined;
+    readonly replicas: number;
+    /** Where it answers on 127.0.0.1. */
+    readonly hostPort: number;
+    readonly env: Readonly<Record<string, string>>;
+    /** Environment the pods read from a Kubernetes Secret: never in an output or the state's plain text. */
+    readonly secretEnv: Readonly<Record<string, string>>;
+}
+
 /** The settings of target existing, which StackConfig holds in `target` rather than at the top level. */
 type TargetSettings = "target" | "kubeconfig" | "context" | "registry";
 
 /** The stack's configuration as the program uses it: every setting parsed, the target's own in `target`. */
-export type StackConfig = Omit<Settings, TargetSettings> & { readonly target: KindTarget | ExistingTarget };
+export type StackConfig = Omit<Settings, TargetSettings> & {
+    readonly target: KindTarget | ExistingTarget;
+    /** The `apps` setting; unset (or empty), the one app of app/. */
+    readonly apps?: readonly AppSettings[] | undefined;
+};
 
 /** One setting's value from its raw string (absent when unset), or a ConfigError saying what it takes. */
 function parseSetting(key: string, setting: Setting, raw: string | undefined): number | string | undefined {
@@ -243,11 +284,12 @@ function parseSetting(key: string, setting: Setting, raw: string | undefined): n
  * Validates raw settings (as `pulumi config` stores them: strings, absent when unset).
  * Throws a ConfigError naming the first bad setting.
  */
-export function parseConfig(raw: Record<string, string | undefined>): StackConfig {
+export function parseConfig(raw: Record<string, string | undefined>, projectDir = process.cwd()): StackConfig {
     const parsed = Object.fromEntries(Object.entries(settings).map(([key, setting]) => [key, parseSetting(key, setting, raw[key])]));
     // parseSetting gives each setting the type Parsed<> derives from its entry in the table.
     const { target, kubeconfig, context, registry, ...common } = parsed as Settings;
-    const config: StackConfig = { ...common, target: parseTarget(target, { kubeconfig, context, registry }) };
+    const apps = parseApps(raw.apps, common, projectDir);
+    const config: StackConfig = { ...common, target: parseTarget(target, { kubeconfig, context, registry }), ...(apps ? { apps } : {}) };
     if (config.apiServerPort === config.hostPort) {
         throw new ConfigError("apiServerPort", String(config.apiServerPort), "must differ from hostPort");
     }
@@ -277,6 +319,127 @@ function parseTarget(target: Settings["target"], own: Pick<Settings, "kubeconfig
     return { kind: "existing", kubeconfig, context, registry };
 }
 
+// An app's name: a DNS label short enough for the names made from it (`<name>-env`, its container's).
+const appNamePattern = /^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$/;
+// A POSIX environment variable name.
+const envNamePattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
+// A build argument's name, as Dockerfiles write ARG.
+const buildArgPattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
+// An HTTP path for a probe: printable ASCII from "/", no space.
+const httpPathPattern = /^\/[\x21-\x7e]{0,200}$/;
+// A path inside a folder, as written in the stack's YAML: no "..", printable, no quote or space.
+const relativePathPattern = /^(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9._+@/-]{1,255}$/;
+// A folder, relative to the project or absolute.
+const folderPattern = /^[A-Za-z0-9._+@/-]{1,255}$/;
+
+/** The keys an app takes, in the order they are checked. */
+const appKeys = ["name", "context", "dockerfile", "buildArgs", "imageName", "port", "readinessPath", "replicas", "hostPort", "env", "secretEnv"] as const;
+
+/** A value of the stack's YAML as a message shows it. */
+function asShown(value: unknown): string {
+    return value === undefined ? "" : typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/**
+ * The `apps` setting (a JSON list, as the CLI passes structured config), each app checked
+ * against `common` (its replicas default, the ports it may not take) and the files under
+ * `projectDir`; undefined when unset or empty.
+ */
+function parseApps(raw: string | undefined, common: Pick<Settings, "replicas" | "apiServerPort">, projectDir: string): AppSettings[] | undefined {
+    if (raw === undefined || raw === "") {
+        return undefined;
+    }
+    let list: unknown;
+    try {
+        list = JSON.parse(raw);
+    } catch {
+        list = undefined;
+    }
+    if (!Array.isArray(list)) {
+        throw new ConfigError("apps", raw, "must be a list of apps, set key by key (pulumi config set --path 'apps[0].name' web; README: Your own apps)");
+    }
+    const apps = list.map((entry: unknown, i) => parseApp(entry, `apps[${i}]`, common, projectDir));
+    apps.forEach((app, i) => {
+        const earlier = apps.slice(0, i);
+        const sameName = earlier.findIndex((other) => other.name === app.name);
+        if (sameName >= 0) {
+            throw new ConfigError(`apps[${i}].name`, app.name, `is the name of apps[${sameName}] too: each app needs its own`, `app ${app.name}`);
+        }
+        const samePort = earlier.findIndex((other) => other.hostPort === app.hostPort);
+        if (samePort >= 0) {
+            throw new ConfigError(`apps[${i}].hostPort`, String(app.hostPort), `is the host port of app ${earlier[samePort]?.name ?? ""} too: each app needs its own`, `app ${app.name}`);
+        }
+        if (app.hostPort === common.apiServerPort) {
+            throw new ConfigError(`apps[${i}].hostPort`, String(app.hostPort), "is the cluster's API server port (apiServerPort): choose another", `app ${app.name}`);
+        }
+    });
+    return apps.length > 0 ? apps : undefined;
+}
+
+/** One app of `apps`, at `at` (`apps[i]`); a ConfigError names the first bad key. */
+function parseApp(entry: unknown, at: string, common: Pick<Settings, "replicas">, projectDir: string): AppSettings {
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
+        throw new ConfigError(at, asShown(entry), `must be an app: an object of ${appKeys.join(", ")}`);
+    }
+    const fields = entry as Record<string, unknown>;
+    const name = typeof fields.name === "string" && appNamePattern.test(fields.name) ? fields.name : undefined;
+    const where = name ? `app ${name}` : undefined;
+    const bad = (key: string, allowed: string): never => { throw new ConfigError(`${at}.${key}`, asShown(fields[key] ?? ""), allowed, where); };
+    if (name === undefined) {
+        bad("name", "must be 1 to 40 characters of a-z, 0-9 and '-', starting with a letter and ending with a letter or digit");
+    }
+    const unknown = Object.keys(fields).find((key) => !(appKeys as readonly string[]).includes(key));
+    if (unknown !== undefined) {
+        bad(unknown, `is not a key of an app; an app takes ${appKeys.join(", ")}`);
+    }
+    const text = (key: string, pattern: RegExp, allowed: string, fallback?: string): string => {
+        const value = fields[key] ?? fallback;
+        return typeof value === "string" && pattern.test(value) ? value : bad(key, allowed);
+    };
+    const integer = (key: string, min: number, max: number, fallback?: number): number => {
+        const value = fields[key] ?? fallback;
+        const number = typeof value === "number" ? value : typeof value === "string" && integerPattern.test(value) ? Number(value) : NaN;
+        return Number.isInteger(number) && number >= min && number <= max ? number : bad(key, `must be an integer from ${min} to ${max}`);
+    };
+    const strings = (key: string, namePattern: RegExp, what: string): Record<string, string> => {
+        const value = fields[key] ?? {};
+        if (typeof value !== "object" || Array.isArray(value)) {
+            return bad(key, `must be a map of ${what} to text`);
+        }
+        for (const [entryName, entryValue] of Object.entries(value)) {
+            if (!namePattern.test(entryName) || typeof entryValue !== "string") {
+                throw new ConfigError(`${at}.${key}.${entryName}`, asShown(entryValue), `must be text under a ${what} (letters, digits and '_', not starting with a digit)`, where);
+            }
+        }
+        return value as Record<string, string>;
+    };
+
+    const context = text("context", folderPattern, "must be the app's folder, relative to the project or absolute, in letters, digits and . _ + @ / -");
+    const contextDir = path.resolve(projectDir, context);
+    if (!fs.statSync(contextDir, { throwIfNoEntry: false })?.isDirectory()) {
+        bad("context", `is not a folder (looked for ${contextDir})`);
+    }
+    const dockerfile = text("dockerfile", relativePathPattern, "must be a path inside the app's folder, without '..'", "Dockerfile");
+    if (!fs.statSync(path.join(contextDir, dockerfile), { throwIfNoEntry: false })?.isFile()) {
+        throw new ConfigError(`${at}.dockerfile`, dockerfile, `is not a file in the app's folder (looked for ${path.join(contextDir, dockerfile)})`, where);
+    }
+    const readinessPath = fields.readinessPath === undefined || fields.readinessPath === "" ? undefined
+        : text("readinessPath", httpPathPattern, "must be an HTTP path starting with '/', such as /healthz (unset: a TCP check)");
+    return {
+        name: name ?? "",
+        context,
+        dockerfile,
+        buildArgs: strings("buildArgs", buildArgPattern, "build argument name"),
+        imageName: text("imageName", repositoryPattern, "must be a lowercase image repository name without a tag, such as team/api", name),
+        port: integer("port", 1, 65535, 8080),
+        ...(readinessPath ? { readinessPath } : {}),
+        replicas: integer("replicas", 1, 20, common.replicas),
+        hostPort: integer("hostPort", 1, 65535),
+        env: strings("env", envNamePattern, "variable name"),
+        secretEnv: strings("secretEnv", envNamePattern, "variable name"),
+    };
+}
+
 /**
  * Reads the stack's configuration. A bad value ends the program with one line and no
  * stack trace (pulumi.RunError), before any resource is declared.
@@ -284,7 +447,7 @@ function parseTarget(target: Settings["target"], own: Pick<Settings, "kubeconfig
 export function loadConfig(): StackConfig {
     const config = new pulumi.Config();
     const raw: Record<string, string | undefined> = {};
-    for (const key of Object.keys(settings)) {
+    for (const key of [...Object.keys(settings), "apps"]) {
         raw[key] = config.get(key);
     }
     try {

@@ -34,11 +34,11 @@ export default tseslint.config(
         rules: { "@typescript-eslint/no-require-imports": "off" }, // require() is how CommonJS imports
     },
     {
-        files: ["app/**/*.js", "app/**/*.mjs"],
+        files: ["app/**/*.js", "app/**/*.mjs", "tests/apps/**/*.js"],
         extends: [js.configs.recommended],
         languageOptions: { globals: globals.node },
     },
-    { files: ["app/**/*.js"], languageOptions: { sourceType: "commonjs" } },
+    { files: ["app/**/*.js", "tests/apps/**/*.js"], languageOptions: { sourceType: "commonjs" } },
     {
         files: ["eslint.config.mjs"],
         extends: [js.configs.recommended],

@@ -88,12 +88,12 @@ export async function requireRegistry(registry: string, signal?: AbortSignal): P
  * against the user's own kubeconfig and context.
  */
 export function reachInstructions(cluster: ExistingCluster, namespace: string, service: string, port: number,
-    loadBalancer: { ip?: string; hostname?: string } | undefined): string {
+    loadBalancer: { ip?: string; hostname?: string } | undefined, localPort = port): string {
     const address = loadBalancer?.ip ?? loadBalancer?.hostname;
     if (address) {
         return `http://${address}:${port}`;
     }
-    return `kubectl --kubeconfig ${cluster.kubeconfigPath} --context ${cluster.context} --namespace ${namespace} port-forward service/${service} ${port}:${port}, then http://127.0.0.1:${port}`;
+    return `kubectl --kubeconfig ${cluster.kubeconfigPath} --context ${cluster.context} --namespace ${namespace} port-forward service/${service} ${localPort}:${port}, then http://127.0.0.1:${localPort}`;
 }
 
 /**

@@ -15,9 +15,9 @@ export const hostPlatform = `linux/${process.arch === "x64" ? "amd64" : process.
 
 /**
  * Paths (relative, `/`-separated, sorted) of the files `docker build` sends from `contextDir`,
- * honouring its `.dockerignore` with Docker's own matching rules.
+ * honouring its `.dockerignore` with Docker's own matching rules; `dockerfile` is one of them.
  */
-export function buildContextFiles(contextDir: string): string[] {
+export function buildContextFiles(contextDir: string, dockerfile = "Dockerfile"): string[] {
     const ignoreFile = path.join(contextDir, ".dockerignore");
     const rules = (fs.existsSync(ignoreFile) ? fs.readFileSync(ignoreFile, "utf8") : "").split(/\r?\n/);
     const ignore = dockerignore().add(rules);
@@ -39,8 +39,8 @@ export function buildContextFiles(contextDir: string): string[] {
     };
     walk("");
     // Docker sends the Dockerfile even when .dockerignore excludes it, and it shapes the image.
-    if (fs.existsSync(path.join(contextDir, "Dockerfile")) && !files.includes("Dockerfile")) {
-        files.push("Dockerfile");
+    if (fs.existsSync(path.join(contextDir, dockerfile)) && !files.includes(dockerfile)) {
+        files.push(dockerfile);
     }
     return files.sort();
 }
@@ -55,8 +55,8 @@ export interface BuildContextEntry {
 }
 
 /** Every file `docker build` sends from `contextDir` (buildContextFiles), read. */
-export function buildContextEntries(contextDir: string): BuildContextEntry[] {
-    return buildContextFiles(contextDir).map((file) => {
+export function buildContextEntries(contextDir: string, dockerfile = "Dockerfile"): BuildContextEntry[] {
+    return buildContextFiles(contextDir, dockerfile).map((file) => {
         const full = path.join(contextDir, file);
         const stat = fs.lstatSync(full);
         const symlink = stat.isSymbolicLink();
@@ -67,12 +67,16 @@ export function buildContextEntries(contextDir: string): BuildContextEntry[] {
 /**
  * A tag that names the image's inputs: the path, permission bits and bytes of every file the
  * build sees (COPY keeps the bits, and the docker provider's own context hash includes them, so
- * a `chmod +x` alone is a new image under a new tag), plus the build arguments and platform. It
- * does not depend on the checkout path, file times or the machine.
+ * a `chmod +x` alone is a new image under a new tag), plus the build arguments, platform and
+ * which file is the Dockerfile. It does not depend on the checkout path, file times or the machine.
  */
-export function contentTag(contextDir: string, buildArgs: Record<string, string> = {}, platform = hostPlatform): string {
+export function contentTag(contextDir: string, buildArgs: Record<string, string> = {}, platform = hostPlatform, dockerfile = "Dockerfile"): string {
     const hash = createHash("sha256");
-    for (const { file, mode, bytes } of buildContextEntries(contextDir)) {
+    // Named only when it is not the default, so that the tags of the default stay as they were.
+    if (dockerfile !== "Dockerfile") {
+        hash.update(`dockerfile\0${dockerfile}\0`);
+    }
+    for (const { file, mode, bytes } of buildContextEntries(contextDir, dockerfile)) {
         hash.update(`file\0${file}\0${mode.toString(8)}\0${bytes.length}\0`).update(bytes);
     }
     for (const key of Object.keys(buildArgs).sort()) {
@@ -81,6 +85,9 @@ export function contentTag(contextDir: string, buildArgs: Record<string, string>
     hash.update(`platform\0${platform}\0`);
     return hash.digest("hex").slice(0, 16);
 }
+
+/** app/Dockerfile's default BASE_IMAGE: an official Node.js image (the port proxies run on it too). */
+export const nodeImageOfDockerfile = "node:20-slim";
 
 /** The build arguments of the app's image. */
 export function imageBuildArgs(baseImage: string | undefined): Record<string, string> {
@@ -115,17 +122,19 @@ export interface PushToRegistry {
 }
 
 export interface AppImageArgs {
-    /** Build context, relative to the project (kept relative so state does not name the checkout). */
+    /** Build context, relative to the project (kept relative so state does not name the checkout), or absolute. */
     readonly context: string;
+    /** The Dockerfile, relative to the context; `Dockerfile` when unset. */
+    readonly dockerfile?: string | undefined;
     /** Repository name. */
     readonly imageName: string;
     /**
-     * The tag: `appImageTag(context, baseImage)`, a hash of what the build sees. Hashed once by
-     * the caller, which names the image before it is declared too (the cluster's preload).
+     * The tag: `contentTag` of the context, build arguments and Dockerfile, a hash of what the
+     * build sees. Hashed once by the caller, which names the image before it is declared too
+     * (the cluster's preload).
      */
     readonly tag: string;
-    /** BASE_IMAGE build argument; the Dockerfile's default when unset. */
-    readonly baseImage?: string | undefined;
+    readonly buildArgs: Readonly<Record<string, string>>;
     /** A docker provider bound to the engine the image is built on. */
     readonly engine: docker.Provider;
     /** How the cluster's nodes get the image. */
@@ -143,7 +152,6 @@ export class AppImage extends pulumi.ComponentResource {
     constructor(name: string, args: AppImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kube-demo:index:AppImage", name, {}, opts);
 
-        const buildArgs = imageBuildArgs(args.baseImage);
         // Computed by the program rather than by the provider, so `pulumi preview` already shows the tag.
         this.tag = args.tag;
         const delivery = args.delivery;
@@ -153,9 +161,9 @@ export class AppImage extends pulumi.ComponentResource {
             imageName: `${repository}:${this.tag}`,
             build: {
                 context: args.context,
-                dockerfile: `${args.context}/Dockerfile`,
+                dockerfile: `${args.context}/${args.dockerfile ?? "Dockerfile"}`,
                 platform: hostPlatform,
-                args: buildArgs,
+                args: { ...args.buildArgs },
             },
             skipPush: delivery.kind === "load",
         }, { parent: this, provider: args.engine });

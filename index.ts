@@ -7,10 +7,10 @@ import { kubeDemo } from "./program";
 Reflect.deleteProperty(Error, "prepareStackTrace");
 
 export = async () => {
-    const { url, clusterName, kubeContext, image, kubeconfig, kubeconfigPath, namespace } = await kubeDemo();
+    const { url, urls, clusterName, kubeContext, image, kubeconfig, kubeconfigPath, namespace } = await kubeDemo();
     // Only the outputs of this target: an undefined one gets a warning at every preview and up.
     return {
-        url, kubeContext, image, namespace,
+        url, urls, kubeContext, image, namespace,
         ...(clusterName && { clusterName }), ...(kubeconfig && { kubeconfig }), ...(kubeconfigPath !== undefined && { kubeconfigPath }),
     };
 };

@@ -19,21 +19,23 @@ import { appNodePort, ExistingTarget, loadConfig, StackConfig } from "./config";
 import {
     ExistingCluster, existingClusterProvider, findCluster, kubeconfigPath, reachInstructions, requireReachable, requireRegistry,
 } from "./existing-cluster";
-import { AppImage, appImageTag, LoadIntoKind, PushToRegistry } from "./image";
+import { AppImage, appImageTag, contentTag, hostPlatform, imageBuildArgs, LoadIntoKind, nodeImageOfDockerfile, PushToRegistry } from "./image";
 import { requirePrerequisites } from "./prerequisites";
 import { existingReadiness, kindReadiness } from "./readiness";
-import { appPort, Workload, WorkloadArgs } from "./workload";
+import { AppShape, listedApp, seedApp, Workload, WorkloadArgs } from "./workload";
 
 export interface StackOutputs {
-    /** Where the app answers on this machine, or the command that makes it answer there. */
+    /** Where the (first) app answers on this machine, or the command that makes it answer there. */
     readonly url: pulumi.Input<string>;
+    /** The same for every app, by name (the `apps` setting; else the one app, `app`). */
+    readonly urls: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /** The Kind cluster's name (target kind). */
     readonly clusterName?: pulumi.Output<string> | undefined;
     /** The kubeconfig context of the cluster: the one `kind` wrote, or the one configured. */
     readonly kubeContext: pulumi.Input<string>;
-    /** The image reference the pods run. */
+    /** The image reference the (first) app's pods run. */
     readonly image: pulumi.Output<string>;
-    /** The namespace of the app's objects. */
+    /** The namespace of the apps' objects. */
     readonly namespace: pulumi.Output<string>;
     /** The Kind cluster's kubeconfig (secret; target kind). */
     readonly kubeconfig?: pulumi.Output<string> | undefined;
@@ -41,23 +43,66 @@ export interface StackOutputs {
     readonly kubeconfigPath?: string | undefined;
 }
 
+/** An app as the program declares it: the seed's one of app/, or one of the `apps` setting. */
+interface DeployedApp {
+    /** The name of its AppImage and Workload, and so of every resource of theirs. */
+    readonly name: string;
+    readonly shape: AppShape;
+    /** Build context, relative to the project, or absolute. */
+    readonly context: string;
+    readonly dockerfile?: string | undefined;
+    readonly buildArgs: Readonly<Record<string, string>>;
+    readonly imageName: string;
+    /** Its content tag, known before it is declared (the cluster preloads the first app's image). */
+    readonly tag: string;
+    readonly replicas: number;
+    readonly hostPort: number;
+    /**
+     * The seed app's name, for the listed app on the cluster's own port: its resources are the
+     * seed's renamed, so each object is replaced (the old one deleted first, freeing its NodePort).
+     */
+    readonly formerName?: string | undefined;
+}
+
 /**
- * Where the app goes: how its image reaches the nodes, and what the Workload is handed for that
- * cluster (its provider, the options of its objects, and how a rollout is awaited).
+ * Where the apps go: how their images reach the nodes, and what each app's Workload is handed
+ * for that cluster (its provider, the options of its objects, how a rollout is awaited).
  */
 interface Placement {
     readonly delivery: LoadIntoKind | PushToRegistry;
-    readonly cluster: Pick<WorkloadArgs, "provider" | "objectOptions" | "nodePort" | "readiness">;
-    /** The stack's outputs but those of every target, once the Workload exists. */
-    outputs(workload: Workload): Omit<StackOutputs, "image" | "namespace">;
+    forApp(app: DeployedApp): Pick<WorkloadArgs, "provider" | "objectOptions" | "nodePort" | "readiness">;
+    /** Where `app` answers on this machine, or the command that makes it answer there. */
+    url(app: DeployedApp, workload: Workload): pulumi.Input<string>;
+    /** The stack's outputs but those of every target. */
+    outputs(): Pick<StackOutputs, "clusterName" | "kubeContext" | "kubeconfig" | "kubeconfigPath">;
 }
 
-/** The app's build context, relative to the project. */
+/** The seed's app: its build context, relative to the project, and its resources' name. */
 const appContext = "app";
-
-/** The Workload's name; its provider was its child before the placements handed it in. */
 const workloadName = "app";
+/** Where earlier versions declared the cluster's provider: the seed app's Workload was its parent. */
 const providerAliases = [{ name: `${workloadName}-cluster`, parent: pulumi.createUrn(workloadName, "kube-demo:index:Workload") }];
+
+/** The apps of this configuration: those of the `apps` setting, else the seed's one of app/. */
+function deployedApps(config: StackConfig): DeployedApp[] {
+    if (!config.apps) {
+        const buildArgs = imageBuildArgs(config.baseImage);
+        return [{
+            name: workloadName, shape: seedApp, context: appContext, buildArgs, imageName: config.imageName,
+            tag: appImageTag(appContext, config.baseImage), replicas: config.replicas, hostPort: config.hostPort,
+        }];
+    }
+    return config.apps.map((app) => {
+        // baseImage is every Dockerfile's BASE_IMAGE (offline, the toolchain's Node image) unless the app sets its own.
+        const buildArgs = { ...imageBuildArgs(config.baseImage), ...app.buildArgs };
+        return {
+            name: app.name, shape: listedApp(app), context: app.context, dockerfile: app.dockerfile, buildArgs,
+            imageName: app.imageName, tag: contentTag(app.context, buildArgs, hostPlatform, app.dockerfile),
+            replicas: app.replicas, hostPort: app.hostPort,
+            ...(app.hostPort === config.hostPort && app.name !== workloadName ? { formerName: workloadName } : {}),
+        };
+    });
+}
 
 export async function kubeDemo(): Promise<StackOutputs> {
     const config = loadConfig();
@@ -78,29 +123,43 @@ export async function kubeDemo(): Promise<StackOutputs> {
     // order requests need them, and the build heads the longest chain (build, load, rollout).
     const engine = new docker.Provider("docker-engine", { host: dockerHost });
 
-    const tag = appImageTag(appContext, config.baseImage);
+    const apps = deployedApps(config);
+    const [first] = apps as [DeployedApp, ...DeployedApp[]];
     const placement = found.kind === "existing"
         ? onExistingCluster(found.cluster, found.registry)
-        : onKind(config, dockerHost, found.facts, `${config.imageName}:${tag}`);
-    const appImage = new AppImage("app", {
-        context: appContext,
-        imageName: config.imageName,
-        tag,
-        baseImage: config.baseImage,
-        engine,
-        delivery: placement.delivery,
-    });
+        : onKind(config, dockerHost, found.facts, `${first.imageName}:${first.tag}`);
 
-    const workload = new Workload(workloadName, {
-        ...placement.cluster,
-        image: appImage.ref,
-        replicas: config.replicas,
-        namespace: config.namespace,
-        serviceType: config.serviceType,
-        after: [appImage.delivered],
+    const deployed = apps.map((app) => {
+        const opts = app.formerName ? { aliases: [{ name: app.formerName }] } : {};
+        const appImage = new AppImage(app.name, {
+            context: app.context,
+            dockerfile: app.dockerfile,
+            imageName: app.imageName,
+            tag: app.tag,
+            buildArgs: app.buildArgs,
+            engine,
+            delivery: placement.delivery,
+        }, opts);
+        const workload = new Workload(app.name, {
+            ...placement.forApp(app),
+            app: app.shape,
+            image: appImage.ref,
+            replicas: app.replicas,
+            namespace: config.namespace,
+            serviceType: config.serviceType,
+            after: [appImage.delivered],
+        }, opts);
+        return { app, appImage, workload, url: placement.url(app, workload) };
     });
+    const [main] = deployed as [(typeof deployed)[number], ...typeof deployed];
 
-    return { ...placement.outputs(workload), image: appImage.ref, namespace: workload.deployment.metadata.namespace };
+    return {
+        ...placement.outputs(),
+        url: main.url,
+        urls: Object.fromEntries(deployed.map(({ app, url }) => [app.name, url])),
+        image: main.appImage.ref,
+        namespace: main.workload.deployment.metadata.namespace,
+    };
 }
 
 /** What the checks found: the Kind cluster as it is, or the user's cluster. */
@@ -108,7 +167,11 @@ type ClusterFound =
     | { readonly kind: "kind"; readonly facts: ClusterFacts }
     | { readonly kind: "existing"; readonly cluster: ExistingCluster; readonly registry: string };
 
-/** A Kind cluster of this stack's own, with `appImage` preloaded; the app answers on 127.0.0.1:hostPort. */
+/**
+ * A Kind cluster of this stack's own, with `appImage` preloaded. The app on the cluster's own host
+ * port (hostPort, which kind maps to appNodePort) answers through kind's mapping; every other
+ * through a port proxy container, so that a new app or port never recreates the cluster.
+ */
 function onKind(config: StackConfig, dockerHost: string, facts: ClusterFacts, appImage: string): Placement {
     const cluster = new KindCluster("cluster", {
         name: config.clusterName,
@@ -123,19 +186,28 @@ function onKind(config: StackConfig, dockerHost: string, facts: ClusterFacts, ap
         providerAliases,
         preloadImage: appImage,
     }, facts);
-    const url = `http://127.0.0.1:${config.hostPort}`;
+    const mapped = (app: DeployedApp) => app.hostPort === config.hostPort;
     return {
         delivery: {
             kind: "load", clusterName: cluster.name, clusterIdentity: cluster.identity, cluster: cluster.command, dockerHost,
             registryImage: config.registryImage === "none" ? undefined : config.registryImage,
         },
-        cluster: {
+        forApp: (app) => ({
             provider: cluster.provider,
             objectOptions: cluster.objectOptions,
-            nodePort: appNodePort,
-            readiness: kindReadiness({ kubeconfig: cluster.kubeconfig, cluster: cluster.command, url, clusterBoot: cluster.boot }),
-        },
-        outputs: () => ({ url, clusterName: cluster.name, kubeContext: cluster.kubeContext, kubeconfig: cluster.kubeconfig }),
+            nodePort: mapped(app) ? appNodePort : undefined,
+            readiness: kindReadiness({
+                kubeconfig: cluster.kubeconfig, cluster: cluster.command, clusterBoot: cluster.boot,
+                url: app.shape.readinessPath === undefined ? `tcp://127.0.0.1:${app.hostPort}`
+                    : `http://127.0.0.1:${app.hostPort}${app.shape === seedApp ? "" : app.shape.readinessPath}`,
+                proxy: mapped(app) ? undefined : {
+                    clusterName: cluster.name, appName: app.name, hostPort: app.hostPort, dockerHost,
+                    image: config.baseImage ?? nodeImageOfDockerfile,
+                },
+            }),
+        }),
+        url: (app) => `http://127.0.0.1:${app.hostPort}`,
+        outputs: () => ({ clusterName: cluster.name, kubeContext: cluster.kubeContext, kubeconfig: cluster.kubeconfig }),
     };
 }
 
@@ -149,21 +221,20 @@ async function reachableCluster(target: ExistingTarget, signal: AbortSignal): Pr
     return cluster;
 }
 
-/** The user's cluster: the image is pushed, and the url says how to reach the app from here. */
+/** The user's cluster: the images are pushed, and each url says how to reach its app from here. */
 function onExistingCluster(cluster: ExistingCluster, registry: string): Placement {
+    const provider = existingClusterProvider(`${workloadName}-cluster`, cluster, providerAliases);
     return {
         delivery: { kind: "push", registry },
-        cluster: {
-            provider: existingClusterProvider(`${workloadName}-cluster`, cluster, providerAliases),
+        forApp: () => ({
+            provider,
             readiness: existingReadiness({ kubeconfigPath: cluster.kubeconfigPath, context: cluster.context }),
-        },
-        outputs: (workload) => ({
-            url: pulumi.all([workload.service.metadata.name, workload.service.metadata.namespace, workload.service.status])
-                .apply(([service, namespace, status]) =>
-                    // No status at all before the provider read one (a preview, or a mocked run).
-                    reachInstructions(cluster, namespace, service, appPort, (status as LoadBalancerStatus | undefined)?.loadBalancer?.ingress?.[0])),
-            kubeContext: cluster.context,
-            kubeconfigPath: cluster.kubeconfigPath,
         }),
+        url: (app, workload) => pulumi.all([workload.service.metadata.name, workload.service.metadata.namespace, workload.service.status])
+            .apply(([service, namespace, status]) =>
+                // No status at all before the provider read one (a preview, or a mocked run).
+                reachInstructions(cluster, namespace, service, app.shape.port, (status as LoadBalancerStatus | undefined)?.loadBalancer?.ingress?.[0],
+                    app.shape === seedApp ? app.shape.port : app.hostPort)),
+        outputs: () => ({ kubeContext: cluster.context, kubeconfigPath: cluster.kubeconfigPath }),
     };
 }

@@ -6,15 +6,54 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Readiness, WorkloadObjects } from "./workload";
 import { runtimeScript } from "./runtime";
 
+/** An app's host port that kind did not map at creation: a container of its own forwards it (runtime/port-proxy.js). */
+export interface AppPortProxy {
+    readonly clusterName: pulumi.Input<string>;
+    /** The app's name, in its container's name: `<cluster>-<app>-port`. */
+    readonly appName: string;
+    readonly hostPort: number;
+    /** An image with Node.js: the one app/Dockerfile builds on (baseImage, or its default). */
+    readonly image: string;
+    /** The Docker engine that holds the cluster's nodes (prerequisites.ts: dockerHost). */
+    readonly dockerHost: string;
+}
+
+/** The label of a port proxy container: the cluster it forwards to. */
+export const portProxyLabel = "kube-demo.port-of";
+
+// The container is named after the cluster and the app; one of that name the stack did not
+// start is refused and left alone. The values reach the script as variables only.
+const portProxyCreate = `set -e
+if found=$(docker inspect --format '{{index .Config.Labels "${portProxyLabel}"}}' "$NAME" 2>/dev/null); then
+  if [ "$found" != "$CLUSTER_NAME" ]; then
+    printf "A container named '%s' exists and this stack did not start it; it is left untouched. Remove it yourself (docker rm --force %s) or rename the app.\\n" "$NAME" "$NAME" >&2
+    exit 1
+  fi
+  docker rm --force "$NAME" >/dev/null
+fi
+network=$(docker inspect --format '{{range $name, $_ := .NetworkSettings.Networks}}{{$name}} {{end}}' "$CLUSTER_NAME-control-plane" | cut -d' ' -f1)
+docker run --detach --name "$NAME" --label "${portProxyLabel}=$CLUSTER_NAME" --restart unless-stopped \\
+  --network "$network" --publish "127.0.0.1:$HOST_PORT:8080" \\
+  --read-only --user 10001:10001 --cap-drop ALL --security-opt no-new-privileges \\
+  --env PORT=8080 --env "TARGET=$CLUSTER_NAME-control-plane:$NODE_PORT" \\
+  "$IMAGE" node -e "$(cat runtime/port-proxy.js)" >/dev/null
+`;
+const portProxyDelete = `if [ "$(docker inspect --format '{{index .Config.Labels "${portProxyLabel}"}}' "$NAME" 2>/dev/null)" = "$CLUSTER_NAME" ]; then
+  docker rm --force "$NAME" >/dev/null
+fi
+`;
+
 export interface KindReadinessArgs {
     /** The cluster's kubeconfig (secret): the rollout check reads the API with it. */
     readonly kubeconfig: pulumi.Input<string>;
     /** The cluster's resource: a new cluster runs both steps anew. */
     readonly cluster: pulumi.Resource;
-    /** Where the app answers on this machine. */
+    /** Where the up waits for the app to answer: an http:// URL, or tcp://HOST:PORT for a port alone. */
     readonly url: string;
     /** Changes when the cluster's nodes restarted (KindCluster.boot): their pods restart too. */
     readonly clusterBoot: pulumi.Input<string>;
+    /** Where the app answers when kind did not map its port: its proxy, declared with the Service. */
+    readonly proxy?: AppPortProxy | undefined;
 }
 
 export function kindReadiness(args: KindReadinessArgs): Readiness {
@@ -42,13 +81,30 @@ export function kindReadiness(args: KindReadinessArgs): Readiness {
             // Ready pods are not yet an answering URL: on a new cluster kube-proxy may still be
             // starting, and the host port goes through it. Later rollouts keep old pods serving, so
             // only a new cluster or Service, or restarted nodes, wait again (runtime/wait-for-url.js).
-            const waitForUrl = runtimeScript("wait-for-url.js");
+            const proxy = args.proxy;
+            const proxyScript = runtimeScript("port-proxy.js");
+            const port = proxy && new command.local.Command(`${name}-port`, {
+                create: portProxyCreate,
+                delete: portProxyDelete,
+                environment: {
+                    NAME: pulumi.interpolate`${proxy.clusterName}-${proxy.appName}-port`, CLUSTER_NAME: proxy.clusterName,
+                    HOST_PORT: String(proxy.hostPort), NODE_PORT: service.spec.ports.apply((ports) => String(ports[0]?.nodePort ?? "")),
+                    IMAGE: proxy.image, DOCKER_HOST: proxy.dockerHost,
+                },
+                // Its container is started anew for a new port, target, image or script.
+                triggers: [proxy.hostPort, service.spec.ports.apply((ports) => ports[0]?.nodePort ?? 0), proxy.image, proxyScript.hash],
+                logging: "stderr",
+            }, { parent, deleteBeforeReplace: true });
+
+            // A tcp:// URL (an app without an HTTP readiness path) waits for the port instead.
+            const tcp = args.url.startsWith("tcp://");
+            const waitForUrl = runtimeScript(tcp ? "wait-for-port.js" : "wait-for-url.js");
             const urlReady = new command.local.Command(`${name}-answers`, {
                 create: waitForUrl.command,
-                environment: { URL: args.url, TIMEOUT_SECONDS: "120" },
+                environment: tcp ? { ADDRESS: args.url.slice("tcp://".length), TIMEOUT_SECONDS: "120" } : { URL: args.url, TIMEOUT_SECONDS: "120" },
                 triggers: [service.id, args.url, args.clusterBoot, waitForUrl.hash],
                 logging: "stderr",
-            }, { parent, dependsOn: [rollout, service, networkPolicy], replaceWith: [args.cluster] });
+            }, { parent, dependsOn: [rollout, service, networkPolicy, ...(port ? [port] : [])], replaceWith: [args.cluster] });
             return { rollout, urlReady };
         },
     };

@@ -3,7 +3,18 @@
 // awaited, is the placement's to say (program.ts): it hands in the provider and the options.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ServiceType } from "./config";
+import type { AppSettings, ServiceType } from "./config";
+
+/** The names of an app's objects in the cluster. */
+export interface AppNames {
+    /** The pods' label: the Deployment's, the Service's and the policies' selector. */
+    readonly labels: { readonly app: string };
+    readonly deployment: string;
+    readonly container: string;
+    readonly service: string;
+    readonly disruptionBudget: string;
+    readonly networkPolicy: string;
+}
 
 /**
  * What the app's objects are called in the cluster: the names of the manual workflow this stack
@@ -11,7 +22,7 @@ import type { ServiceType } from "./config";
  * typed before still finds them. The image is `node-app` (config.ts, imageName). Changing any of
  * these would replace the objects in every deployed stack.
  */
-export const appNames = {
+export const appNames: AppNames = {
     /** The pods' label: the Deployment's, the Service's and the policies' selector. */
     labels: { app: "node-web" },
     deployment: "node-deployment",
@@ -19,16 +30,45 @@ export const appNames = {
     service: "node-service",
     disruptionBudget: "node-disruption-budget",
     networkPolicy: "node-network-policy",
-} as const;
-const appLabels = appNames.labels;
+};
 
 /** The tag of an image reference `[registry/]repository:tag`: the part after the last ':'. */
 export function imageTag(image: string): string {
     return image.slice(image.lastIndexOf(":") + 1);
 }
 export const containerPortName = "http";
-/** The port the app listens on, and the Service's port. */
+/** The port the app of app/ listens on, and its Service's port. */
 export const appPort = 8080;
+
+/** What differs from one app to another in the cluster: names, port, probe and environment. */
+export interface AppShape {
+    readonly names: AppNames;
+    /** The port the app listens on in its container, and the Service's port. */
+    readonly port: number;
+    /** The HTTP path the readiness probe asks; unset, a TCP connection. */
+    readonly readinessPath?: string | undefined;
+    readonly env: Readonly<Record<string, string>>;
+    /** Read from a Secret of the app's own (secret in the state, never in an output). */
+    readonly secretEnv: Readonly<Record<string, string>>;
+    /** A writable /tmp under the read-only root: an app of the user's own may need one. */
+    readonly scratch: boolean;
+}
+
+/** The app of app/, under the seed's names: with no `apps` setting, the stack's only app. */
+export const seedApp: AppShape = { names: appNames, port: appPort, readinessPath: "/healthz", env: {}, secretEnv: {}, scratch: false };
+
+/** An app of the `apps` setting: its objects named after it. */
+export function listedApp(app: AppSettings): AppShape {
+    const { name } = app;
+    return {
+        names: { labels: { app: name }, deployment: name, container: name, service: name, disruptionBudget: name, networkPolicy: name },
+        port: app.port,
+        readinessPath: app.readinessPath,
+        env: app.env,
+        secretEnv: app.secretEnv,
+        scratch: true,
+    };
+}
 
 /** The objects a rollout check and a URL wait look at. */
 export interface WorkloadObjects {
@@ -46,6 +86,8 @@ export interface Readiness {
 }
 
 export interface WorkloadArgs {
+    /** Which app: names, port, probe and environment. */
+    readonly app: AppShape;
     /** The provider of the cluster the app goes to. */
     readonly provider: k8s.Provider;
     /** Options of every object besides parent, provider and dependsOn (Kind: replaced and deleted with its cluster). */
@@ -67,6 +109,8 @@ export interface WorkloadArgs {
 export class Workload extends pulumi.ComponentResource {
     /** The namespace, when the stack owns it (any but `default`). */
     public readonly namespace?: k8s.core.v1.Namespace | undefined;
+    /** The app's secret environment, when it has one. */
+    public readonly secret?: k8s.core.v1.Secret | undefined;
     public readonly deployment: k8s.apps.v1.Deployment;
     public readonly service: k8s.core.v1.Service;
     public readonly disruptionBudget: k8s.policy.v1.PodDisruptionBudget;
@@ -78,6 +122,8 @@ export class Workload extends pulumi.ComponentResource {
 
     constructor(name: string, args: WorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kube-demo:index:Workload", name, {}, opts);
+        const { names, port } = args.app;
+        const appLabels = names.labels;
         const children: pulumi.CustomResourceOptions = { ...args.objectOptions, parent: this, provider: args.provider, dependsOn: args.after };
         // The provider's await is skipped where `readiness` awaits better (it fails in seconds).
         const awaitAnnotations: Record<string, string> = args.readiness ? { "pulumi.com/skipAwait": "true" } : {};
@@ -114,9 +160,24 @@ export class Workload extends pulumi.ComponentResource {
         // Every object names its namespace: a context may carry a namespace of its own.
         const namespace = this.namespace?.metadata.name ?? args.namespace;
 
+        // Named by Pulumi (a suffix of its own) and replaced on any change: the Deployment then
+        // names the new one, so the pods roll out with the new values and no hash of them is shown.
+        // The old one goes only after, for the old pods (deleteBeforeReplace off).
+        const secretKeys = Object.keys(args.app.secretEnv).sort();
+        this.secret = secretKeys.length === 0 ? undefined : new k8s.core.v1.Secret(`${name}-env`, {
+            metadata: { namespace, labels },
+            type: "Opaque",
+            stringData: pulumi.secret(args.app.secretEnv),
+        }, { ...children, deleteBeforeReplace: false, replaceOnChanges: ["stringData"] });
+        const secretName = this.secret?.metadata.name;
+        const env = [
+            ...Object.entries(args.app.env).sort(([a], [b]) => a.localeCompare(b)).map(([envName, value]) => ({ name: envName, value })),
+            ...(secretName ? secretKeys.map((key) => ({ name: key, valueFrom: { secretKeyRef: { name: secretName, key } } })) : []),
+        ];
+
         this.deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, {
             metadata: {
-                name: appNames.deployment,
+                name: names.deployment,
                 namespace,
                 labels: versioned,
                 annotations: {
@@ -165,15 +226,20 @@ export class Workload extends pulumi.ComponentResource {
                             runAsGroup: 10001,
                             seccompProfile: { type: "RuntimeDefault" },
                         },
+                        ...(args.app.scratch ? { volumes: [{ name: "tmp", emptyDir: { sizeLimit: "16Mi" } }] } : {}),
                         containers: [{
-                            name: appNames.container,
+                            name: names.container,
                             image: args.image,
                             // A content tag never names two images: a node that has it has the right one.
                             imagePullPolicy: "IfNotPresent",
-                            ports: [{ name: containerPortName, containerPort: appPort }],
+                            ports: [{ name: containerPortName, containerPort: port }],
+                            ...(env.length > 0 ? { env } : {}),
+                            ...(args.app.scratch ? { volumeMounts: [{ name: "tmp", mountPath: "/tmp" }] } : {}),
                             // Every second: a new pod joins the Service within a second of listening.
                             readinessProbe: {
-                                httpGet: { path: "/healthz", port: containerPortName },
+                                ...(args.app.readinessPath === undefined
+                                    ? { tcpSocket: { port: containerPortName } }
+                                    : { httpGet: { path: args.app.readinessPath, port: containerPortName } }),
                                 periodSeconds: 1,
                                 failureThreshold: 1,
                             },
@@ -208,12 +274,12 @@ export class Workload extends pulumi.ComponentResource {
         }, args.readiness ? children : { ...children, customTimeouts: { create: "5m", update: "5m" } });
 
         this.service = new k8s.core.v1.Service(`${name}-service`, {
-            metadata: { name: appNames.service, namespace, labels, annotations: args.readiness?.awaitsService ? awaitAnnotations : {} },
+            metadata: { name: names.service, namespace, labels, annotations: args.readiness?.awaitsService ? awaitAnnotations : {} },
             spec: {
                 type: args.serviceType,
                 selector: appLabels,
                 ports: [{
-                    name: "http", port: appPort, targetPort: containerPortName,
+                    name: "http", port, targetPort: containerPortName,
                     ...(args.nodePort === undefined ? {} : { nodePort: args.nodePort }),
                 }],
             },
@@ -224,14 +290,14 @@ export class Workload extends pulumi.ComponentResource {
         // A pod that is not Ready serves nothing: evicting it never counts against the budget, so a
         // crash-looping pod cannot block a drain.
         this.disruptionBudget = new k8s.policy.v1.PodDisruptionBudget(`${name}-disruption-budget`, {
-            metadata: { name: appNames.disruptionBudget, namespace, labels },
+            metadata: { name: names.disruptionBudget, namespace, labels },
             spec: { selector: { matchLabels: appLabels }, maxUnavailable: 1, unhealthyPodEvictionPolicy: "AlwaysAllow" },
         }, children);
 
         // The pods accept connections on their one port, from anywhere (the NodePort path and the
         // probes come from the node), and open none: the app calls nothing, not even DNS.
         this.networkPolicy = new k8s.networking.v1.NetworkPolicy(`${name}-network-policy`, {
-            metadata: { name: appNames.networkPolicy, namespace, labels },
+            metadata: { name: names.networkPolicy, namespace, labels },
             spec: {
                 podSelector: { matchLabels: appLabels },
                 // Egress listed with no rule: nothing out (unlisted, egress would stay open).
@@ -245,7 +311,7 @@ export class Workload extends pulumi.ComponentResource {
         this.urlReady = steps?.urlReady;
 
         this.registerOutputs({
-            namespace: this.namespace, deployment: this.deployment, service: this.service,
+            namespace: this.namespace, secret: this.secret, deployment: this.deployment, service: this.service,
             disruptionBudget: this.disruptionBudget, networkPolicy: this.networkPolicy, rollout: this.rollout, urlReady: this.urlReady,
         });
     }

@@ -39,10 +39,42 @@ const pruneAfterMs = 25_000;
 /** A second look, later: an old pod's exited containers keep its image until the kubelet removes them, slower on a busy machine. */
 const pruneAgainAfterMs = 60_000;
 
+/** An app of the stack's `apps` setting, as far as the loop watches it: its name and build context. */
+interface ListedApp {
+    readonly name: string;
+    /** The context folder, relative to the project when inside it. */
+    readonly context: string;
+    readonly dockerfile: string;
+}
+
+/**
+ * The `apps` the stack's file lists (unchecked: the update checks them, and says what is wrong),
+ * or none: then the loop watches app/ alone, as the stack deploys it alone.
+ */
+function listedApps(stackName: string): ListedApp[] {
+    try {
+        const file = YAML.parse(fs.readFileSync(path.join(projectDir, `Pulumi.${stackName}.yaml`), "utf8")) as { config?: Record<string, unknown> } | null;
+        const apps = file?.config?.["kube-demo:apps"];
+        return (Array.isArray(apps) ? apps as Record<string, unknown>[] : []).flatMap((app) =>
+            typeof app.name === "string" && typeof app.context === "string" && fs.existsSync(path.resolve(projectDir, app.context))
+                ? [{ name: app.name, context: path.relative(projectDir, path.resolve(projectDir, app.context)), dockerfile: typeof app.dockerfile === "string" ? app.dockerfile : "Dockerfile" }]
+                : []);
+    } catch {
+        return [];
+    }
+}
+
+/** The build contexts the loop watches: each listed app's, else app/. */
+function watchedContexts(stackName: string): { context: string; dockerfile: string }[] {
+    const apps = listedApps(stackName);
+    return apps.length > 0 ? apps : [{ context: buildContext, dockerfile: "Dockerfile" }];
+}
+
 /** Every file that shapes the deployment, with a hash of its path, mode and bytes. */
 function fingerprint(stackName: string): Map<string, string> {
     const files = [
-        ...buildContextFiles(path.join(projectDir, buildContext)).map((f) => `${buildContext}/${f}`),
+        ...watchedContexts(stackName).flatMap(({ context, dockerfile }) =>
+            buildContextFiles(path.resolve(projectDir, context), dockerfile).map((f) => path.join(context, f))),
         ...fs.readdirSync(projectDir).filter((f) => f.endsWith(".ts")),
         ...fs.readdirSync(path.join(projectDir, "runtime")).filter((f) => f.endsWith(".js")).map((f) => `runtime/${f}`),
         "Pulumi.yaml",
@@ -212,8 +244,11 @@ class PodLogs {
     private timer?: NodeJS.Timeout;
     private app?: AppInCluster;
 
-    /** `say` prints a line: above an update's progress line, not through it. */
-    constructor(private readonly say: (line: string) => void) {}
+    /**
+     * `say` prints a line: above an update's progress line, not through it. `apps`: the names of
+     * the listed apps, whose pods carry `app: <name>` and are named after it; none, the seed's.
+     */
+    constructor(private readonly say: (line: string) => void, private readonly apps: () => string[]) {}
 
     /** Follows the pods through `app` from now on (a recreated cluster has new credentials). */
     start(app: AppInCluster): void {
@@ -231,7 +266,9 @@ class PodLogs {
         if (!app) {
             return;
         }
-        const pods = await app.api.get<List<Pod>>(`/api/v1/namespaces/${app.namespace}/pods?labelSelector=${labelSelector(appNames.labels)}`)
+        const apps = this.apps();
+        const selector = apps.length > 0 ? encodeURIComponent(`app in (${apps.join(",")})`) : labelSelector(appNames.labels);
+        const pods = await app.api.get<List<Pod>>(`/api/v1/namespaces/${app.namespace}/pods?labelSelector=${selector}`)
             .catch(() => undefined);
         for (const pod of pods?.items ?? []) {
             const container = pod.status?.containerStatuses?.[0];
@@ -304,7 +341,10 @@ async function main(): Promise<void> {
     const watchers = new FolderWatch(changedOnDisk);
     watchers.add(projectDir);
     watchers.add(path.join(projectDir, "runtime"));
-    watchers.addTree(path.join(projectDir, buildContext));
+    const watchContexts = (): void => {
+        watchedContexts(stackName).forEach(({ context }) => { watchers.addTree(path.resolve(projectDir, context)); });
+    };
+    watchContexts();
 
     let program = freshProgram();
     // The engine and resource monitor clients of each run (preview or update), closed once it ends.
@@ -331,7 +371,7 @@ async function main(): Promise<void> {
     // The update under way's progress, which other output goes above.
     let progress: UpdateProgress | undefined;
     const say = (line: string): void => { if (progress) { progress.print(line); } else { console.log(line); } };
-    const logs = new PodLogs(say);
+    const logs = new PodLogs(say, () => listedApps(stackName).map((listed) => listed.name));
     const portForward = new PortForward();
     // After a rollout: the forward's pod may be gone. A failure is a line, not the loop's end.
     const forward = async (target: ForwardTarget | undefined, tell: boolean): Promise<void> => {
@@ -353,7 +393,8 @@ async function main(): Promise<void> {
         const settings = stackSettings(stackName);
         const clusterName = outputString(stackOutputs, "clusterName");
         const kubeconfig = outputString(stackOutputs, "kubeconfig");
-        if (!recorded || !settings || !app || !clusterName || !kubeconfig || !deployedImage || !engine?.startsWith("unix://")
+        // The fast path knows the app of app/ alone; the listed apps go through the update.
+        if (!recorded || !settings || settings.apps || listedApps(stackName).length > 0 || !app || !clusterName || !kubeconfig || !deployedImage || !engine?.startsWith("unix://")
             || !changed.every((file) => file.startsWith(`${buildContext}/`))) {
             return undefined;
         }
@@ -414,7 +455,8 @@ async function main(): Promise<void> {
             // The update alone checks each object only as it reaches it, and the Service's selector
             // only at its end. Only the program and the stack's settings shape what the rules read
             // (an app/ edit changes the image's content tag alone): those get a preview first.
-            if (changed.some((file) => !file.startsWith(`${buildContext}/`) && !file.startsWith("runtime/"))) {
+            const contexts = watchedContexts(stackName).map(({ context }) => `${context}/`);
+            if (changed.some((file) => !contexts.some((context) => file.startsWith(context)) && !file.startsWith("runtime/"))) {
                 await stack.preview({ policyPacks: [policyPack], onEvent: onPolicy });
             }
             const result = await stack.up({
@@ -476,6 +518,7 @@ async function main(): Promise<void> {
         } finally {
             // A failed update is not retried until the next save: the same files would fail alike.
             deployed = now;
+            watchContexts(); // an app added to the stack's file
             updating = false;
             clearInterval(ticker);
             closeRunClients(); // the runs have ended: the CLI has exited
@@ -508,7 +551,8 @@ async function main(): Promise<void> {
     process.on("SIGTERM", () => { stopping = true; if (!updating) { shutdown(); } });
 
     ready = true;
-    console.log(`watching ${buildContext}/ (as .dockerignore lets the build see it), the program and Pulumi.${stackName}.yaml; Ctrl-C to stop`);
+    const contexts = watchedContexts(stackName).map(({ context }) => `${context}/`).join(", ");
+    console.log(`watching ${contexts} (as .dockerignore lets the build see it), the program and Pulumi.${stackName}.yaml; Ctrl-C to stop`);
     if (firstEventAt) {
         schedule(); // saved while starting
     }

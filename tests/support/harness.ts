@@ -47,6 +47,7 @@ export interface InputsOf {
     "kubernetes:policy/v1:PodDisruptionBudget": k8s.types.output.policy.v1.PodDisruptionBudget;
     "kubernetes:networking.k8s.io/v1:NetworkPolicy": k8s.types.output.networking.v1.NetworkPolicy;
     "kubernetes:core/v1:Namespace": k8s.types.output.core.v1.Namespace;
+    "kubernetes:core/v1:Secret": k8s.types.output.core.v1.Secret;
     "command:local:Command": CommandInputs;
     "docker:index/image:Image": ImageInputs;
     "pulumi:providers:kubernetes": { kubeconfig: unknown; context?: string; deleteUnreachable?: string; clusterIdentifier: string };

@@ -3,9 +3,10 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import * as YAML from "yaml";
-import { ConfigError, parseConfig, settings } from "../../config";
+import { appsSetting, ConfigError, parseConfig, settings, type StackConfig } from "../../config";
+import { at, found } from "../support/present";
 import { projectDir } from "../support/project";
 
 const settingNames = Object.keys(settings);
@@ -20,7 +21,8 @@ test("no settings give the seed workflow: kube-demo, 3 replicas, port 8080, node
 
 test("Pulumi.yaml declares each setting of the table: the same type, default and description", () => {
     const project = YAML.parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) as { config: Record<string, unknown> };
-    assert.deepEqual(Object.keys(project.config).sort(), [...settingNames].sort());
+    assert.deepEqual(Object.keys(project.config).sort(), [...settingNames, "apps"].sort());
+    assert.deepEqual(project.config.apps, appsSetting, "apps in Pulumi.yaml");
     for (const [name, setting] of Object.entries(settings)) {
         assert.ok(setting.description.length > 20, `${name} has a description`);
         // Pulumi.yaml declares an unset string with the default "".
@@ -160,4 +162,59 @@ test("Pulumi.staging.yaml, the example second stack, is a valid existing-cluster
     const raw = Object.fromEntries(Object.entries(stack.config).map(([key, value]) => [key.replace(/^kube-demo:/, ""), value]));
     assert.deepEqual(Object.keys(raw).filter((key) => !settingNames.includes(key)), [], "only settings the program reads");
     assert.equal(parseConfig(raw).target.kind, "existing");
+});
+
+describe("the apps setting", () => {
+    const greeter = { name: "greeter", context: "tests/apps/greeter", port: 9000, readinessPath: "/ready", hostPort: 9090 };
+    const apps = (...list: unknown[]) => parseConfig({ apps: JSON.stringify(list) }, projectDir);
+
+    test("unset or empty, the one app of app/: the config is exactly the seed's", () => {
+        assert.deepEqual(parseConfig({ apps: "[]" }, projectDir), parseConfig({}));
+        assert.equal(parseConfig({}).apps, undefined);
+    });
+
+    test("each app's keys, with the defaults of those left out", () => {
+        const config = parseConfig({ replicas: "2", apps: JSON.stringify([
+            { name: "web", context: "app", hostPort: 8080, readinessPath: "/healthz" },
+            { ...greeter, dockerfile: "Dockerfile", imageName: "team/greeter", replicas: "1", buildArgs: { BASE_IMAGE: "node:20" }, env: { GREETING: "Hello" }, secretEnv: { TOKEN: "s3cret" } },
+        ]) }, projectDir);
+        assert.deepEqual(config.apps, [
+            { name: "web", context: "app", dockerfile: "Dockerfile", buildArgs: {}, imageName: "web", port: 8080, readinessPath: "/healthz", replicas: 2, hostPort: 8080, env: {}, secretEnv: {} },
+            { name: "greeter", context: "tests/apps/greeter", dockerfile: "Dockerfile", buildArgs: { BASE_IMAGE: "node:20" }, imageName: "team/greeter", port: 9000, readinessPath: "/ready", replicas: 1, hostPort: 9090, env: { GREETING: "Hello" }, secretEnv: { TOKEN: "s3cret" } },
+        ]);
+        // No readiness path: the probe and the up's wait use a TCP connection.
+        const only = (config: StackConfig) => at(found(config.apps, "apps"), 0);
+        assert.equal(only(apps({ name: "tcp", context: "app", hostPort: 7000 })).readinessPath, undefined);
+        assert.equal(only(apps({ name: "abs", context: path.join(projectDir, "app"), hostPort: 7000 })).context, path.join(projectDir, "app"));
+    });
+
+    test("a bad entry is one line naming the app and the key, and what the key takes", () => {
+        const cases: [unknown[], string][] = [
+            [[{ ...greeter, prot: 9000 }], 'invalid config apps[0].prot="9000" (app greeter): is not a key of an app; an app takes name, context, dockerfile, buildArgs, imageName, port, readinessPath, replicas, hostPort, env, secretEnv'],
+            [[{ ...greeter, context: "tests/apps/missing" }], `invalid config apps[0].context="tests/apps/missing" (app greeter): is not a folder (looked for ${path.join(projectDir, "tests/apps/missing")})`],
+            [[{ ...greeter, dockerfile: "Containerfile" }], `invalid config apps[0].dockerfile="Containerfile" (app greeter): is not a file in the app's folder (looked for ${path.join(projectDir, "tests/apps/greeter/Containerfile")})`],
+            [[{ ...greeter, dockerfile: "../Dockerfile" }], 'invalid config apps[0].dockerfile="../Dockerfile" (app greeter): must be a path inside the app\'s folder, without \'..\''],
+            [[{ ...greeter, port: 70000 }], 'invalid config apps[0].port="70000" (app greeter): must be an integer from 1 to 65535'],
+            [[{ ...greeter, hostPort: "80a" }], 'invalid config apps[0].hostPort="80a" (app greeter): must be an integer from 1 to 65535'],
+            [[{ ...greeter, hostPort: undefined }], 'invalid config apps[0].hostPort="" (app greeter): must be an integer from 1 to 65535'],
+            [[{ ...greeter, replicas: 0 }], 'invalid config apps[0].replicas="0" (app greeter): must be an integer from 1 to 20'],
+            [[{ ...greeter, readinessPath: "ready" }], "invalid config apps[0].readinessPath=\"ready\" (app greeter): must be an HTTP path starting with '/', such as /healthz (unset: a TCP check)"],
+            [[{ ...greeter, env: { "1X": "a" } }], 'invalid config apps[0].env.1X="a" (app greeter): must be text under a variable name (letters, digits and \'_\', not starting with a digit)'],
+            [[{ ...greeter, secretEnv: { TOKEN: 1 } }], 'invalid config apps[0].secretEnv.TOKEN="1" (app greeter): must be text under a variable name (letters, digits and \'_\', not starting with a digit)'],
+            [[{ ...greeter, name: "Greeter" }], 'invalid config apps[0].name="Greeter": must be 1 to 40 characters of a-z, 0-9 and \'-\', starting with a letter and ending with a letter or digit'],
+            [[greeter, { ...greeter, hostPort: 9091 }], 'invalid config apps[1].name="greeter" (app greeter): is the name of apps[0] too: each app needs its own'],
+            [[greeter, { ...greeter, name: "other" }], 'invalid config apps[1].hostPort="9090" (app other): is the host port of app greeter too: each app needs its own'],
+            [[{ ...greeter, hostPort: 6443 }], 'invalid config apps[0].hostPort="6443" (app greeter): is the cluster\'s API server port (apiServerPort): choose another'],
+            [["greeter"], 'invalid config apps[0]="greeter": must be an app: an object of name, context, dockerfile, buildArgs, imageName, port, readinessPath, replicas, hostPort, env, secretEnv'],
+        ];
+        for (const [list, message] of cases) {
+            assert.throws(() => apps(...list), (err: Error) => {
+                assert.ok(err instanceof ConfigError, message);
+                assert.equal(err.message, message);
+                return true;
+            });
+        }
+        assert.throws(() => parseConfig({ apps: "web" }, projectDir),
+            /^ConfigError: invalid config apps="web": must be a list of apps, set key by key \(pulumi config set --path 'apps\[0\].name' web; README: Your own apps\)$/);
+    });
 });
