@@ -166,7 +166,7 @@ export const settings = {
     baseImage: {
         type: "string", default: undefined, pattern: imageReferencePattern, maxLength: imageMaxLength,
         allowed: `must be an image reference of at most ${imageMaxLength} characters, such as node:20-slim`,
-        description: "BASE_IMAGE build argument of app/Dockerfile (empty for the Dockerfile's default, an official Node image).",
+        description: "BASE_IMAGE build argument of app/Dockerfile, and of each app's in apps unless it sets its own (empty for the Dockerfile's default, an official Node image).",
     },
     namespace: {
         type: "string", default: "default", pattern: namespacePattern, maxLength: 63,
@@ -288,7 +288,7 @@ export function parseConfig(raw: Record<string, string | undefined>, projectDir 
     const parsed = Object.fromEntries(Object.entries(settings).map(([key, setting]) => [key, parseSetting(key, setting, raw[key])]));
     // parseSetting gives each setting the type Parsed<> derives from its entry in the table.
     const { target, kubeconfig, context, registry, ...common } = parsed as Settings;
-    const apps = parseApps(raw.apps, common, projectDir);
+    const apps = parseApps(raw.apps, common, target === "kind", projectDir);
     const config: StackConfig = { ...common, target: parseTarget(target, { kubeconfig, context, registry }), ...(apps ? { apps } : {}) };
     if (config.apiServerPort === config.hostPort) {
         throw new ConfigError("apiServerPort", String(config.apiServerPort), "must differ from hostPort");
@@ -342,10 +342,10 @@ function asShown(value: unknown): string {
 
 /**
  * The `apps` setting (a JSON list, as the CLI passes structured config), each app checked
- * against `common` (its replicas default, the ports it may not take) and the files under
- * `projectDir`; undefined when unset or empty.
+ * against `common` (its replicas default, the ports it may not take: on Kind, the cluster's own
+ * too) and the files under `projectDir`; undefined when unset or empty.
  */
-function parseApps(raw: string | undefined, common: Pick<Settings, "replicas" | "apiServerPort">, projectDir: string): AppSettings[] | undefined {
+function parseApps(raw: string | undefined, common: Pick<Settings, "replicas" | "apiServerPort" | "hostPort">, kindTarget: boolean, projectDir: string): AppSettings[] | undefined {
     if (raw === undefined || raw === "") {
         return undefined;
     }
@@ -371,6 +371,9 @@ function parseApps(raw: string | undefined, common: Pick<Settings, "replicas" | 
         }
         if (app.hostPort === common.apiServerPort) {
             throw new ConfigError(`apps[${i}].hostPort`, String(app.hostPort), "is the cluster's API server port (apiServerPort): choose another", `app ${app.name}`);
+        }
+        if (kindTarget && app.hostPort === common.hostPort) {
+            throw new ConfigError(`apps[${i}].hostPort`, String(app.hostPort), "is the cluster's own port mapping (the hostPort setting, fixed when kind created the cluster, for the app of app/): choose another, or another hostPort (which recreates the cluster)", `app ${app.name}`);
         }
     });
     return apps.length > 0 ? apps : undefined;

@@ -57,11 +57,6 @@ interface DeployedApp {
     readonly tag: string;
     readonly replicas: number;
     readonly hostPort: number;
-    /**
-     * The seed app's name, for the listed app on the cluster's own port: its resources are the
-     * seed's renamed, so each object is replaced (the old one deleted first, freeing its NodePort).
-     */
-    readonly formerName?: string | undefined;
 }
 
 /**
@@ -99,7 +94,6 @@ function deployedApps(config: StackConfig): DeployedApp[] {
             name: app.name, shape: listedApp(app), context: app.context, dockerfile: app.dockerfile, buildArgs,
             imageName: app.imageName, tag: contentTag(app.context, buildArgs, hostPlatform, app.dockerfile),
             replicas: app.replicas, hostPort: app.hostPort,
-            ...(app.hostPort === config.hostPort && app.name !== workloadName ? { formerName: workloadName } : {}),
         };
     });
 }
@@ -130,7 +124,6 @@ export async function kubeDemo(): Promise<StackOutputs> {
         : onKind(config, dockerHost, found.facts, `${first.imageName}:${first.tag}`);
 
     const deployed = apps.map((app) => {
-        const opts = app.formerName ? { aliases: [{ name: app.formerName }] } : {};
         const appImage = new AppImage(app.name, {
             context: app.context,
             dockerfile: app.dockerfile,
@@ -139,7 +132,7 @@ export async function kubeDemo(): Promise<StackOutputs> {
             buildArgs: app.buildArgs,
             engine,
             delivery: placement.delivery,
-        }, opts);
+        });
         const workload = new Workload(app.name, {
             ...placement.forApp(app),
             app: app.shape,
@@ -148,7 +141,7 @@ export async function kubeDemo(): Promise<StackOutputs> {
             namespace: config.namespace,
             serviceType: config.serviceType,
             after: [appImage.delivered],
-        }, opts);
+        });
         return { app, appImage, workload, url: placement.url(app, workload) };
     });
     const [main] = deployed as [(typeof deployed)[number], ...typeof deployed];
@@ -168,9 +161,9 @@ type ClusterFound =
     | { readonly kind: "existing"; readonly cluster: ExistingCluster; readonly registry: string };
 
 /**
- * A Kind cluster of this stack's own, with `appImage` preloaded. The app on the cluster's own host
- * port (hostPort, which kind maps to appNodePort) answers through kind's mapping; every other
- * through a port proxy container, so that a new app or port never recreates the cluster.
+ * A Kind cluster of this stack's own, with `appImage` preloaded. The seed's app answers on the
+ * cluster's own host port (hostPort, which kind maps to appNodePort); each app of the `apps`
+ * setting through a port proxy container, so that a new app or port never recreates the cluster.
  */
 function onKind(config: StackConfig, dockerHost: string, facts: ClusterFacts, appImage: string): Placement {
     const cluster = new KindCluster("cluster", {
@@ -186,7 +179,7 @@ function onKind(config: StackConfig, dockerHost: string, facts: ClusterFacts, ap
         providerAliases,
         preloadImage: appImage,
     }, facts);
-    const mapped = (app: DeployedApp) => app.hostPort === config.hostPort;
+    const mapped = (app: DeployedApp) => app.shape === seedApp;
     return {
         delivery: {
             kind: "load", clusterName: cluster.name, clusterIdentity: cluster.identity, cluster: cluster.command, dockerHost,

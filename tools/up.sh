@@ -97,23 +97,29 @@ else
 fi
 [ -z "$policy_stamp" ] || printf '%s\n' "$policy_inputs" >"$policy_stamp"
 
-# The URL is a plain output of the stack's resource in the checkpoint: read there, it costs no
+# The URLs are plain outputs of the stack's resource in the checkpoint: read there, they cost no
 # `pulumi` run. The CLI answers when the checkpoint is not where a file backend keeps it.
-url_from_checkpoint() {
+answers_from_checkpoint() {
   [ -n "$checkpoint" ] || return 1
   node -e '
     const fs = require("node:fs"), zlib = require("node:zlib");
     const [file] = process.argv.slice(1);
     const text = fs.existsSync(file) ? fs.readFileSync(file) : zlib.gunzipSync(fs.readFileSync(file + ".gz"));
     const resources = JSON.parse(text).checkpoint?.latest?.resources ?? [];
-    const url = resources.find((r) => r.type === "pulumi:pulumi:Stack")?.outputs?.url;
-    if (typeof url !== "string" || !url) process.exit(1);
-    console.log(url);
+    const outputs = resources.find((r) => r.type === "pulumi:pulumi:Stack")?.outputs ?? {};
+    const urls = Object.entries(outputs.urls ?? {});
+    if (urls.length > 1) {
+      for (const [name, url] of urls) console.log(name + " answers at " + url);
+    } else if (typeof outputs.url === "string" && outputs.url) {
+      console.log("The app answers at " + outputs.url);
+    } else {
+      process.exit(1);
+    }
   ' "$checkpoint" 2>/dev/null
 }
-url=$(url_from_checkpoint) || url=$(pulumi stack output url --stack "$stack")
+answers=$(answers_from_checkpoint) || answers="The app answers at $(pulumi stack output url --stack "$stack")"
 echo
-echo "The app answers at $url"
+echo "$answers"
 if [ "$watch" = true ]; then
   exec node --import tsx tools/dev.ts --stack "$stack"
 fi

@@ -27,7 +27,7 @@ KUBE_DEMO_E2E_RESTART_WHEN=$signal \
   lane tests/e2e/interrupted.test.ts tests/e2e/bad-input.test.ts tests/e2e/stack.test.ts &
 restarting=$!
 status=0
-lane tests/e2e/multi-node.test.ts tests/e2e/existing-cluster.test.ts || status=1
+lane tests/e2e/multi-node.test.ts tests/e2e/existing-cluster.test.ts tests/e2e/apps.test.ts || status=1
 touch "$signal"
 wait "$restarting" || status=1
 exit "$status"

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { portProxyLabel } from "../../readiness";
 import { recorded } from "./leaks";
 import { freePort } from "./ports";
 import { found } from "./present";
@@ -20,12 +21,11 @@ export interface TestStack {
 }
 
 /**
- * A new stack on a copy of the project, configured through the API; `pulumiCommand` runs the
- * CLI some other way than the `pulumi` on PATH.
+ * A new stack on a copy of the project (or `dir`, a copy made by copyProject), configured through
+ * the API; `pulumiCommand` runs the CLI some other way than the `pulumi` on PATH.
  */
 export async function newStack(toolchainEnv: Record<string, string>, config: Record<string, string>,
-    envOverrides: Record<string, string> = {}, pulumiCommand?: PulumiCommand): Promise<TestStack> {
-    const dir = copyProject();
+    envOverrides: Record<string, string> = {}, pulumiCommand?: PulumiCommand, dir = copyProject()): Promise<TestStack> {
     const suffix = Math.random().toString(36).slice(2, 8);
     const clusterName = config.clusterName ?? `e2e-${suffix}`;
     const kubeconfigPath = path.join(dir, "kubeconfig");
@@ -58,6 +58,9 @@ export async function removeStack(test: TestStack): Promise<void> {
         await test.stack.workspace.removeStack(test.stack.name, { force: true }).catch(() => undefined);
         kind(test, ["delete", "cluster", "--name", test.clusterName]);
         spawnSync("docker", ["rm", "--force", "--volumes", registryContainer(test)], { env: { ...process.env, ...test.env }, stdio: "ignore" });
+        // The port proxies of its apps (readiness.ts), had destroy not removed them.
+        spawnSync("sh", ["-c", 'docker ps --all --quiet --filter "label=$1" | xargs -r docker rm --force', "sh", `${portProxyLabel}=${test.clusterName}`],
+            { env: { ...process.env, ...test.env }, stdio: "ignore" });
         fs.rmSync(test.dir, { recursive: true, force: true });
     }
 }

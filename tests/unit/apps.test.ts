@@ -4,7 +4,6 @@ import * as pulumi from "@pulumi/pulumi";
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { before, describe, test } from "node:test";
-import { appNodePort } from "../../config";
 import { contentTag, hostPlatform } from "../../image";
 import { portProxyLabel } from "../../readiness";
 import { declaredOf, found, projectDir, ProgramRun, runProgram, value } from "../support/harness";
@@ -38,7 +37,7 @@ const seedUrns = [
 /** The part of a URN after the project: the parent types, type and name. */
 const shortUrn = (urn: string) => urn.replace(/^urn:pulumi:[^:]+::[^:]+::/, "");
 
-const web = { name: "web", context: "app", readinessPath: "/healthz", hostPort: 8080 };
+const web = { name: "web", context: "app", readinessPath: "/healthz", hostPort: 8081 };
 const greeter = {
     name: "greeter", context: "tests/apps/greeter", port: 9000, readinessPath: "/ready", hostPort: 9090,
     env: { GREETING: "Hello" }, secretEnv: { TOKEN: "tok-4711" },
@@ -52,7 +51,7 @@ describe("the apps setting", () => {
         assert.deepEqual(await value(run.outputs.urls), { app: "http://127.0.0.1:8080" });
     });
 
-    describe("with two apps, one on the cluster's own port", () => {
+    describe("with two apps", () => {
         let run: ProgramRun;
         before(async () => {
             run = await runProgram({ apps: JSON.stringify([web, greeter]) });
@@ -81,22 +80,22 @@ describe("the apps setting", () => {
             assert.match(found(cluster.inputs.environment.PRELOAD_IMAGE, "PRELOAD_IMAGE"), /^web:[0-9a-f]{16}$/);
         });
 
-        test("the app on hostPort answers through kind's mapping, the other through a port proxy of its own", async () => {
+        test("each app answers through a port proxy of its own, kind's mapping left to the app of app/", async () => {
             const services = declaredOf(run, Service);
             const nodePort = (name: string) => found(services.find((s) => s.inputs.metadata.name === name), name).inputs.spec.ports[0]?.nodePort;
-            assert.equal(nodePort("web"), appNodePort);
-            assert.equal(nodePort("greeter"), undefined, "the cluster picks the proxied app's NodePort");
+            assert.equal(nodePort("web"), undefined, "the cluster picks each app's NodePort");
+            assert.equal(nodePort("greeter"), undefined);
             const proxies = declaredOf(run, "command:local:Command").filter((d) => d.name.endsWith("-port"));
-            assert.deepEqual(proxies.map((d) => d.name), ["greeter-port"]);
-            const proxy = found(proxies[0], "greeter's proxy");
+            assert.deepEqual(proxies.map((d) => d.name).sort(), ["greeter-port", "web-port"]);
+            const proxy = found(proxies.find((d) => d.name === "greeter-port"), "greeter's proxy");
             assert.equal(proxy.inputs.environment.NAME, "kube-demo-greeter-port");
             assert.equal(proxy.inputs.environment.HOST_PORT, "9090");
             assert.match(found(proxy.inputs.create, "its create"), new RegExp(`--label "${portProxyLabel}=\\$CLUSTER_NAME"`));
             const answers = found(declaredOf(run, "command:local:Command").find((d) => d.name === "greeter-answers"), "greeter's wait");
             assert.equal(answers.inputs.environment.URL, "http://127.0.0.1:9090/ready");
             assert.ok(answers.dependencies.includes(proxy.urn), "the wait follows the proxy");
-            assert.deepEqual(await value(run.outputs.urls), { web: "http://127.0.0.1:8080", greeter: "http://127.0.0.1:9090" });
-            assert.equal(await value(run.outputs.url), "http://127.0.0.1:8080");
+            assert.deepEqual(await value(run.outputs.urls), { web: "http://127.0.0.1:8081", greeter: "http://127.0.0.1:9090" });
+            assert.equal(await value(run.outputs.url), "http://127.0.0.1:8081");
         });
 
         test("plain env is in the pod spec; secret env only in the app's Secret, marked secret, and in no output", async () => {

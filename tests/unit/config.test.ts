@@ -175,11 +175,11 @@ describe("the apps setting", () => {
 
     test("each app's keys, with the defaults of those left out", () => {
         const config = parseConfig({ replicas: "2", apps: JSON.stringify([
-            { name: "web", context: "app", hostPort: 8080, readinessPath: "/healthz" },
+            { name: "web", context: "app", hostPort: 8081, readinessPath: "/healthz" },
             { ...greeter, dockerfile: "Dockerfile", imageName: "team/greeter", replicas: "1", buildArgs: { BASE_IMAGE: "node:20" }, env: { GREETING: "Hello" }, secretEnv: { TOKEN: "s3cret" } },
         ]) }, projectDir);
         assert.deepEqual(config.apps, [
-            { name: "web", context: "app", dockerfile: "Dockerfile", buildArgs: {}, imageName: "web", port: 8080, readinessPath: "/healthz", replicas: 2, hostPort: 8080, env: {}, secretEnv: {} },
+            { name: "web", context: "app", dockerfile: "Dockerfile", buildArgs: {}, imageName: "web", port: 8080, readinessPath: "/healthz", replicas: 2, hostPort: 8081, env: {}, secretEnv: {} },
             { name: "greeter", context: "tests/apps/greeter", dockerfile: "Dockerfile", buildArgs: { BASE_IMAGE: "node:20" }, imageName: "team/greeter", port: 9000, readinessPath: "/ready", replicas: 1, hostPort: 9090, env: { GREETING: "Hello" }, secretEnv: { TOKEN: "s3cret" } },
         ]);
         // No readiness path: the probe and the up's wait use a TCP connection.
@@ -205,6 +205,7 @@ describe("the apps setting", () => {
             [[greeter, { ...greeter, hostPort: 9091 }], 'invalid config apps[1].name="greeter" (app greeter): is the name of apps[0] too: each app needs its own'],
             [[greeter, { ...greeter, name: "other" }], 'invalid config apps[1].hostPort="9090" (app other): is the host port of app greeter too: each app needs its own'],
             [[{ ...greeter, hostPort: 6443 }], 'invalid config apps[0].hostPort="6443" (app greeter): is the cluster\'s API server port (apiServerPort): choose another'],
+            [[{ ...greeter, hostPort: 8080 }], 'invalid config apps[0].hostPort="8080" (app greeter): is the cluster\'s own port mapping (the hostPort setting, fixed when kind created the cluster, for the app of app/): choose another, or another hostPort (which recreates the cluster)'],
             [["greeter"], 'invalid config apps[0]="greeter": must be an app: an object of name, context, dockerfile, buildArgs, imageName, port, readinessPath, replicas, hostPort, env, secretEnv'],
         ];
         for (const [list, message] of cases) {

@@ -11,7 +11,7 @@ import { after, before, describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { kubeconfigPath, reachInstructions } from "../../existing-cluster";
 import { scriptHash } from "../../runtime";
-import { at, declaredOf, fakeTools, only, ProgramRun, runProgram, value } from "../support/harness";
+import { at, declaredOf, fakeTools, found, only, ProgramRun, runProgram, value } from "../support/harness";
 
 function kubeconfigFile(dir: string, server: string): string {
     const file = path.join(dir, "config");
@@ -51,6 +51,21 @@ describe("target existing", () => {
         server.close();
         fs.rmSync(dir, { recursive: true, force: true });
         fs.rmSync(tools, { recursive: true, force: true });
+    });
+
+    test("with apps: each image pushed, each app its rollout check, each url its port-forward to its host port", async () => {
+        const apps = [
+            { name: "web", context: "app", readinessPath: "/healthz", hostPort: 8080 },
+            { name: "greeter", context: "tests/apps/greeter", port: 9000, hostPort: 9090 },
+        ];
+        const withApps = await runProgram(settings({ apps: JSON.stringify(apps) }), { tools });
+        assert.equal(withApps.error, undefined);
+        assert.deepEqual(declaredOf(withApps, "command:local:Command").map((c) => c.name).sort(), ["greeter-rollout", "web-rollout"]);
+        assert.deepEqual(declaredOf(withApps, "docker:index/image:Image").map((i) => i.inputs.imageName.replace(/:[0-9a-f]{16}$/, "")).sort(),
+            [`${address}/team/greeter`, `${address}/team/web`]);
+        const urls = await value(withApps.outputs.urls) as Record<string, string>;
+        assert.match(at(Object.values(urls), 0), /port-forward service\/web 8080:8080, then http:\/\/127\.0\.0\.1:8080$/);
+        assert.match(found(urls.greeter, "greeter's url"), /port-forward service\/greeter 9090:9000, then http:\/\/127\.0\.0\.1:9090$/);
     });
 
     test("no cluster is created and nothing loaded: the one command is the rollout check", () => {
