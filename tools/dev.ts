@@ -237,6 +237,16 @@ async function appInCluster(outputs: Record<string, { value: unknown }>, current
     return undefined;
 }
 
+/** The image a Deployment's pods run (its first container's); "" when unknown. */
+function deploymentImage(deployment: Deployment | undefined): string {
+    return deployment?.spec.template?.spec?.containers?.[0]?.image ?? "";
+}
+
+/** " on N/M pods", the replicas that run a Deployment's current spec; "" when unknown. */
+function podsOf(deployment: Deployment | undefined): string {
+    return deployment ? ` on ${deployment.status?.updatedReplicas ?? 0}/${deployment.spec.replicas} pods` : "";
+}
+
 /** Follows the logs of every app pod, one prefix per pod, including pods a rollout starts later. */
 class PodLogs {
     private readonly followed = new Map<string, { destroy(): void }>();
@@ -412,6 +422,9 @@ async function main(): Promise<void> {
         logs.start(app);
         await forward(app.forward, true);
     }
+    /** A Deployment of the stack's namespace, as the cluster has it now; undefined when it cannot say. */
+    const deploymentOf = (name: string): Promise<Deployment | undefined> =>
+        app ? app.api.get<Deployment>(`/apis/apps/v1/namespaces/${app.namespace}/deployments/${name}`).catch(() => undefined) : Promise.resolve(undefined);
 
     const update = async (): Promise<void> => {
         const savedAt = firstEventAt;
@@ -436,6 +449,10 @@ async function main(): Promise<void> {
         // Served by the fast path before the update records it: the save's time ends there.
         let servedAt = 0;
         const seconds = () => (((servedAt || doneAt || Date.now()) - savedAt) / 1000).toFixed(1);
+        // The listed apps this save touched, and the image each ran before it: their lines name them.
+        const touched = listedApps(stackName).filter((listed) => changed.some((file) => file.startsWith(`${listed.context}/`)));
+        const imagesBefore = new Map(await Promise.all(touched.map(async (listed) => [listed.name, await deploymentOf(listed.name)] as const))
+            .then((entries) => entries.map(([name, deployment]) => [name, deploymentImage(deployment)] as const)));
         const fast = fastPath(changed);
         if (fast) {
             // A failure leaves the pods that served before serving (or the new ones, if they are
@@ -484,10 +501,20 @@ async function main(): Promise<void> {
             recorded = true;
             app = await appInCluster(result.outputs, app) ?? app;
             const image = outputString(result.outputs, "image");
-            const deployment = await app?.api.get<Deployment>(`/apis/apps/v1/namespaces/${app.namespace}/deployments/${appNames.deployment}`).catch(() => undefined);
-            const pods = deployment ? ` on ${deployment.status?.updatedReplicas ?? 0}/${deployment.spec.replicas} pods` : "";
+            const changes = result.summary.resourceChanges ?? {};
             steps.finish();
-            console.log(updateSummary(what, { image, previousImage: deployedImage, changes: result.summary.resourceChanges ?? {}, changedNames: [...changedNames] }, pods, seconds()));
+            if (touched.length > 0) {
+                // One line per listed app the save touched, named after it, with its own image.
+                for (const listed of touched) {
+                    const deployment = await deploymentOf(listed.name);
+                    const appImage = deploymentImage(deployment);
+                    console.log(updateSummary(`${listed.name}: ${what}`, { image: appImage, previousImage: imagesBefore.get(listed.name) ?? "", changes, changedNames: [...changedNames] },
+                        podsOf(deployment), seconds()));
+                }
+            } else {
+                const deployment = await deploymentOf(appNames.deployment);
+                console.log(updateSummary(what, { image, previousImage: deployedImage, changes, changedNames: [...changedNames] }, podsOf(deployment), seconds()));
+            }
             // Each load removes what no container uses; the images the old pods ran go once they stop.
             const clusterName = outputString(result.outputs, "clusterName");
             if (clusterName && image !== deployedImage) {

@@ -2,7 +2,8 @@
 // The upgrade changes nothing; two apps (the seed's app/ as `web` and a second with plain and
 // secret environment), each on a port proxy of its own, both answer; an edit to the second rolls out
 // the second alone while the first serves on; a third app added and removed leaves the cluster
-// and the other apps' pods as they were; the secret is in no output; destroy leaves no proxy.
+// and the other apps' pods as they were; the dev loop rolls out an edited app alone; the secret
+// is in no output; destroy leaves no proxy.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -10,6 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe } from "node:test";
 import { portProxyLabel } from "../../readiness";
+import { DevLoop, updateLine } from "../support/dev-loop";
 import { printed } from "../support/leaks";
 import { get, loadLoop } from "../support/load";
 import { freePort } from "../support/ports";
@@ -132,7 +134,29 @@ describe("your own apps, on a stack deployed before the apps setting", () => {
         await stack().stack.preview({ expectNoChanges: true });
     });
 
-    scenario("5. no output of the suite's operations holds the secret; destroy leaves no port proxy", async () => {
+    scenario("5. the dev loop on the two apps: an edit to the second rolls out the second alone, its line naming it", async () => {
+        const loop = new DevLoop(stack());
+        try {
+            const { match: watching } = await loop.line(/^watching .*$/, 0, 60);
+            assert.match(watching[0], /^watching app\/, tests\/apps\/greeter\/ /);
+            const [web, greeter] = [generation("web"), generation("greeter")];
+            const from = loop.lines.length;
+            const server = path.join(stack().dir, "tests", "apps", "greeter", "server.js");
+            fs.writeFileSync(server, fs.readFileSync(server, "utf8").replace("from the edited greeter", "from the loop's greeter"));
+            const { match } = await loop.line(updateLine, from, 120);
+            console.log(`# dev loop: ${match[0]}`);
+            const groups = found(match.groups, "the line's fields");
+            assert.equal(groups.what, "greeter: tests/apps/greeter/server.js");
+            assert.match(found(groups.image, "its image"), /^greeter:[0-9a-f]{16}$/);
+            assert.equal(generation("web"), web, "the first app's Deployment is untouched");
+            assert.equal(generation("greeter"), greeter + 1);
+            assert.match(await get(`http://127.0.0.1:${greeterPort}`), /^Hello from the loop's greeter, /);
+        } finally {
+            await loop.stop();
+        }
+    });
+
+    scenario("6. no output of the suite's operations holds the secret; destroy leaves no port proxy", async () => {
         const outputs = await stack().stack.outputs();
         assert.ok(!JSON.stringify(outputs).includes(secretToken), "not in the stack's outputs");
         assert.deepEqual(printed.filter((text) => text.includes(secretToken)), [], "not in anything up, preview or destroy printed");
