@@ -65,15 +65,14 @@ function listedApps(stackName: string): ListedApp[] {
 }
 
 /** The build contexts the loop watches: each listed app's, else app/. */
-function watchedContexts(stackName: string): { context: string; dockerfile: string }[] {
-    const apps = listedApps(stackName);
-    return apps.length > 0 ? apps : [{ context: buildContext, dockerfile: "Dockerfile" }];
+function watchedContexts(apps: readonly ListedApp[]): { context: string; dockerfile: string }[] {
+    return apps.length > 0 ? [...apps] : [{ context: buildContext, dockerfile: "Dockerfile" }];
 }
 
-/** Every file that shapes the deployment, with a hash of its path, mode and bytes. */
-function fingerprint(stackName: string): Map<string, string> {
+/** Every file that shapes the deployment (`apps`: the stack file's, listedApps), with a hash of its path, mode and bytes. */
+function fingerprint(stackName: string, apps: readonly ListedApp[]): Map<string, string> {
     const files = [
-        ...watchedContexts(stackName).flatMap(({ context, dockerfile }) =>
+        ...watchedContexts(apps).flatMap(({ context, dockerfile }) =>
             buildContextFiles(path.resolve(projectDir, context), dockerfile).map((f) => path.join(context, f))),
         ...fs.readdirSync(projectDir).filter((f) => f.endsWith(".ts")),
         ...fs.readdirSync(path.join(projectDir, "runtime")).filter((f) => f.endsWith(".js")).map((f) => `runtime/${f}`),
@@ -329,7 +328,9 @@ async function main(): Promise<void> {
     spawn(process.execPath, [path.join(projectDir, "tools", "reap-after.js"), String(process.pid)], { detached: true, stdio: "ignore" }).unref();
 
     // What `npm run up` just deployed; saves from here on are watched, even during start-up.
-    let deployed = fingerprint(stackName);
+    // The stack file's apps, read again at each update (the file is one of the saves watched).
+    let apps = listedApps(stackName);
+    let deployed = fingerprint(stackName, apps);
     let firstEventAt = 0;
     let settle: NodeJS.Timeout | undefined;
     let updating = false;
@@ -352,7 +353,7 @@ async function main(): Promise<void> {
     watchers.add(projectDir);
     watchers.add(path.join(projectDir, "runtime"));
     const watchContexts = (): void => {
-        watchedContexts(stackName).forEach(({ context }) => { watchers.addTree(path.resolve(projectDir, context)); });
+        watchedContexts(apps).forEach(({ context }) => { watchers.addTree(path.resolve(projectDir, context)); });
     };
     watchContexts();
 
@@ -381,7 +382,7 @@ async function main(): Promise<void> {
     // The update under way's progress, which other output goes above.
     let progress: UpdateProgress | undefined;
     const say = (line: string): void => { if (progress) { progress.print(line); } else { console.log(line); } };
-    const logs = new PodLogs(say, () => listedApps(stackName).map((listed) => listed.name));
+    const logs = new PodLogs(say, () => apps.map((listed) => listed.name));
     const portForward = new PortForward();
     // After a rollout: the forward's pod may be gone. A failure is a line, not the loop's end.
     const forward = async (target: ForwardTarget | undefined, tell: boolean): Promise<void> => {
@@ -404,7 +405,7 @@ async function main(): Promise<void> {
         const clusterName = outputString(stackOutputs, "clusterName");
         const kubeconfig = outputString(stackOutputs, "kubeconfig");
         // The fast path knows the app of app/ alone; the listed apps go through the update.
-        if (!recorded || !settings || settings.apps || listedApps(stackName).length > 0 || !app || !clusterName || !kubeconfig || !deployedImage || !engine?.startsWith("unix://")
+        if (!recorded || !settings || apps.length > 0 || !app || !clusterName || !kubeconfig || !deployedImage || !engine?.startsWith("unix://")
             || !changed.every((file) => file.startsWith(`${buildContext}/`))) {
             return undefined;
         }
@@ -428,7 +429,8 @@ async function main(): Promise<void> {
 
     const update = async (): Promise<void> => {
         const savedAt = firstEventAt;
-        const now = fingerprint(stackName);
+        apps = listedApps(stackName);
+        const now = fingerprint(stackName, apps);
         const changed = changedFiles(deployed, now);
         if (changed.length === 0) {
             firstEventAt = 0; // a file the build does not see, or a save with the same bytes
@@ -450,9 +452,8 @@ async function main(): Promise<void> {
         let servedAt = 0;
         const seconds = () => (((servedAt || doneAt || Date.now()) - savedAt) / 1000).toFixed(1);
         // The listed apps this save touched, and the image each ran before it: their lines name them.
-        const touched = listedApps(stackName).filter((listed) => changed.some((file) => file.startsWith(`${listed.context}/`)));
-        const imagesBefore = new Map(await Promise.all(touched.map(async (listed) => [listed.name, await deploymentOf(listed.name)] as const))
-            .then((entries) => entries.map(([name, deployment]) => [name, deploymentImage(deployment)] as const)));
+        const touched = apps.filter((listed) => changed.some((file) => file.startsWith(`${listed.context}/`)));
+        const imagesBefore = new Map(await Promise.all(touched.map(async (listed) => [listed.name, deploymentImage(await deploymentOf(listed.name))] as const)));
         const fast = fastPath(changed);
         if (fast) {
             // A failure leaves the pods that served before serving (or the new ones, if they are
@@ -472,7 +473,7 @@ async function main(): Promise<void> {
             // The update alone checks each object only as it reaches it, and the Service's selector
             // only at its end. Only the program and the stack's settings shape what the rules read
             // (an app/ edit changes the image's content tag alone): those get a preview first.
-            const contexts = watchedContexts(stackName).map(({ context }) => `${context}/`);
+            const contexts = watchedContexts(apps).map(({ context }) => `${context}/`);
             if (changed.some((file) => !contexts.some((context) => file.startsWith(context)) && !file.startsWith("runtime/"))) {
                 await stack.preview({ policyPacks: [policyPack], onEvent: onPolicy });
             }
@@ -578,7 +579,7 @@ async function main(): Promise<void> {
     process.on("SIGTERM", () => { stopping = true; if (!updating) { shutdown(); } });
 
     ready = true;
-    const contexts = watchedContexts(stackName).map(({ context }) => `${context}/`).join(", ");
+    const contexts = watchedContexts(apps).map(({ context }) => `${context}/`).join(", ");
     console.log(`watching ${contexts} (as .dockerignore lets the build see it), the program and Pulumi.${stackName}.yaml; Ctrl-C to stop`);
     if (firstEventAt) {
         schedule(); // saved while starting
