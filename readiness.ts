@@ -43,6 +43,23 @@ const portProxyDelete = `if [ "$(docker inspect --format '{{index .Config.Labels
 fi
 `;
 
+/** The container that forwards `proxy.hostPort` to `service`'s NodePort, as a command resource named `name`. */
+function portProxy(name: string, proxy: AppPortProxy, service: WorkloadObjects["service"], parent: pulumi.Resource): command.local.Command {
+    const script = runtimeScript("port-proxy.js");
+    const nodePort = service.spec.ports.apply((ports) => ports[0]?.nodePort ?? 0);
+    return new command.local.Command(name, {
+        create: portProxyCreate,
+        delete: portProxyDelete,
+        environment: {
+            NAME: pulumi.interpolate`${proxy.clusterName}-${proxy.appName}-port`, CLUSTER_NAME: proxy.clusterName,
+            HOST_PORT: String(proxy.hostPort), NODE_PORT: nodePort.apply(String), IMAGE: proxy.image, DOCKER_HOST: proxy.dockerHost,
+        },
+        // Its container is started anew for a new port, target, image or script.
+        triggers: [proxy.hostPort, nodePort, proxy.image, script.hash],
+        logging: "stderr",
+    }, { parent, deleteBeforeReplace: true });
+}
+
 export interface KindReadinessArgs {
     /** The cluster's kubeconfig (secret): the rollout check reads the API with it. */
     readonly kubeconfig: pulumi.Input<string>;
@@ -81,20 +98,7 @@ export function kindReadiness(args: KindReadinessArgs): Readiness {
             // Ready pods are not yet an answering URL: on a new cluster kube-proxy may still be
             // starting, and the host port goes through it. Later rollouts keep old pods serving, so
             // only a new cluster or Service, or restarted nodes, wait again (runtime/wait-for-url.js).
-            const proxy = args.proxy;
-            const proxyScript = runtimeScript("port-proxy.js");
-            const port = proxy && new command.local.Command(`${name}-port`, {
-                create: portProxyCreate,
-                delete: portProxyDelete,
-                environment: {
-                    NAME: pulumi.interpolate`${proxy.clusterName}-${proxy.appName}-port`, CLUSTER_NAME: proxy.clusterName,
-                    HOST_PORT: String(proxy.hostPort), NODE_PORT: service.spec.ports.apply((ports) => String(ports[0]?.nodePort ?? "")),
-                    IMAGE: proxy.image, DOCKER_HOST: proxy.dockerHost,
-                },
-                // Its container is started anew for a new port, target, image or script.
-                triggers: [proxy.hostPort, service.spec.ports.apply((ports) => ports[0]?.nodePort ?? 0), proxy.image, proxyScript.hash],
-                logging: "stderr",
-            }, { parent, deleteBeforeReplace: true });
+            const port = args.proxy && portProxy(`${name}-port`, args.proxy, service, parent);
 
             // A tcp:// URL (an app without an HTTP readiness path) waits for the port instead.
             const tcp = args.url.startsWith("tcp://");
